@@ -1,0 +1,3 @@
+from dlsm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure math: optimisers, solvers, detectors, with no I/O and no plotting."""

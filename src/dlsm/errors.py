@@ -1,0 +1,23 @@
+"""Errors that the CLI turns into a clear message and an exit status, never a traceback."""
+
+from __future__ import annotations
+
+
+class DlsmError(Exception):
+    """A problem the user can fix (bad data, a missing file); the CLI exits with status 1."""
+
+    exit_status = 1
+
+
+class ConfigError(DlsmError, ValueError):
+    """An unknown key or an invalid value; the CLI exits with status 2 (usage error)."""
+
+    exit_status = 2
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class DataError(DlsmError):
+    """Missing, partial or corrupt data."""

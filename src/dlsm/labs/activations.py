@@ -1,0 +1,78 @@
+"""Lecture 1: the activation functions σ, tanh, ReLU (and softplus) with their derivatives.
+
+Each closed-form derivative is shown beside the derivative that autograd computes, so the table doubles
+as a check of the formulas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dlsm.algorithms.activations import ACTIVATIONS
+from dlsm.config import LabConfig, param
+from dlsm.errors import ConfigError
+from dlsm.labs import Lab
+from dlsm.plotting.activations import plot_activations
+from dlsm.result import ProgressFn, Result, table_from_columns
+
+
+@dataclass(frozen=True)
+class Config(LabConfig):
+    """Plot range and resolution of the activation functions."""
+
+    u_min: float = param(-5.0, "left end of the plotted range of u")
+    u_max: float = param(5.0, "right end of the plotted range of u")
+    points: int = param(401, "grid points (odd, so that u = 0 is on the grid for symmetric ranges)", ge=3,
+                        le=1_000_000)
+
+    def check(self) -> None:
+        if self.u_max <= self.u_min:
+            raise ConfigError(f"u_max: got {self.u_max:g}; must be greater than u_min = {self.u_min:g}",
+                              key="u_max")
+
+
+def autograd_derivative(f, u: torch.Tensor) -> torch.Tensor:
+    """d f(u) / du element-wise, by reverse-mode autograd."""
+    u = u.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(u).sum(), u)
+    return grad
+
+
+def run(config: Config, progress: ProgressFn | None = None) -> Result:
+    u = torch.linspace(config.u_min, config.u_max, config.points, dtype=torch.float64)
+    values, slopes = {}, {}
+    result = Result()
+    for name, act in ACTIVATIONS.items():
+        values[name] = act.f(u).numpy()
+        slopes[name] = act.df(u).numpy()
+        auto = autograd_derivative(act.f, u).numpy()
+        result.metrics[f"{name}_max_abs_diff_vs_autograd"] = float(np.abs(auto - slopes[name]).max())
+    probe = torch.tensor([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], dtype=torch.float64)
+    columns: dict[str, object] = {"u": probe.numpy()}
+    for name, act in ACTIVATIONS.items():
+        columns[name] = act.f(probe).numpy()
+        columns[f"{name}'"] = act.df(probe).numpy()
+        columns[f"{name}' (autograd)"] = autograd_derivative(act.f, probe).numpy()
+    result.tables["values"] = table_from_columns(columns)
+    result.metrics["sigmoid_max_slope"] = float(slopes["sigmoid"].max())
+    result.metrics["tanh_max_slope"] = float(slopes["tanh"].max())
+    result.figures["activations"] = plot_activations(u.numpy(), values, slopes)
+    result.notes.append(
+        "σ' is at most 1/4 and tanh' at most 1, and both vanish for large |u| (saturation), while ReLU' is 1 "
+        "for every u > 0: one reason deep ReLU networks train more easily.")
+    if progress:
+        progress(1, 1, {})
+    return result
+
+
+LAB = Lab(
+    name="activations",
+    lecture=1,
+    description="activation functions sigmoid, tanh, ReLU, softplus and their derivatives",
+    config=Config,
+    run=run,
+    headline=("sigmoid_max_slope", "tanh_max_slope"),
+)

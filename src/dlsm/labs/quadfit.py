@@ -1,0 +1,116 @@
+"""Lecture 1: fit the parametric model f_Θ(x) = a x² + b x + c to noisy samples by gradient descent.
+
+Loss L(Θ) = 1/(2n) Σ_i (y_i - f_Θ(x_i))² (the lecture's squared error, averaged so the step size does not
+depend on n). Its gradient is computed by autograd, and the update is Θ := Θ - α ∇L(Θ). L is a quadratic
+in Θ with Hessian H = ΦᵀΦ / n, so gradient descent reaches the least-squares solution
+Θ* = argmin ‖y - ΦΘ‖² iff 0 < α < 2/λmax(H); Θ* itself comes from numpy's lstsq as the independent oracle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dlsm.algorithms.quadratic_theory import gd_theory
+from dlsm.config import LabConfig, param
+from dlsm.errors import ConfigError
+from dlsm.labs import Lab
+from dlsm.plotting.curves import plot_curves
+from dlsm.plotting.fit import plot_fit, plot_parameters
+from dlsm.problems.polynomial import features, sample_quadratic
+from dlsm.result import Curve, ProgressFn, Result, Table
+from dlsm.training import fit
+
+
+@dataclass(frozen=True)
+class Config(LabConfig):
+    """Samples of a known quadratic plus noise, and the gradient-descent settings."""
+
+    true_theta: tuple[float, ...] = param((2.0, -1.0, 0.5), "true (a, b, c) that generates the data", length=3)
+    n: int = param(50, "number of training samples", ge=3, le=10_000_000)
+    noise_std: float = param(0.2, "standard deviation of the additive Gaussian noise", ge=0)
+    x_min: float = param(-1.0, "samples x are uniform on [x_min, x_max]")
+    x_max: float = param(1.0, "right end of the sampling interval")
+    lr: float = param(0.5, "learning rate α (stable below 2/λmax of the loss Hessian, about 1.8 here)", gt=0)
+    steps: int = param(1000, "gradient-descent steps", ge=1, le=10_000_000)
+
+    quick = {"steps": 300}
+
+    def check(self) -> None:
+        if self.x_max <= self.x_min:
+            raise ConfigError(f"x_max: got {self.x_max:g}; must be greater than x_min = {self.x_min:g}",
+                              key="x_max")
+
+
+def run(config: Config, progress: ProgressFn | None = None) -> Result:
+    gen = torch.Generator().manual_seed(config.seed)
+    x, y = sample_quadratic(config.n, config.true_theta, config.noise_std, config.x_min, config.x_max, gen)
+    Phi = features(x)                                          # (n, 3)
+    theta_ls = np.linalg.lstsq(Phi.numpy(), y.numpy(), rcond=None)[0]  # the oracle Θ*
+    loss_ls = float(0.5 * np.mean((y.numpy() - Phi.numpy() @ theta_ls) ** 2))
+    theory = gd_theory((Phi.T @ Phi / config.n).numpy(), config.lr)
+
+    theta = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    path = [theta.detach().clone()]
+
+    def step(k: int) -> dict[str, float]:
+        loss = 0.5 * ((y - Phi @ theta) ** 2).mean()
+        (grad,) = torch.autograd.grad(loss, theta)
+        with torch.no_grad():
+            theta.sub_(config.lr * grad)
+        path.append(theta.detach().clone())
+        return {"loss": float(loss.detach()), "grad_norm": float(grad.norm())}
+
+    log = fit(step, config.steps, progress=progress)
+    thetas = torch.stack(path).numpy()                         # (steps_done + 1, 3)
+    final = thetas[-1]
+    result = Result(status="interrupted" if log.status == "interrupted" else "completed")
+    diverged = log.status == "diverged" or not np.isfinite(final).all()
+    result.metrics = {
+        "a": float(final[0]), "b": float(final[1]), "c": float(final[2]),
+        "a_ls": float(theta_ls[0]), "b_ls": float(theta_ls[1]), "c_ls": float(theta_ls[2]),
+        "distance_to_ls": float(np.linalg.norm(final - theta_ls)),
+        "loss_final": log.losses[-1] if log.losses else float("nan"),
+        "loss_ls": loss_ls,
+        "steps_run": log.steps_done,
+        "diverged": diverged,
+        "lr_max": theory.lr_max,
+        "rate_theory": theory.rate,
+        "condition_number": theory.condition_number,
+    }
+    result.tables["parameters"] = Table(
+        ["parameter", "true", "least squares (lstsq)", "gradient descent"],
+        [[n, float(t), float(s), float(g)] for n, t, s, g in zip("abc", config.true_theta, theta_ls, final,
+                                                                  strict=True)])
+    steps = np.asarray(log.steps)
+    result.curves["loss_gap"] = Curve(steps, np.asarray(log.losses) - loss_ls, "step", "L(Θ_k) - L(Θ*)",
+                                      log_y=True)
+    result.curves["distance"] = Curve(np.arange(len(thetas)), np.linalg.norm(thetas - theta_ls, axis=1),
+                                      "step", "‖Θ_k - Θ*‖", log_y=True)
+    result.figures["fit"] = plot_fit(x.numpy(), y.numpy(), final, theta_ls, np.asarray(config.true_theta))
+    result.figures["loss"] = plot_curves({f"α = {config.lr:g}": result.curves["loss_gap"]},
+                                         title="loss above the least-squares loss")
+    result.figures["parameters"] = plot_parameters(thetas, theta_ls)
+    result.artifacts["theta"] = torch.from_numpy(final)
+    result.notes.append(
+        f"The loss is quadratic in Θ with Hessian eigenvalues {', '.join(f'{v:.4g}' for v in theory.eigenvalues)}: "
+        f"gradient descent converges iff α < 2/λmax = {theory.lr_max:.4g}, at rate {theory.rate:.4g} per step "
+        f"here (condition number {theory.condition_number:.4g}).")
+    if diverged:
+        result.notes.append(f"Diverged: {log.message or 'Θ left every bounded region'}; α = {config.lr:g} "
+                            f"exceeds 2/λmax = {theory.lr_max:.4g}.")
+    if log.status == "interrupted":
+        result.notes.append(log.message)
+    return result
+
+
+LAB = Lab(
+    name="quadfit",
+    lecture=1,
+    description="fit f(x) = a x² + b x + c to noisy data by gradient descent; compare with least squares",
+    config=Config,
+    run=run,
+    headline=("a", "b", "c", "distance_to_ls", "loss_final", "diverged"),
+)

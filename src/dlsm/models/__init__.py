@@ -1,0 +1,1 @@
+"""Small nn.Modules used by the labs."""

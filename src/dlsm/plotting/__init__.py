@@ -1,0 +1,14 @@
+"""Plotting functions: each takes arrays and returns a matplotlib Figure; none calls ``plt.show()``.
+
+Figures are built with ``matplotlib.figure.Figure`` (not pyplot), so labs hold no global state and
+a notebook shows one by leaving it as a cell's last expression.
+"""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+
+def new_figure(width: float = 6.4, height: float = 4.2, **kwargs) -> Figure:
+    """A fresh Figure with constrained layout, independent of pyplot's figure manager."""
+    return Figure(figsize=(width, height), layout="constrained", **kwargs)

@@ -1,0 +1,45 @@
+"""Figures of a fitted parametric model: data with curves, and the parameters along training."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dlsm.plotting import new_figure
+
+
+def _quad(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return theta[0] * x * x + theta[1] * x + theta[2]
+
+
+def plot_fit(x: np.ndarray, y: np.ndarray, theta_gd: np.ndarray, theta_ls: np.ndarray,
+             theta_true: np.ndarray) -> Figure:
+    """Samples, the true curve, the least-squares fit and the gradient-descent fit."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    grid = np.linspace(x.min(), x.max(), 200)
+    ax.plot(x, y, "o", ms=4, color="0.5", label="samples")
+    ax.plot(grid, _quad(theta_true, grid), "--", color="0.2", label="true f")
+    ax.plot(grid, _quad(theta_ls, grid), color="tab:green", lw=2, alpha=0.6, label="least squares Θ*")
+    if np.isfinite(theta_gd).all():
+        ax.plot(grid, _quad(theta_gd, grid), color="tab:red", lw=1, label="gradient descent Θ")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def plot_parameters(thetas: np.ndarray, theta_ls: np.ndarray, names: str = "abc") -> Figure:
+    """Each parameter per step (solid) with its least-squares value (dashed)."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    steps = np.arange(len(thetas))
+    for j, name in enumerate(names):
+        line = ax.plot(steps, thetas[:, j], label=name)[0]
+        ax.axhline(theta_ls[j], ls="--", color=line.get_color(), lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("parameter value (dashed: least squares)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return fig

@@ -1,0 +1,1 @@
+"""Forward models and data: functions to minimise, data sets, generators (no learning)."""

@@ -1,0 +1,226 @@
+"""Run folders on disk: one folder per run, never overwritten.
+
+Layout of a run folder::
+
+    config.json     lab, full effective config, seed, versions (dlsm, torch, numpy, python), command
+    metrics.json    metrics, status (completed / interrupted), notes, elapsed seconds
+    tables/*.csv    one file per table
+    curves/*.csv    one file per curve (x, y)
+    figures/*.png   one PNG (for reports) and one PDF (vector, for LaTeX) per figure
+    artifacts.pt    trained objects (state dicts, tensors), when the lab returned any
+    summary.md      a short human summary
+
+A sweep folder holds one run folder per value plus ``sweep.json``, ``comparison.csv`` and overlay
+figures.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dlsm import __version__
+from dlsm.config import LabConfig
+from dlsm.errors import DataError
+from dlsm.result import Curve, Result, Table, format_scalar
+
+DEFAULT_ROOT = Path("runs")
+
+
+def timestamp() -> str:
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def new_folder(parent: Path, name: str) -> Path:
+    """Create ``parent/name`` (or ``name-2``, ``name-3``, ... if taken) and return it; never reuses one."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for i in range(1, 10_000):
+        candidate = parent / (name if i == 1 else f"{name}-{i}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise DataError(f"could not create a new folder under {parent}")
+
+
+def environment() -> dict[str, str]:
+    import torch
+
+    return {
+        "dlsm": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
+
+
+def write_config(run_dir: Path, lab_name: str, config: LabConfig, size: str) -> None:
+    write_json(
+        run_dir / "config.json",
+        {
+            "lab": lab_name,
+            "size": size,
+            "seed": config.seed,
+            "config": config.to_dict(),
+            "versions": environment(),
+            "command": " ".join(sys.argv),
+            "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        },
+    )
+
+
+def save_figure(fig: Figure, stem: Path) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
+    fig.savefig(png, dpi=110)
+    fig.savefig(pdf)
+    return [png, pdf]
+
+
+def save_result(run_dir: Path, lab_name: str, description: str, config: LabConfig, result: Result,
+                elapsed_s: float) -> None:
+    """Write metrics, tables, curves, figures, artifacts and the summary of one run."""
+    write_json(
+        run_dir / "metrics.json",
+        {"status": result.status, "elapsed_s": round(elapsed_s, 3), "metrics": result.metrics,
+         "notes": result.notes},
+    )
+    for name, table in result.tables.items():
+        (run_dir / "tables").mkdir(exist_ok=True)
+        (run_dir / "tables" / f"{name}.csv").write_text(table.to_csv())
+    for name, curve in result.curves.items():
+        (run_dir / "curves").mkdir(exist_ok=True)
+        header = f"{curve.xlabel},{curve.ylabel}"
+        np.savetxt(run_dir / "curves" / f"{name}.csv", np.column_stack([curve.x, curve.y]),
+                   delimiter=",", header=header, comments="")
+    for name, fig in result.figures.items():
+        save_figure(fig, run_dir / "figures" / name)
+    if result.artifacts:
+        import torch
+
+        torch.save(result.artifacts, run_dir / "artifacts.pt")
+    (run_dir / "summary.md").write_text(
+        summary_markdown(lab_name, description, config.to_dict(), result.metrics, result.notes,
+                         result.status, elapsed_s, result.tables, sorted(result.figures))
+    )
+
+
+def write_interrupted(run_dir: Path, elapsed_s: float) -> None:
+    """Record a run that Ctrl-C stopped before its lab returned anything."""
+    note = "interrupted by the user before the lab returned; nothing else was written"
+    write_json(run_dir / "metrics.json",
+               {"status": "interrupted", "elapsed_s": round(elapsed_s, 3), "metrics": {}, "notes": [note]})
+    (run_dir / "summary.md").write_text(f"# interrupted run\n\n{note}.\n")
+
+
+def summary_markdown(lab_name: str, description: str, config: dict[str, Any], metrics: dict[str, Any],
+                     notes: list[str], status: str, elapsed_s: float, tables: dict[str, Table],
+                     figure_names: list[str], figure_dir: str = "figures") -> str:
+    lines = [f"# {lab_name}", "", description, "",
+             f"Status: **{status}**, {elapsed_s:.2f} s.", "", "## Config", "",
+             "| key | value |", "|---|---|"]
+    lines += [f"| {k} | {_cell(v)} |" for k, v in config.items()]
+    lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {format_scalar(v)} |" for k, v in metrics.items()]
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    for name, table in tables.items():
+        lines += ["", f"## Table: {name}", "", table.to_markdown(max_rows=25)]
+    if figure_names:
+        lines += ["", "## Figures", ""] + [f"![{n}]({figure_dir}/{n}.png)" for n in figure_names]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(format_scalar(v) for v in value) + ")"
+    return format_scalar(value)
+
+
+# ----- reading runs back (reports, sweeps) ----------------------------------------------------------
+@dataclass
+class RunRecord:
+    """A run folder read back from disk."""
+
+    path: Path
+    lab: str
+    config: dict[str, Any]
+    status: str
+    metrics: dict[str, Any]
+    notes: list[str]
+    elapsed_s: float
+    tables: dict[str, Path] = field(default_factory=dict)
+    figures: dict[str, Path] = field(default_factory=dict)
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / "config.json").is_file() and (path / "metrics.json").is_file()
+
+
+def load_run(path: Path) -> RunRecord:
+    path = Path(path)
+    if not is_run_dir(path):
+        raise DataError(f"{path} is not a dlsm run folder (config.json and metrics.json are missing)")
+    try:
+        cfg = json.loads((path / "config.json").read_text())
+        met = json.loads((path / "metrics.json").read_text())
+    except (json.JSONDecodeError, OSError) as exc:
+        raise DataError(f"{path}: cannot read the run's JSON files ({exc})") from exc
+    return RunRecord(
+        path=path,
+        lab=cfg.get("lab", "?"),
+        config=cfg.get("config", {}),
+        status=met.get("status", "?"),
+        metrics=met.get("metrics", {}),
+        notes=met.get("notes", []),
+        elapsed_s=float(met.get("elapsed_s", 0.0)),
+        tables={p.stem: p for p in sorted((path / "tables").glob("*.csv"))},
+        figures={p.stem: p for p in sorted((path / "figures").glob("*.png"))},
+    )
+
+
+def read_table(path: Path) -> Table:
+    import csv
+
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return Table(columns=[], rows=[])
+    return Table(columns=rows[0], rows=[[_parse_cell(c) for c in r] for r in rows[1:]])
+
+
+def _parse_cell(text: str) -> Any:
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def load_curve(path: Path) -> Curve:
+    header = path.read_text().splitlines()[0].split(",")
+    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    return Curve(x=data[:, 0], y=data[:, 1], xlabel=header[0], ylabel=header[1])

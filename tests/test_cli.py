@@ -1,0 +1,149 @@
+"""The command line end to end: exit codes, run folders, sweeps, reports, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dlsm import runner
+from dlsm.cli import EXIT_INTERRUPTED, main
+from dlsm.labs import Lab, get_lab, registry
+from dlsm.result import Result
+
+
+def only_dir(path: Path) -> Path:
+    (d,) = [p for p in path.iterdir() if p.is_dir()]
+    return d
+
+
+def test_entry_point_lists_labs():
+    out = subprocess.run([sys.executable, "-m", "dlsm", "list"], capture_output=True, text=True, check=True)
+    for name in ("gd1d", "gd2d", "activations", "quadfit"):
+        assert name in out.stdout
+
+
+def test_show_lists_parameters(capsys):
+    assert main(["show", "gd2d"]) == 0
+    out = capsys.readouterr().out
+    assert "lr" in out and "0.18" in out and "one of: gd, momentum, nesterov, adam" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["run", "nolab"], "unknown lab 'nolab'; valid labs: "),
+        (["run", "gd2d", "alpha=0.1"], "unknown key 'alpha' for this lab; valid keys: seed, function"),
+        (["run", "gd2d", "lr=-1"], "lr: got -1.0; allowed: float > 0"),
+        (["run", "gd2d", "x0=1,2,3"], "x0: expected 2 elements"),
+        (["show", "nolab"], "unknown lab"),
+        (["report", "does-not-exist"], "no such folder"),
+    ],
+)
+def test_bad_input_exits_2_or_1_with_a_message_and_no_traceback(argv, fragment, capsys, run_root):
+    code = main([*argv, "--out", str(run_root)] if argv[0] == "run" else argv)
+    err = capsys.readouterr().err
+    assert code in (1, 2)
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_run_writes_a_complete_folder(capsys, run_root):
+    assert main(["run", "gd2d", "lr=0.2", "--seed", "5", "--out", str(run_root)]) == 0
+    run_dir = only_dir(run_root / "gd2d")
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["config"]["lr"] == 0.2 and config["seed"] == 5
+    assert {"dlsm", "torch", "numpy", "python"} <= set(config["versions"])
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed"
+    assert metrics["metrics"]["behaviour"].startswith("oscillates")
+    assert (run_dir / "tables" / "trajectory.csv").is_file()
+    for name in ("surface", "contour", "error"):
+        assert (run_dir / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (run_dir / "figures" / f"{name}.pdf").is_file()
+    assert "oscillate" in (run_dir / "summary.md").read_text()
+    assert "oscillate" in capsys.readouterr().out
+
+
+def test_run_folders_are_never_overwritten(run_root):
+    for _ in range(3):
+        assert main(["run", "gd1d", "--out", str(run_root)]) == 0
+    folders = sorted((run_root / "gd1d").iterdir())
+    assert len(folders) == 3
+    assert all((f / "metrics.json").is_file() for f in folders)
+
+
+def test_sweep_writes_comparison_and_overlay(run_root, capsys):
+    assert main(["run", "gd2d", "lr=0.18,0.2,0.25", "--out", str(run_root)]) == 0
+    sweep_dir = only_dir(run_root / "gd2d")
+    assert sorted(p.name for p in sweep_dir.iterdir() if p.is_dir() and p.name.startswith("lr=")) == [
+        "lr=0.18", "lr=0.2", "lr=0.25"]
+    rows = (sweep_dir / "comparison.csv").read_text().splitlines()
+    assert rows[0].startswith("lr,status,error_final")
+    assert "diverges" in rows[3] and "oscillates" in rows[2]
+    assert (sweep_dir / "figures" / "overlay_error.png").is_file()
+    assert json.loads((sweep_dir / "sweep.json").read_text())["completed"] is True
+
+
+def test_report_embeds_figures_and_tables(run_root, tmp_path, capsys):
+    main(["run", "gd1d", "--out", str(run_root)])
+    main(["run", "gd2d", "lr=0.1,0.2", "--out", str(run_root)])
+    out = tmp_path / "rep" / "report.html"
+    assert main(["report", str(run_root), "-o", str(out)]) == 0
+    html = out.read_text()
+    assert html.count("data:image/png;base64,") >= 4
+    assert "gd2d — sweep over lr" in html and "gd1d" in html
+    md = out.with_suffix(".md").read_text()
+    assert "| k | s_k |" in md and "![function](" in md
+    for link in [line[line.index("(") + 1:-1] for line in md.splitlines() if line.startswith("![")]:
+        assert (out.parent / link).is_file()
+
+
+def test_ctrl_c_before_the_lab_returns_keeps_the_record(monkeypatch, run_root, capsys):
+    def interrupted_run(config, progress=None):
+        raise KeyboardInterrupt
+
+    lab = get_lab("gd1d")
+    monkeypatch.setitem(registry(), "gd1d", Lab(lab.name, lab.lecture, lab.description, lab.config,
+                                                interrupted_run))
+    assert main(["run", "gd1d", "--out", str(run_root)]) == EXIT_INTERRUPTED
+    run_dir = only_dir(run_root / "gd1d")
+    assert json.loads((run_dir / "metrics.json").read_text())["status"] == "interrupted"
+    assert (run_dir / "config.json").is_file()
+    assert str(run_dir) in capsys.readouterr().err
+
+
+def test_ctrl_c_during_training_keeps_the_steps_done(run_root):
+    lab = get_lab("quadfit")
+
+    def progress(done, total, info):
+        if done == 40:
+            raise KeyboardInterrupt
+
+    outcome = runner.run_one(lab, lab.config(), run_root, progress=progress)
+    assert outcome.interrupted
+    metrics = json.loads((outcome.path / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted"
+    assert metrics["metrics"]["steps_run"] == 40
+    assert (outcome.path / "figures" / "fit.png").is_file()
+
+
+def test_same_config_same_metrics_through_the_cli(run_root):
+    for _ in range(2):
+        main(["run", "quadfit", "--quick", "--seed", "11", "--out", str(run_root)])
+    a, b = (json.loads((d / "metrics.json").read_text())["metrics"]
+            for d in sorted((run_root / "quadfit").iterdir()))
+    assert a == b
+
+
+def test_interrupted_result_status_is_recorded(run_root):
+    def half_done(config, progress=None):
+        return Result(metrics={"x": 1.0}, status="interrupted")
+
+    lab = Lab("fake", 1, "a fake lab", get_lab("gd1d").config, half_done)
+    outcome = runner.run_one(lab, lab.config(), run_root)
+    assert outcome.interrupted
+    assert json.loads((outcome.path / "metrics.json").read_text())["status"] == "interrupted"
