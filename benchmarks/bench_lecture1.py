@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from _common import BenchSection, timed
-
 from dlsm.labs import gd2d, quadfit
 from dlsm.result import Table
 
@@ -20,8 +19,8 @@ def run(quick: bool = False) -> list[BenchSection]:
                      hit[0] if hit else "-"])
     gd = BenchSection(
         "gd2d: step size vs convergence on f = 1/2 x1² + 5 x2² from (4, 1)",
-        Table(["α", "behaviour", "rate measured", "rate theory max_i |1-αλ_i|".replace("|", "\\|"), f"first t with ‖x-x*‖² ≤ 1e-12 (of {steps})"],
-              rows),
+        Table(["α", "behaviour", "rate measured", "rate theory max_i abs(1-αλ_i)",
+               f"first t with ‖x-x*‖² ≤ 1e-12 (of {steps})"], rows),
         ["Theory: converges iff α < 2/λmax = 0.2, fastest at α* = 2/(λmin+λmax) = 2/11 ≈ 0.1818 with rate 9/11.",
          "Measured rate: per-coordinate ratio over the last 10 iterations (see `gd2d.behaviour`)."])
     rows = []

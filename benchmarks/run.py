@@ -21,7 +21,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import BenchSection, timed  # noqa: E402
-
 from dlsm.labs import registry  # noqa: E402
 from dlsm.result import Table, format_scalar  # noqa: E402
 

@@ -99,9 +99,9 @@ class Quadratic:
 def quadratic(name: str, Q: tuple[float, ...] | None = None) -> Quadratic:
     """The course's quadratics by name: ``course`` 1/2 x1² + 5 x2², ``sphere`` x1² + x2², or ``custom`` Q."""
     if name == "course":
-        return Quadratic("course", "f(x) = 1/2 x1² + 5 x2²", torch.tensor([[1.0, 0.0], [0.0, 10.0]], dtype=torch.float64))
+        return Quadratic("course", "f(x) = 1/2 x1² + 5 x2²", torch.diag(torch.tensor([1.0, 10.0], dtype=torch.float64)))
     if name == "sphere":
-        return Quadratic("sphere", "f(x) = x1² + x2²", torch.tensor([[2.0, 0.0], [0.0, 2.0]], dtype=torch.float64))
+        return Quadratic("sphere", "f(x) = x1² + x2²", torch.diag(torch.tensor([2.0, 2.0], dtype=torch.float64)))
     if name == "custom":
         if Q is None:
             raise ValueError("a custom quadratic needs Q")
