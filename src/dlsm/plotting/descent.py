@@ -73,6 +73,8 @@ def plot_contour_trajectory(f: GridFn, grad: GridFn, lim: tuple[float, float, fl
     ax.plot([], [], color="0.6", label="gradient direction ∇f/|∇f|")
     ax.set_xlim(lim[0], lim[1])
     ax.set_ylim(lim[2], lim[3])
+    if max(lim[1] - lim[0], lim[3] - lim[2]) <= 3 * min(lim[1] - lim[0], lim[3] - lim[2]):
+        ax.set_aspect("equal")  # gradients then look perpendicular to the contours, as they are
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)

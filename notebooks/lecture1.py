@@ -1,0 +1,501 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 第1講 深層学習の概要と勾配法 (Introduction to deep learning, gradient descent)
+#
+# このノートブックで行うこと:
+#
+# 1. 深層学習の概要 — パラメトリックモデル (parametric model)、層 (layer)、損失関数 (loss function)、学習 (training)
+# 2. Python の準備運動 (warm-up) と **演習 1-1**
+# 3. 活性化関数 (activation function): sigmoid, tanh, ReLU
+# 4. 1 次元の勾配法 (gradient descent): 手で書くループと `gd1d` ラボ
+# 5. 2 次元の勾配法: 勾配ベクトル、等高線、収束の理論
+# 6. **演習 1-2**: 学習係数と初期値を変えて実験する (sweep)、最適化手法 (momentum, Nesterov, Adam) の比較
+# 7. パラメトリックモデル $f_\Theta(x) = ax^2 + bx + c$ を勾配法で学習する (`quadfit` ラボ)
+# 8. レポート用の HTML / Markdown の作り方
+#
+# 上のセルから順に実行してください。実験はすべて `dlsm` パッケージの **ラボ (lab)** を呼び出して行います。
+# 同じラボはコマンドラインからも動かせます (例: `dlsm run gd2d lr=0.2`)。設定と seed が同じなら数値も同じです。
+
+# %%
+# Colab: install dlsm (REPO_URL: where your course hosts dlsm). Colab already has torch, numpy, scipy,
+# matplotlib, scikit-learn and pillow, so dlsm is installed without dependencies plus the few it adds.
+import importlib.util
+import subprocess
+import sys
+
+REPO_URL = "https://github.com/your-course/dlsm"
+if importlib.util.find_spec("dlsm") is None:
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps", f"dlsm @ git+{REPO_URL}"], check=True)
+    subprocess.run([*pip, "mlxtend", "matplotlib-fontja", "tqdm"], check=True)
+
+# %%
+from pathlib import Path
+
+from IPython.display import display
+
+from dlsm.notebook import setup, show
+
+SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
+RUNS = Path("runs")  # run folders written by the sweeps and the report (section 8)
+
+
+# %% [markdown]
+# ## 1. 深層学習の概要
+#
+# **イヌ・ネコ分類 (classification)。** 写真にイヌが写っているかネコが写っているかを答える関数を作りたいとします。
+# 画像をピクセルに分け、各ピクセルの明るさを 1 つの実数とみなして一列に並べれば、画像は $n$ 個の実数の組
+# $x = (x_1, \dots, x_n) \in \mathbb{R}^n$ です。欲しいのは $f: \mathbb{R}^n \to \{0, 1\}$
+# (0: ネコ、1: イヌ) という関数です。
+#
+# **パラメトリックモデル (parametric model)。** このような $f$ を人が式で書き下すのは無理なので、
+# 形を変えられるつまみ (パラメータ) $\Theta$ を持つ関数の族 $f_\Theta$ を用意し、
+# 訓練データ (training data: 入力と正解ラベルの組) に合うように $\Theta$ を調整します。
+# いちばん小さな例は 2 次関数 $f_\Theta(x) = ax^2 + bx + c$、$\Theta = \{a, b, c\}$ です (第 7 節で実際に学習させます)。
+#
+# **層 (layer)。** 深層ニューラルネットワーク $f_\Theta: \mathbb{R}^n \to \mathbb{R}^m$ は層を何段も重ねた関数です。
+# 1 つの層は アフィン変換 (affine map) $h' = W h + b$ と、その各成分に非線形な 活性化関数 (activation function)
+# をかける操作からなります。学習するパラメータは $\Theta = \{W_1, b_1, W_2, b_2, \dots\}$ です。
+#
+# **損失関数 (loss function)。** モデルの出力 $\hat y = f_\Theta(x)$ と教師信号 (正解) $y$ のずれを数値にしたものです。
+# 代表は 二乗誤差 (squared error) $\mathrm{loss}(y, \hat y) = \frac12 \sum_i |y_i - \hat y_i|^2$
+# (分類ではクロスエントロピー (cross-entropy) もよく使います)。
+#
+# **学習 (training)** とは、多数の訓練データの上で損失を $\Theta$ について最小化することです。
+# その道具が 勾配法 (gradient descent)、実際にはデータの一部 (ミニバッチ) ごとに勾配を計算する
+# 確率的勾配法 (stochastic gradient descent, SGD) です。このノートブックでは、その勾配法を小さな関数で確かめます。
+
+# %% [markdown]
+# ## 2. Python の準備運動 (warm-up)
+#
+# 変数、四則演算、ループ、条件分岐、関数、リスト、グラフ描画を順に試します。値を変えて何度でも実行してみてください。
+
+# %%
+# 変数 (variables) と四則演算 (arithmetic)
+x = 7
+y = 3
+print(x + y, x - y, x * y, x / y)  # 足し算、引き算、掛け算、割り算 (結果は float)
+print(x // y, x % y, x**y)  # 整数の商、余り、べき乗
+
+# %%
+import math
+
+print(math.sqrt(2), math.exp(1), math.pi)
+
+# %%
+# for ループ (loop) と if 文 (条件分岐)
+for i in range(5):
+    if i % 2 == 0:
+        print(i, "は偶数 (even)")
+    else:
+        print(i, "は奇数 (odd)")
+
+
+# %%
+# 関数 (function) の定義
+def square(u):
+    return u**2
+
+
+print(square(3), square(-1.5))
+
+# %%
+# リスト (list)
+values = [k**2 for k in range(1, 6)]  # [1, 4, 9, 16, 25]
+values.append(36)
+print(values, len(values), sum(values), values[0], values[-1])
+
+# %%
+# matplotlib でグラフを描く
+import matplotlib.pyplot as plt
+import numpy as np
+
+xs = np.linspace(-2, 2, 101)
+plt.plot(xs, xs**2, label="y = x²")
+plt.plot(xs, 2 * xs, label="dy/dx = 2x")
+plt.xlabel("x")
+plt.title("関数 y = x² とその導関数")
+plt.grid(alpha=0.3)
+plt.legend()
+plt.show()
+
+# %% [markdown]
+# ### 演習 1-1
+#
+# 1 から 100 までの整数の二乗の和 $1^2 + 2^2 + \dots + 100^2$ をループで計算して表示しなさい。
+# 公式 $\sum_{k=1}^{n} k^2 = n(n+1)(2n+1)/6$ と一致することも確かめます (`assert` が通れば一致)。
+
+# %%
+n = 100
+total = 0
+for k in range(1, n + 1):
+    total += k**2
+closed_form = n * (n + 1) * (2 * n + 1) // 6
+print("ループ:", total, " 公式:", closed_form)
+assert total == closed_form == 338350
+
+# %% [markdown]
+# ## 3. 活性化関数 (activation function)
+#
+# 層の中でアフィン変換のあとにかける非線形関数です。
+#
+# - シグモイド (sigmoid) $\sigma(u) = 1/(1 + e^{-u})$、導関数 $\sigma'(u) = \sigma(u)(1 - \sigma(u))$
+# - $\tanh(u) = (e^u - e^{-u})/(e^u + e^{-u})$、導関数 $1 - \tanh^2(u)$
+# - ReLU $\max(0, u)$、導関数は $u < 0$ で 0、$u > 0$ で 1
+# - (おまけ) softplus $\log(1 + e^u)$: ReLU をなめらかにした関数
+#
+# `activations` ラボは、式で書いた導関数と PyTorch の自動微分 (autograd) で求めた導関数を並べて表にします。
+
+# %%
+from dlsm.labs import activations
+
+act = activations.run(activations.Config.make(SIZE))
+act.figures["activations"]
+
+# %%
+show(act.tables["values"])
+print(act.metrics)
+for note in act.notes:
+    print(note)
+
+# %% [markdown]
+# 表の読み方 (この実行で得た数値):
+#
+# - 式の導関数と autograd の導関数の差は最大でも `*_max_abs_diff_vs_autograd` (0 または 1e-16 程度、丸め誤差) で、
+#   式が正しいことの確認になっています。
+# - $\sigma'$ の最大値は 0.25、$\tanh'$ の最大値は 1 (いずれも $u = 0$)。$|u|$ が大きいと両方とも 0 に近づきます
+#   (飽和, saturation)。ReLU の傾きは $u > 0$ で常に 1 です。
+# - softplus' の列は sigmoid の列と同じ値です ($u = -2$ で 0.119203): softplus の導関数はシグモイドです。
+
+# %% [markdown]
+# ## 4. 1 次元の勾配法 (gradient descent)
+#
+# $f(x) = x^2$ の最小点を、導関数 $f'(x) = 2x$ だけを使って探します。
+#
+# 1. $s$ を初期値にセットする
+# 2. $g := f'(s)$ を計算する
+# 3. $s := s - a\,g$ と更新する ($a$ は 学習係数 (learning rate))
+# 4. 2 に戻る
+#
+# 講義の練習問題 ($s = 2$, $a = 0.2$) をそのまま 5 行で書くと:
+
+# %%
+s, a = 2.0, 0.2
+for k in range(6):
+    print(k, round(s, 10))
+    g = 2 * s  # g = f'(s)
+    s = s - a * g
+
+# %% [markdown]
+# $s$ は毎回 $1 - 2a = 0.6$ 倍になります: $s_k = 2 \cdot 0.6^k$ = 2, 1.2, 0.72, 0.432, ...
+#
+# 同じ計算を `gd1d` ラボで行うと、各ステップの $s_k$, $f'(s_k)$, $s_{k+1}$ の表と、関数の上に並べた反復点の図が得られます。
+# 既定値は講義の設定 ($f = x^2$, $s_0 = 2$, $a = 0.2$) です。パラメータの一覧はコマンド `dlsm show gd1d` で見られます。
+
+# %%
+from dlsm.labs import gd1d
+
+r1 = gd1d.run(gd1d.Config.make(SIZE))
+show(r1.tables["iterations"], rows=6)
+print("s_final =", r1.metrics["s_final"], " converged:", r1.metrics["converged"])
+print(r1.notes[-1])
+r1.figures["function"]
+
+# %%
+r1.figures["distance"]  # |s_k - x*| (対数目盛): 直線 = 毎回同じ比率で縮む
+
+# %% [markdown]
+# 25 回の反復で $s$ は 2 から約 $5.7 \times 10^{-6}$ まで小さくなりました (この実行の `s_final`)。
+# 対数目盛で直線になるのは、誤差が毎回同じ比率 0.6 で縮む (一次収束, linear convergence) からです。
+#
+# ### 別の関数: $f(x) = x^4$
+#
+# 同じ $s_0 = 2$, $a = 0.2$ で $f(x) = x^4$ ($f'(x) = 4x^3$) にすると、どうなるでしょうか。
+
+# %%
+r4 = gd1d.run(gd1d.Config.make(SIZE, function="x4"))
+show(r4.tables["iterations"])
+for note in r4.notes:
+    print(note)
+r4.figures["function"]
+
+# %% [markdown]
+# 発散 (diverge) しました: 2 → −4.4 → 63.7 → ... と $|s|$ が増え続け、4 ステップで $10^6$ を超えたところで止めています。
+# ラボの注釈のとおり、$x^4$ では更新が $s_{k+1} = s_k(1 - 4a s_k^2)$ なので、$|s_k| < 1/\sqrt{2a}$ (ここでは 1.581)
+# のときにしか $|s|$ は小さくなりません。$x^2$ と違って勾配 $4s^3$ が $s$ とともに急に大きくなるため、
+# 出発点が遠いと 1 歩目で大きく飛び越えてしまうのです。学習係数を小さくすれば ($a = 0.05$ なら境界は 3.162) 収束に向かいますが、
+# 最小点の近くでは $f''(0) = 0$ なので勾配がとても小さく、進みが遅くなります:
+
+# %%
+r4_small = gd1d.run(gd1d.Config.make(SIZE, function="x4", lr=0.05))
+show(r4_small.tables["iterations"], rows=4)
+print("s_final =", r4_small.metrics["s_final"], " converged:", r4_small.metrics["converged"])
+for note in r4_small.notes:
+    print(note)
+r4_small.figures["distance"]
+
+# %% [markdown]
+# 極小点がいくつもある関数 (`double_well`: $x^4 - 3x^2 + x$) では、どの極小点に落ちるかが出発点で決まります。
+# $s_0$ を変えて試してみましょう (この実行では $s_0 = 2$ と $0.5$ は $x \approx 1.131$ の極小点 ($f \approx -1.07$)、
+# $s_0 = -2$ は $x \approx -1.301$ の最小点 ($f \approx -3.51$) に行きました)。
+
+# %%
+for s0 in [2.0, 0.5, -2.0]:
+    rw = gd1d.run(gd1d.Config.make(SIZE, function="double_well", s0=s0, lr=0.05))
+    print(f"s0 = {s0:5}: s_final = {rw.metrics['s_final']:.4f}, f = {rw.metrics['f_final']:.4f}")
+rw.figures["function"]
+
+# %% [markdown]
+# ## 5. 2 次元の勾配法
+#
+# 深層学習ではパラメータが何万個もあるので、多変数の関数を最小化します。2 変数の関数
+# $f(x_1, x_2) = x_1^2 + x_2^2$ の **勾配ベクトル (gradient)** は偏微分を並べたもの
+# $\nabla f(x) = (\partial f/\partial x_1, \partial f/\partial x_2)^T = (2x_1, 2x_2)^T$ です。
+# 勾配は等高線に垂直で、関数が最も急に増える向きを指します。勾配法はその逆向きに進みます:
+# $x_t = x_{t-1} - \alpha \nabla f(x_{t-1})$。
+#
+# `gd2d` ラボの `function="sphere"` がこの関数です。3 次元表示と、勾配の向き (矢印) つきの等高線表示を見ます。
+# 等高線は原点を中心とする円で、矢印はどこでも原点から外向きです。勾配法の軌跡 (赤) は $(-3, 2)$ から原点へまっすぐ進みます
+# (図の縦横の縮尺は同じではないので、円が少し楕円に見えます)。
+
+# %%
+from dlsm.labs import gd2d
+
+sph = gd2d.run(gd2d.Config.make(SIZE, function="sphere", x0=(-3.0, 2.0), compare=False))
+display(sph.figures["surface"])
+sph.figures["contour"]
+
+# %% [markdown]
+# ### 講義の例: $f(x_1, x_2) = \frac12 x_1^2 + 5 x_2^2$
+#
+# 勾配は $\nabla f = (x_1, 10 x_2)$。講義のノートブックの設定 (初期値 $(4, 1)$、$\alpha = 0.18$、20 回) が
+# `gd2d` ラボの既定値です。最初の反復点は講義と同じ $(3.28, -0.8)$, $(2.6896, 0.64)$ になります。
+
+# %%
+base = gd2d.run(gd2d.Config.make(SIZE))
+show(base.tables["trajectory"], rows=5)
+print({k: base.metrics[k] for k in ["error_final", "converged", "behaviour", "rate_measured", "lr_max", "lr_opt"]})
+base.figures["contour"]
+
+# %%
+display(base.figures["surface"])
+base.figures["error"]  # ||x_t - x*||² per iteration, log scale
+
+# %% [markdown]
+# ### なぜ $\alpha < 0.2$ なのか (収束の理論)
+#
+# $f = \frac12 x^T Q x$, $Q = \mathrm{diag}(1, 10)$ なので、更新式は成分ごとに分かれます:
+#
+# $$x_1 \leftarrow (1 - \alpha)\, x_1, \qquad x_2 \leftarrow (1 - 10\alpha)\, x_2 .$$
+#
+# $\alpha = 0.18$ では $x_1$ は毎回 0.82 倍、$x_2$ は毎回 $-0.8$ 倍です。表で $x_2$ が $1, -0.8, 0.64, -0.512$
+# と符号を変えながら縮むのはこのためです。両方の係数の絶対値が 1 より小さいこと、つまり
+# $0 < \alpha < 2/\lambda_{\max} = 2/10 = 0.2$ ($\lambda_{\max}$ は $Q$ の最大固有値) が、どの初期値からでも収束する条件です。
+# 誤差は毎ステップ $\max(|1-\alpha|, |1-10\alpha|)$ 倍 (この実行の `rate_measured` = 0.82) になり、
+# 最も速い固定ステップは $\alpha^* = 2/(\lambda_{\min} + \lambda_{\max}) = 2/11 \approx 0.1818$ (`lr_opt`) です。
+# 講義の $\alpha = 0.18$ はほぼ最良の値で、20 回で二乗誤差は 17 から 0.0058 になりました (`error_final`)。
+# ラボの注釈 (note) にも同じ説明が出ます:
+
+# %%
+for note in base.notes:
+    print(note)
+
+# %% [markdown]
+# ## 6. 演習 1-2: 学習係数と初期値を変える
+#
+# 講義の演習 1-2 は「$\alpha = 0.2$ やそれより大きい値、$\alpha = 0.05$ や $0.005$、ほかの初期値で試す」ことです。
+# `dlsm.runner.sweep` は 1 つのパラメータをいくつかの値に変えてラボを実行し、各実行を `runs/` の下のフォルダに保存し、
+# 比較表 (comparison) と重ね描きの図 (overlay) を作ります。ここでは gd だけを見るので `compare=False`
+# (最適化手法の比較は後で行います)。コマンドラインなら `dlsm run gd2d lr=0.18,0.2,0.25,0.05,0.005 compare=false`
+# が同じことをします。
+
+# %%
+from dlsm.labs import get_lab
+from dlsm.runner import overlay_figures, sweep
+
+GD2D = get_lab("gd2d")
+lr_sweep = sweep(GD2D, {"compare": False}, "lr", [0.18, 0.2, 0.25, 0.05, 0.005], root=RUNS, size=SIZE)
+print("saved in", lr_sweep.path)
+show(lr_sweep.comparison)
+
+# %%
+overlay_figures("lr", lr_sweep.runs)["overlay_error"]
+
+# %% [markdown]
+# 比較表の列: `error_final` は 20 回後の二乗誤差 $\|x_{20} - x^*\|^2$、`converged` はそれが `tol` (0.01) 以下になったか、
+# `behaviour` は最後の 10 ステップの縮み方 (`rate_measured`) から判定した長期的なふるまい、`rate_theory` は理論値
+# $\max_i |1 - \alpha\lambda_i|$ です。この実行では:
+#
+# - $\alpha = 0.2$: $1 - 10\alpha = -1$ なので $x_2$ は $+1, -1, +1, \dots$ と永遠に振動します。誤差は 1 より下がらず (20 回後 1.002)、
+#   `behaviour` は "oscillates (never converges)"、測定した比率は 1 でした。
+# - $\alpha = 0.25$: $x_2$ は毎回 $-1.5$ 倍になり発散します (20 回で $x_2 \approx 3325$、比率 1.5)。
+#   数値があふれる (overflow) 前に、発散として理由とともに報告されます。
+# - $\alpha = 0.05$ と $0.005$: 収束はしますが比率が 0.95, 0.995 と 1 に近く、20 回では誤差が 2.06, 13.2 までしか下がりません
+#   (`behaviour` は "converges"、`converged` は False)。
+#
+# 発散と振動を等高線の上で見てみます。
+
+# %%
+by_lr = {r.config.lr: r.result for r in lr_sweep.runs}
+display(by_lr[0.2].figures["contour"])
+print(by_lr[0.2].notes[-1])
+by_lr[0.25].figures["contour"]
+
+# %% [markdown]
+# 小さい $\alpha$ で誤差が `tol` を下回るには何回必要でしょうか。反復回数を増やして確かめます
+# (この実行では $\alpha = 0.05$ で 72 回でした。$\alpha$ や `steps` を自分で変えてみてください)。
+
+# %%
+slow = gd2d.run(gd2d.Config.make(SIZE, lr=0.05, steps=200, compare=False))
+traj = slow.tables["trajectory"]
+first = next(t for t, e in zip(traj.column("t"), traj.column("error"), strict=True) if e <= 0.01)
+print(f"α = 0.05: 二乗誤差が 0.01 以下になった最初の t = {first}, 200 回後の誤差 = {slow.metrics['error_final']:.3g}")
+
+# %% [markdown]
+# ### 初期値を変える
+#
+# 今度は $\alpha = 0.25$ (収束条件を破る値) に固定し、初期値 `x0` を変えます ($(4, 1)$ からの結果は上の表にあります)。
+# $x_1$ 軸上の $(4, 0)$、そこから $x_2$ を少しだけずらした $(4, 0.001)$、$x_2$ 軸上の $(0, 1)$ を試します。
+
+# %%
+starts = [(4.0, 0.0), (4.0, 0.001), (0.0, 1.0)]
+x0_sweep = sweep(GD2D, {"lr": 0.25, "compare": False}, "x0", starts, root=RUNS, size=SIZE)
+show(x0_sweep.comparison)
+overlay_figures("x0", x0_sweep.runs)["overlay_error"]
+
+# %% [markdown]
+# この実行では、$x_1$ 軸上の $(4, 0)$ から始めると $\alpha = 0.25$ でも収束しました (比率 0.75 = $|1 - 0.25|$)。
+# $x_2 = 0$ なら $x_2 \leftarrow (1 - 10\alpha) x_2$ はずっと 0 のままで、不安定な方向がまったく動かないからです。
+# ところが $x_2$ を 0.001 だけずらすと、その小さなずれが毎回 1.5 倍に増えて発散します (20 回で誤差 11.06)。
+# 「$\alpha < 2/\lambda_{\max}$」は **どの初期値からでも** 収束するための条件で、実際の学習では初期値がちょうど軸上に乗ることは
+# まずないので、この条件を守る必要があります。講義の $\alpha = 0.18$ ならどの初期値からでも収束します
+# (`gd2d.Config.make(SIZE, x0=(...))` でいろいろ試してみましょう)。
+
+# %% [markdown]
+# ### 最適化手法の比較: momentum, Nesterov, Adam
+#
+# `gd2d` ラボは同じ $\alpha$ で 4 つの更新則を走らせて比べます (`compare=True` が既定)。
+#
+# - gd: ふつうの勾配法
+# - momentum (heavy ball): 過去の更新方向を $\mu$ 倍して足し込む (既定 $\mu = 0.9$)
+# - Nesterov: momentum で少し先に進んだ点の勾配を使う
+# - Adam: 勾配の移動平均を、勾配の二乗の移動平均の平方根で成分ごとに割る (正規化する) ので、1 歩の大きさがおよそ $\alpha$ になる
+#
+# 講義の設定 ($\alpha = 0.18$, 20 回) の結果:
+
+# %%
+show(base.tables["optimizers"])
+display(base.figures["optimizers_error"])
+base.figures["optimizers_contour"]
+
+# %% [markdown]
+# 正直に読むと、**講義の $\alpha = 0.18$ ではふつうの勾配法がいちばん良い** 結果でした (この実行の数値):
+#
+# - gd は 19 回目以降、誤差 0.01 以下 (`t_stays_within_tol` = 19) で、20 回後 0.0058。
+# - momentum ($\mu = 0.9$) は 20 回後も 1.52。momentum 法の収束比率はこの設定では $\sqrt{\mu} \approx 0.949$ (`rate_theory`) で、
+#   gd の 0.82 より遅いのです。
+# - Nesterov ($\mu = 0.9$) は **発散** しました (理論比率 1.899、20 回後の誤差 $2 \times 10^{11}$)。
+#   先読みのぶん、曲率の大きい $x_2$ 方向に実質的に大きく踏み込みすぎるためです。
+# - Adam は 0.545 で、まだ `tol` に届きません。
+#
+# $\alpha = 0.18$ は gd にとってほぼ最適な値 ($\alpha^* \approx 0.1818$) なので、gd に有利な比較です。
+# 次のセルは、ラボと同じ理論式 (`momentum_rate`) で Nesterov ($\mu = 0.9$) が安定な $\alpha$ の上限を数値的に探し、
+# さらに「小さい $\alpha$」と「小さい $\mu$」の 2 通りで比べ直します。
+
+# %%
+from dlsm.algorithms.quadratic_theory import momentum_rate
+
+grid = np.linspace(0.001, 0.2, 2000)
+stable = [lr for lr in grid if momentum_rate((1.0, 10.0), lr, 0.9, nesterov=True) < 1]
+print(f"Nesterov (μ = 0.9) が収束する α の上限 ≈ {max(stable):.4f}  (gd は 0.2)")
+
+small_lr = gd2d.run(gd2d.Config.make(SIZE, lr=0.05))
+print("α = 0.05, μ = 0.9:")
+show(small_lr.tables["optimizers"])
+small_mu = gd2d.run(gd2d.Config.make(SIZE, momentum=0.5))
+print("α = 0.18, μ = 0.5:")
+show(small_mu.tables["optimizers"])
+small_lr.figures["optimizers_error"]
+
+# %% [markdown]
+# この実行では:
+#
+# - Nesterov ($\mu = 0.9$) が収束するのは $\alpha$ がおよそ 0.136 未満のときだけでした。
+# - $\alpha = 0.05$ にすると順位が逆転し、20 回後の誤差は gd 2.06、momentum 0.327、Nesterov 0.0763 でした
+#   (gd の比率は 0.95 に落ちますが、momentum 系は $\sqrt{\mu}$ 程度を保ちます)。Adam は 9.12 でした。
+# - $\alpha = 0.18$ のまま $\mu = 0.5$ にすると、momentum は 11 回目以降ずっと `tol` 以下 (`t_stays_within_tol`) になり (20 回後 $1.7 \times 10^{-5}$)、gd より速くなりました。
+#   Nesterov はこの $\mu$ でも発散しました。
+#
+# つまり「どの手法が速いか」は学習係数や $\mu$ の選び方しだいで、手法ごとに適切なハイパーパラメータ (hyperparameter) が違います。
+# 考察のヒント: `momentum` や `lr` の値を変えて、表の `rate_measured` と `rate_theory` を比べてみましょう。
+
+# %% [markdown]
+# ## 7. パラメトリックモデルを勾配法で学習する (`quadfit`)
+#
+# 第 1 節の $f_\Theta(x) = ax^2 + bx + c$ を、雑音の乗ったデータに当てはめます。既定ではデータは
+# $y = 2x^2 - x + 0.5$ に標準偏差 0.2 の雑音を加えた 50 点 ($x \in [-1, 1]$)、損失は二乗誤差の平均
+# $L(\Theta) = \frac{1}{2n} \sum_i (y_i - f_\Theta(x_i))^2$、更新は $\Theta := \Theta - \alpha \nabla L(\Theta)$ ($\alpha = 0.5$)
+# で、勾配は PyTorch の autograd で計算します。$L$ は $\Theta$ の 2 次関数なので、最小点は最小二乗法 (least squares) で
+# 直接求まります。ラボはそれ (numpy の `lstsq`) と勾配法の結果を並べます。
+
+# %%
+from dlsm.labs import quadfit
+
+qf = quadfit.run(quadfit.Config.make(SIZE))
+show(qf.tables["parameters"])
+print({k: qf.metrics[k] for k in ["distance_to_ls", "loss_final", "loss_ls", "steps_run", "lr_max"]})
+for note in qf.notes:
+    print(note)
+qf.figures["fit"]
+
+# %%
+display(qf.figures["loss"])
+qf.figures["parameters"]
+
+# %% [markdown]
+# 最小二乗解は $\Theta^* \approx (2.177, -1.013, 0.529)$ で、真の値 $(2, -1, 0.5)$ とは雑音のぶんだけずれます。
+# 勾配法の $\Theta$ はこの $\Theta^*$ に近づきます: 講義サイズ (1000 回) では両者の距離は $7 \times 10^{-15}$、
+# CI 用の小さいサイズ (300 回) では $8 \times 10^{-5}$ でした。第 5 節と同じ理論がここでも使えます:
+# 損失のヘッセ行列 (Hessian) の最大固有値から、収束する学習係数の上限は $2/\lambda_{\max} \approx 1.859$ です。
+# 試しに上限を超える $\alpha = 1.9$ にすると発散します (この実行では 222 ステップ目で止まりました):
+
+# %%
+qf_big = quadfit.run(quadfit.Config.make(SIZE, lr=1.9))
+print("diverged:", qf_big.metrics["diverged"], " steps_run:", qf_big.metrics["steps_run"])
+for note in qf_big.notes:
+    print(note)
+
+# %% [markdown]
+# ## 8. レポートの作り方
+#
+# 成績はこの演習の結果と考察をまとめた PDF レポートで評価されます。dlsm は実行ごとのフォルダ
+# (`config.json`: 設定と seed とバージョン、`metrics.json`、表の CSV、図の PNG/PDF、`summary.md`) から、
+# 図を埋め込んだ 1 つの HTML ファイルと Markdown ファイルを作れます。Word や LaTeX に図と表を貼るときに使ってください。
+#
+# - コマンドライン: `dlsm report runs/gd2d/<フォルダ名> -o report.html` (フォルダはいくつでも並べられます)
+# - Python: `from dlsm.report import build_report`
+#
+# 次のセルは `gd2d` を講義の設定でもう一度実行して `runs/` に保存し (`run_one`)、第 6 節の 2 つの sweep と合わせて
+# 1 つのレポートにします。ほかのラボも同じように `run_one(get_lab("quadfit"), ...)` で保存できます。
+# Colab では左のファイル一覧から `runs/report-lecture1.html` をダウンロードできます。
+
+# %%
+from dlsm.report import build_report
+from dlsm.runner import run_one
+
+course_run = run_one(GD2D, GD2D.config.make(SIZE), RUNS, size=SIZE)  # the course setting, with the optimizers
+folders = [course_run.path, lr_sweep.path, x0_sweep.path]
+html_path, md_path = build_report(folders, RUNS / "report-lecture1.html", title="第1講 演習 (lecture 1)")
+print(html_path, md_path, sep="\n")
