@@ -27,32 +27,27 @@
 # 同じ実験はコマンドラインからも実行できます (例: `dlsm run gates gate=xor seeds=20`)。設定と seed が同じなら数値も同じです。
 
 # %%
-# Colab: install dlsm (set REPO_URL to where your course hosts dlsm)
+# Colab: install dlsm (REPO_URL: where your course hosts dlsm). Colab already has torch, numpy, scipy,
+# matplotlib, scikit-learn and pillow, so dlsm is installed without dependencies plus the few it adds.
 import importlib.util
 import subprocess
 import sys
 
 REPO_URL = "https://github.com/your-course/dlsm"
 if importlib.util.find_spec("dlsm") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"dlsm @ git+{REPO_URL}"], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps", f"dlsm @ git+{REPO_URL}"], check=True)
+    subprocess.run([*pip, "mlxtend", "matplotlib-fontja", "tqdm"], check=True)
 
 # %%
-# %matplotlib inline
 import inspect
-import os
 from pathlib import Path
 
-import matplotlib_fontja  # noqa: F401  (Japanese text in figures)
-from IPython.display import Markdown, display
+from dlsm.notebook import setup, show
 
-QUICK = os.environ.get("DLSM_QUICK") == "1"  # CI runs the notebook at the small size
-SIZE = "quick" if QUICK else "course"
+SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
+QUICK = SIZE == "quick"
 RUNS = Path("runs")  # run folders written by the sweeps
-
-
-def show(table, rows=None):
-    """Display a dlsm Table as a Markdown table (the first ``rows`` rows)."""
-    display(Markdown(table.to_markdown(max_rows=rows)))
 
 
 # %% [markdown]
