@@ -147,3 +147,27 @@ def test_interrupted_result_status_is_recorded(run_root):
     outcome = runner.run_one(lab, lab.config(), run_root)
     assert outcome.interrupted
     assert json.loads((outcome.path / "metrics.json").read_text())["status"] == "interrupted"
+
+
+def test_real_sigint_during_training_exits_130_and_keeps_the_run(run_root):
+    """A real Ctrl-C (SIGINT) sent to `dlsm run` mid-training: clean stop, status 130, results on disk."""
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dlsm", "run", "quadfit", "steps=10000000", "--out", str(run_root)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 60
+    while not list((run_root / "quadfit").glob("*/config.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # let it train a little
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert "Traceback" not in err and "interrupted" in err
+    run_dir = only_dir(run_root / "quadfit")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted"
+    assert 0 < metrics["metrics"]["steps_run"] < 10_000_000
+    assert (run_dir / "figures" / "fit.png").is_file()
