@@ -288,7 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # key=value items after an option (`run LAB --quick lr=0.1`) arrive as extras: they are still assignments
+    if extra and getattr(args, "assignments", None) is not None and not any(e.startswith("-") for e in extra):
+        args.assignments = [*args.assignments, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except DlsmError as exc:

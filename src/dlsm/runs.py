@@ -65,7 +65,19 @@ def environment() -> dict[str, str]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+    """Strict JSON: non-finite floats (a diverged loss, an infinite rate) are written as "nan"/"inf" strings."""
+    path.write_text(json.dumps(_finite(data), indent=2, ensure_ascii=False, default=_json_default,
+                               allow_nan=False) + "\n")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, (float, np.floating)) and not np.isfinite(obj):
+        return str(float(obj))
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _json_default(obj: Any) -> Any:

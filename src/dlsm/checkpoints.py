@@ -1,0 +1,161 @@
+"""Checkpoints of trained classifiers: everything needed to classify new images, and nothing executable.
+
+A checkpoint is a plain dictionary of tensors, strings and numbers::
+
+    {"format": "dlsm-classifier", "version": 1,
+     "model": "mlp" | "cnn", "hparams": {...},          # how to rebuild the nn.Module
+     "state_dict": {name: tensor},                      # the trained parameters
+     "classes": [...], "channels": C, "image_size": [H, W],
+     "normalization": {"mean": m, "std": s},            # model input = (pixel/255 - m) / s
+     "config": {...}, "metrics": {...},                 # the run that produced it
+     "pixel_mean": p}                                   # mean training pixel (dark background?)
+
+The ``classify`` lab returns it as ``result.artifacts["checkpoint"]``, so a run folder's
+``artifacts.pt`` holds it. :func:`load_checkpoint` reads with ``torch.load(weights_only=True)``: the
+unpickler accepts only tensors and plain containers, so loading a file never executes code from it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dlsm.errors import DataError
+from dlsm.models.classifiers import CLASSIFIERS, build_classifier
+
+FORMAT = "dlsm-classifier"
+VERSION = 1
+#: File names looked for when a folder (e.g. a run folder) is given instead of a file.
+FILE_NAMES = ("artifacts.pt", "checkpoint.pt")
+
+
+@dataclass
+class Checkpoint:
+    """A trained classifier with what it needs to read new images (see the module docstring)."""
+
+    model: str
+    hparams: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+    classes: tuple[str, ...]
+    channels: int
+    image_size: tuple[int, int]
+    mean: float
+    std: float
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    pixel_mean: float | None = None  # mean training pixel in [0, 1] (MNIST: 0.13, a dark background)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The plain dictionary that is saved (loadable with ``weights_only=True``)."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "model": self.model,
+            "hparams": self.hparams,
+            "state_dict": self.state_dict,
+            "classes": list(self.classes),
+            "channels": self.channels,
+            "image_size": list(self.image_size),
+            "normalization": {"mean": self.mean, "std": self.std},
+            "config": self.config,
+            "metrics": self.metrics,
+            "pixel_mean": self.pixel_mean,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Any, source: str = "checkpoint") -> Checkpoint:
+        """Validate a loaded dictionary; DataError naming ``source`` and the problem otherwise."""
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise DataError(f"{source} is not a dlsm classifier checkpoint")
+        if payload.get("version") != VERSION:
+            raise DataError(f"{source}: checkpoint version {payload.get('version')!r} is not supported "
+                            f"(this dlsm reads version {VERSION})")
+        try:
+            norm = payload["normalization"]
+            ckpt = cls(
+                model=str(payload["model"]),
+                hparams=dict(payload["hparams"]),
+                state_dict=dict(payload["state_dict"]),
+                classes=tuple(str(c) for c in payload["classes"]),
+                channels=int(payload["channels"]),
+                image_size=(int(payload["image_size"][0]), int(payload["image_size"][1])),
+                mean=float(norm["mean"]),
+                std=float(norm["std"]),
+                config=dict(payload.get("config", {})),
+                metrics=dict(payload.get("metrics", {})),
+                pixel_mean=None if payload.get("pixel_mean") is None else float(payload["pixel_mean"]),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DataError(f"{source}: the checkpoint is incomplete or malformed ({exc!r})") from exc
+        if ckpt.model not in CLASSIFIERS:
+            raise DataError(f"{source}: unknown model {ckpt.model!r} (known: {', '.join(CLASSIFIERS)})")
+        if not all(isinstance(t, torch.Tensor) for t in ckpt.state_dict.values()):
+            raise DataError(f"{source}: the state dict holds something other than tensors")
+        return ckpt
+
+    def build_model(self) -> nn.Module:
+        """The trained model on the CPU, in evaluation mode."""
+        try:
+            model = build_classifier(self.model, self.hparams)
+            model.load_state_dict(self.state_dict)
+        except (TypeError, ValueError, RuntimeError, KeyError) as exc:
+            raise DataError(f"the checkpoint's weights do not fit its {self.model} model: {exc}") from exc
+        return model.eval()
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Model input from images in [0, 1]: (x - mean) / std."""
+        return (x - self.mean) / self.std
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
+    """Write ``checkpoint`` to ``path`` with ``torch.save``; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(checkpoint.to_payload(), path)
+    return path
+
+
+def resolve_path(path: str | Path) -> Path:
+    """The checkpoint file meant by ``path``: the file itself, or ``artifacts.pt`` in a run folder."""
+    path = Path(path)
+    if path.is_dir():
+        for name in FILE_NAMES:
+            if (path / name).is_file():
+                return path / name
+        raise DataError(f"{path} is a folder without {' or '.join(FILE_NAMES)}; give a run folder of the "
+                        "classify lab (run with save_checkpoint=true) or a checkpoint file")
+    if not path.is_file():
+        raise DataError(f"checkpoint not found: {path}")
+    return path
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint from a file, a run's ``artifacts.pt`` or a run folder, never executing code.
+
+    Raises DataError for a missing, truncated or corrupt file, for a file holding anything other than
+    tensors and plain data, and for an ``artifacts.pt`` saved without a checkpoint.
+    """
+    file = resolve_path(path)
+    try:
+        payload = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged file
+        text = str(exc)
+        if isinstance(exc, pickle.UnpicklingError) and "Unsupported global" in text:
+            what = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+            raise DataError(f"{file} holds Python objects ({what.group(1) if what else 'a class'}) besides "
+                            "tensors and plain data; it was not loaded, since loading must never execute code "
+                            "from a file. Use a checkpoint written by dlsm.") from None
+        raise DataError(f"cannot read {file}: the file is truncated, corrupt or not a PyTorch file; save it "
+                        "again (rerun the lab)") from None
+    if isinstance(payload, dict) and payload.get("format") != FORMAT and "checkpoint" in payload:
+        payload = payload["checkpoint"]  # a run folder's artifacts.pt
+    elif isinstance(payload, dict) and payload.get("format") != FORMAT and "state_dict" in payload:
+        raise DataError(f"{file} holds a trained model but no checkpoint; rerun the lab with "
+                        "save_checkpoint=true")
+    return Checkpoint.from_payload(payload, source=str(file))
