@@ -3,5 +3,5 @@
 # Extra arguments go to `dlsm tour` (e.g. --out DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/_venv.sh
+source scripts/_venv.sh ""  # explicit: the tour's own arguments must not reach the set-up
 .venv/bin/dlsm tour "$@"
