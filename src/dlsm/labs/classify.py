@@ -51,7 +51,8 @@ class Config(LabConfig):
       plain SGD with lr 0.1, batch 200, 3 epochs, on the embedded 4,000 / 1,000 MNIST split. On this
       small set that is only 60 updates and the sigmoid network stays near chance (the lab says so).
       ``model=cnn`` gives the course CNN with the same training settings.
-    - ``quick``: the same models on 500 / 200 images for 1 epoch (seconds; tour, tests and CI).
+    - ``quick``: 1,000 / 500 images, 3 epochs of ReLU + Adam (about a second; tour, tests and CI). It
+      learns (about 80 %), unlike the course settings at that size, which stay at chance.
     - ``full``: the tuned settings of the benchmark (measured on the embedded split: MLP 97 %, CNN
       98 %, each in under a minute on 2 CPU cores): ReLU, Adam with a one-cycle schedule, ±2-pixel
       random shifts; for the MLP lr 0.002, batch 100, 40 epochs; with ``model=cnn`` lr 0.003, batch
@@ -94,7 +95,8 @@ class Config(LabConfig):
     save_checkpoint: bool = param(True, "return a checkpoint (weights, classes, image size) in the "
                                   "artifacts, so that `dlsm predict RUN_FOLDER IMAGE...` works")
 
-    quick = {"n_train": 500, "n_test": 200, "epochs": 1}
+    quick = {"n_train": 1000, "n_test": 500, "epochs": 3, "activation": "relu", "optimizer": "adam", "lr": 0.002,
+             "batch_size": 50}
     full = {"activation": "relu", "optimizer": "adam", "schedule": "onecycle", "shift": 2,
             "lr": 0.002, "batch_size": 100, "epochs": 40}
 
