@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from dlsm import __version__
 from dlsm.config import LabConfig
 from dlsm.errors import DataError
-from dlsm.result import Curve, Result, Table, format_scalar
+from dlsm.result import Result, Table, format_scalar
 
 DEFAULT_ROOT = Path("runs")
 
@@ -230,9 +230,3 @@ def _parse_cell(text: str) -> Any:
         except ValueError:
             pass
     return text
-
-
-def load_curve(path: Path) -> Curve:
-    header = path.read_text().splitlines()[0].split(",")
-    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    return Curve(x=data[:, 0], y=data[:, 1], xlabel=header[0], ylabel=header[1])

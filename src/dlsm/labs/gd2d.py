@@ -21,7 +21,7 @@ from dlsm.errors import ConfigError
 from dlsm.labs import Lab
 from dlsm.plotting.curves import plot_curves
 from dlsm.plotting.descent import box_around, plot_contour_trajectory, plot_surface
-from dlsm.problems.functions import Quadratic, quadratic
+from dlsm.problems.functions import quadratic
 from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
 
 Optimizer = Literal["gd", "momentum", "nesterov", "adam"]
@@ -101,7 +101,7 @@ def theory_rate(name: Optimizer, eigenvalues: tuple[float, ...], config: Config,
     return momentum_rate(eigenvalues, config.lr, config.momentum, nesterov=name == "nesterov")
 
 
-def _errors(problem: Quadratic, traj: Trajectory, x_star: torch.Tensor) -> np.ndarray:
+def _errors(traj: Trajectory, x_star: torch.Tensor) -> np.ndarray:
     return ((traj.x - x_star) ** 2).sum(dim=1).numpy()  # (T+1,) squared distance to the minimiser
 
 
@@ -117,7 +117,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         if progress:
             progress(i + 1, len(names), {})
     main = trajectories[config.optimizer]
-    sq_err = _errors(problem, main, x_star)
+    sq_err = _errors(main, x_star)
     _, U = torch.linalg.eigh(problem.Q)
     what, ratio = behaviour(((main.x - x_star) @ U).numpy(), main.diverged, config.optimizer == "gd")
     x_final = main.x[-1].numpy()
@@ -167,7 +167,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     if config.compare:
         rows, curves = [], {}
         for name, traj in trajectories.items():
-            e = _errors(problem, traj, x_star)
+            e = _errors(traj, x_star)
             outside = np.nonzero(e > config.tol)[0]  # the error stays within tol after the last of these
             settled = int(outside[-1]) + 1 if outside.size else 0
             verdict, rate = behaviour(((traj.x - x_star) @ U).numpy(), traj.diverged, name == "gd")
