@@ -21,6 +21,8 @@ def test_tour_runs_every_lab_and_writes_the_report(tmp_path, capsys):
         assert metrics["status"] == "completed", name
         assert metrics["metrics"], name
         assert any((tour_dir / name / "figures").glob("*.png")), name
-        assert f"{name} — {name}" in html
+        assert f"<h2>{name}</h2>" in html
+    positions = [html.index(f"<h2>{name}</h2>") for name in registry()]
+    assert positions == sorted(positions)  # the report follows the tour: lecture by lecture
     assert (tour_dir / "report.md").is_file()
     assert "report:" in capsys.readouterr().out

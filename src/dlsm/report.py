@@ -55,14 +55,20 @@ def _sections_under(path: Path) -> list[Section]:
     out = []
     if (path / "sweep.json").is_file():
         out.append(_sweep_section(path))
-    for child in sorted(p for p in path.iterdir() if p.is_dir()):
+    for child in sorted((p for p in path.iterdir() if p.is_dir()), key=_creation_order):
         out += _sections_under(child)
     return out
 
 
+def _creation_order(folder: Path) -> tuple[float, str]:
+    """Runs in the order they were made (a tour's lecture order, a sweep's order of values)."""
+    record = folder / "config.json"
+    return (record.stat().st_mtime if record.is_file() else folder.stat().st_mtime, folder.name)
+
+
 def _run_section(run: RunRecord) -> Section:
     return Section(
-        title=f"{run.lab} — {run.path.name}",
+        title=run.lab if run.path.name == run.lab else f"{run.lab} — {run.path.name}",
         path=run.path,
         intro=[f"Status: {run.status}; {run.elapsed_s:.2f} s; folder {run.path}"],
         config=run.config,
@@ -134,7 +140,7 @@ h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:2px 8px;
 font-size:.9em;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}figure{margin:0}figcaption{color:#666;font-size:.85em}
-.note{background:#fff7e0;border-left:4px solid #e0a000;padding:.3em .8em;margin:.3em 0}
+.wide{overflow-x:auto}.note{background:#fff7e0;border-left:4px solid #e0a000;padding:.3em .8em;margin:.3em 0}
 """
 
 
@@ -147,7 +153,7 @@ def _html_table(t: Table, max_rows: int | None = MAX_TABLE_ROWS) -> str:
     more = ""
     if max_rows is not None and len(t.rows) > max_rows:
         more = f"<p>({len(t.rows) - max_rows} more rows in the CSV file)</p>"
-    return f"<table><tr>{head}</tr>{body}</table>{more}"
+    return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>{more}"
 
 
 def render_html(sections: list[Section], title: str) -> str:
