@@ -262,6 +262,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         info = {"loss": loss_value, "accuracy": correct / len(yb), "epoch": epoch + 1}
         if b == n_batches - 1 and math.isfinite(loss_value):
             test_loss, test_pred = evaluate(model, X_test, y_test)
+            epoch_state["last_eval"] = (k, test_loss, test_pred)
             hist["train_loss"].append(epoch_state["loss"] / n)
             hist["train_accuracy"].append(epoch_state["correct"] / n)
             hist["test_loss"].append(test_loss)
@@ -271,7 +272,11 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
 
     log = fit(step, config.epochs * n_batches, progress=progress)
     model.eval()
-    test_loss, y_pred = evaluate(model, X_test, y_test)
+    last = epoch_state.get("last_eval")
+    if last is not None and last[0] == log.steps_done - 1:  # the model is unchanged since the last epoch's test
+        _, test_loss, y_pred = last
+    else:
+        test_loss, y_pred = evaluate(model, X_test, y_test)
     return build_result(config, model, train, test, y_pred.cpu(), test_loss, hist, log, n_batches, device)
 
 
