@@ -53,3 +53,38 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, n_classes: int) -> np
             raise ValueError(f"{name} has labels outside 0..{n_classes - 1}")
     flat = np.bincount(t * n_classes + p, minlength=n_classes * n_classes)  # (K*K,)
     return flat.reshape(n_classes, n_classes)
+
+
+def nmse_db(x_hat: ArrayLike, x: ArrayLike) -> float:
+    """Normalised mean squared error of a set of estimates, in dB:
+
+        NMSE = 10 log10( Σ_i ‖x̂_i − x_i‖² / Σ_i ‖x_i‖² )
+
+    over every row i of x (batch, n) (a ratio of sums over the whole test set, not a mean of per-vector
+    ratios, as in the TISTA paper). -inf for an exact recovery; ValueError for an all-zero x.
+    """
+    err = _as_float64(x_hat) - _as_float64(x)
+    den = float(np.sum(_as_float64(x) ** 2))
+    if den == 0.0:
+        raise ValueError("NMSE is undefined for an all-zero x")
+    num = float(np.sum(err**2))
+    return float("-inf") if num == 0.0 else 10.0 * float(np.log10(num / den))
+
+
+def ser(x_hat: ArrayLike, x: ArrayLike) -> float:
+    """Symbol error rate: the fraction of symbols with x̂_ij ≠ x_ij, over every entry of the (batch, n) arrays.
+
+    Both arrays hold symbols already decided (e.g. sign(·) for BPSK, nearest level for 4-PAM).
+    """
+    a, b = _as_float64(x_hat), _as_float64(x)
+    if a.shape != b.shape:
+        raise ValueError(f"x_hat {a.shape} and x {b.shape} differ in shape")
+    if b.size == 0:
+        raise ValueError("SER of an empty set is undefined")
+    return float(np.count_nonzero(a != b)) / b.size
+
+
+def _as_float64(a: ArrayLike) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)

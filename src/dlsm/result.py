@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.status import Status
+
 Scalar = int | float | bool | str
 
 #: Progress callback: ``progress(done, total, info)``; ``info`` holds a few scalars (loss, accuracy).
@@ -96,7 +98,9 @@ class Result:
 
     ``metrics`` are JSON-able scalars; ``notes`` are sentences for the reader (for example why a
     learning rate diverged); ``artifacts`` hold trained objects (``state_dict`` s, arrays) that the run
-    folder saves with ``torch.save``; ``status`` is ``"completed"`` or ``"interrupted"`` (Ctrl-C).
+    folder saves with ``torch.save``; ``status`` is a :class:`~dlsm.status.Status` (completed,
+    interrupted, diverged, failed). ``figures`` are empty when the run was asked not to draw them
+    (``want_figures()`` is False, e.g. in sweeps and benchmarks).
     """
 
     metrics: dict[str, Scalar] = field(default_factory=dict)
@@ -105,11 +109,14 @@ class Result:
     figures: dict[str, Figure] = field(default_factory=dict)
     artifacts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    status: str = "completed"
+    status: Status = Status.COMPLETED
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
 
     @property
     def interrupted(self) -> bool:
-        return self.status == "interrupted"
+        return self.status == Status.INTERRUPTED
 
 
 def table_from_columns(columns: Mapping[str, Sequence[Any]]) -> Table:

@@ -1,0 +1,33 @@
+"""Where tensors live: the one place that turns a config's ``device`` (auto | cpu | cuda) into a torch.device.
+
+Every lab that trains a network has the shared config field :data:`DEVICE` and calls :func:`resolve_device`
+once; its data and model are moved there once, before training.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+from dlsm.config import param
+from dlsm.errors import ConfigError
+
+DeviceName = Literal["auto", "cpu", "cuda"]
+
+
+def device_param() -> DeviceName:
+    """The ``device`` field of a lab's Config (the same text and default in every lab)."""
+    return param("auto", "where to train: auto = CUDA when a GPU is present, else the CPU")
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without CUDA -> ConfigError (exit status 2)."""
+    if name not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"device: got {name!r}; allowed: one of: auto, cpu, cuda", key="device")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device: got 'cuda' but this PyTorch sees no CUDA GPU "
+                          f"(torch {torch.__version__}); allowed here: auto, cpu", key="device")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)

@@ -1,0 +1,135 @@
+"""The inner loop: run steps, log scalars, stop cleanly on Ctrl-C or on a diverging loss.
+
+Every lab that trains something calls :func:`fit` with a ``step(k)`` closure that does one
+optimisation step and returns its scalars (at least ``"loss"``). The loop never prints; it reports
+through the ``progress`` callback and returns a :class:`FitLog` whose ``status`` says how it ended,
+so a lab can still build its figures from what was done before Ctrl-C or divergence.
+
+Labs that train a ``torch.nn.Module`` use :class:`dlsm.training.Trainer`, which runs this loop with its
+own step; the hand-written gradient-descent labs of lecture 1 call :func:`fit` with a closure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from dlsm.result import ProgressFn, Result, no_progress
+from dlsm.status import Status
+
+StepFn = Callable[[int], Mapping[str, float]]
+#: Keys a step may add to its scalars: the step was not applied (non-finite gradient), or training should stop.
+SKIPPED, STOP = "_skipped", "_stop"
+
+
+@dataclass
+class FitLog:
+    """What :func:`fit` recorded: the logged steps, each scalar's history and how the loop ended.
+
+    ``status`` is completed, interrupted (Ctrl-C) or diverged (a non-finite or exploding loss).
+    ``skipped`` counts steps whose gradient was not finite and was therefore not applied (NaN-safe training).
+    """
+
+    steps: list[int] = field(default_factory=list)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    steps_done: int = 0
+    status: Status = Status.COMPLETED
+    message: str = ""
+    skipped: int = 0
+
+    @property
+    def losses(self) -> list[float]:
+        return self.history.get("loss", [])
+
+    def record(self, step: int, scalars: Mapping[str, float]) -> None:
+        self.steps.append(step)
+        for key, value in scalars.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def to_state(self) -> dict:
+        """Plain data (for checkpoints loaded with ``weights_only=True``)."""
+        return {"steps": list(self.steps), "history": {k: list(v) for k, v in self.history.items()},
+                "steps_done": self.steps_done, "status": self.status.value, "message": self.message,
+                "skipped": self.skipped}
+
+    @classmethod
+    def from_state(cls, state: Mapping) -> FitLog:
+        return cls(steps=list(state["steps"]), history={k: list(v) for k, v in state["history"].items()},
+                   steps_done=int(state["steps_done"]), status=Status(state["status"]),
+                   message=str(state["message"]), skipped=int(state.get("skipped", 0)))
+
+
+def carry_status(log: FitLog, result: Result) -> Result:
+    """Carry how training ended into the result: its status, ``diverged`` and ``skipped_steps`` metrics and,
+    for an interruption or a divergence, the loop's message as a note. Returns ``result``."""
+    if log.status != Status.COMPLETED and result.status in (Status.COMPLETED, Status.RUNNING):
+        result.status = log.status
+    result.metrics.setdefault("diverged", log.status == Status.DIVERGED)
+    if log.skipped:
+        result.metrics["skipped_steps"] = log.skipped
+    if log.message and log.message not in result.notes and log.status != Status.COMPLETED:
+        result.notes.append(log.message[0].upper() + log.message[1:] + ".")
+    return result
+
+
+def fit(
+    step: StepFn,
+    n_steps: int,
+    *,
+    progress: ProgressFn | None = None,
+    log_every: int = 1,
+    start: int = 0,
+    log: FitLog | None = None,
+    blowup: float | None = 1e8,
+) -> FitLog:
+    """Run ``step(k)`` for ``k = start .. start + n_steps - 1``.
+
+    Scalars are recorded every ``log_every`` steps and at the last step. A KeyboardInterrupt (from the
+    step or from the progress callback) ends the loop with status ``"interrupted"``; a non-finite
+    ``loss`` ends it with status ``"diverged"``. Pass an existing ``log`` to continue it (incremental
+    training, resume). A step that returns ``{SKIPPED: True}`` is counted in ``log.skipped`` and not
+    checked; one that returns ``{STOP: True, ...}`` ends the loop after it (early stopping).
+    """
+    progress = progress or no_progress
+    log = log or FitLog()
+    log.status, log.message = Status.COMPLETED, ""
+    end = start + n_steps
+    for k in range(start, end):
+        try:
+            scalars = step(k)
+        except KeyboardInterrupt:
+            log.status = Status.INTERRUPTED
+            log.message = f"interrupted by the user at step {k} of {end}"
+            return log
+        scalars = dict(scalars)
+        stop = bool(scalars.pop(STOP, False))
+        if scalars.pop(SKIPPED, False):  # a non-finite gradient that the step did not apply
+            log.steps_done = k + 1
+            log.skipped += 1
+            continue
+        loss = float(scalars["loss"])
+        log.steps_done = k + 1
+        first = log.losses[0] if log.losses else loss
+        if not math.isfinite(loss) or (blowup is not None and first > 0 and loss > blowup * first):
+            log.record(k, scalars)
+            log.status = Status.DIVERGED
+            log.message = (
+                f"the loss became {loss:.4g} at step {k} (first loss {first:.4g}): training diverged "
+                "(typically the learning rate is too large for the curvature of the loss)"
+            )
+            return log
+        if (k - start) % log_every == 0 or k == end - 1:
+            log.record(k, scalars)
+        try:
+            progress(k + 1 - start, n_steps, scalars)
+        except KeyboardInterrupt:
+            log.status = Status.INTERRUPTED
+            log.message = f"interrupted by the user after step {k + 1} of {end}"
+            return log
+        if stop:
+            log.message = f"stopped early after step {k + 1} of {end}"
+            if (k - start) % log_every != 0 and k != end - 1:
+                log.record(k, scalars)
+            return log
+    return log
