@@ -85,14 +85,14 @@ def test_a_large_network_trained_long_fits_the_noise():
 
 def test_minibatches_and_ctrl_c():
     res = regression.run(regression.Config(**{**SMALL, "batch_size": 5, "epochs": 20}))
-    assert res.metrics["epochs_run"] == 20 and math.isfinite(res.metrics["test_loss"])
+    assert res.metrics["epochs"] == 20 and math.isfinite(res.metrics["test_loss"])
 
     def progress(done, total, info):
         if done == 7:
             raise KeyboardInterrupt
 
     stopped = regression.run(regression.Config(**SMALL), progress=progress)
-    assert stopped.status == "interrupted" and stopped.metrics["epochs_run"] == 7
+    assert stopped.status == "interrupted" and stopped.metrics["epochs"] == 7
     assert "fit" in stopped.figures
 
 

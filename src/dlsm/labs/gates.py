@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from dlsm.config import LabConfig, param
+from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.labs import Lab
 from dlsm.models.mlp import MLP
 from dlsm.plotting.gates import (
@@ -36,7 +37,8 @@ from dlsm.plotting.gates import (
 )
 from dlsm.problems.gates import INPUTS, LINEARLY_SEPARABLE, GateName, sample_batch, truth_table
 from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
-from dlsm.training import FitLog, fit
+from dlsm.status import Status
+from dlsm.training import FitLog, Trainer, count_parameters, make_optimizer, offset_progress, want_figures
 
 GRID_POINTS = 101  # resolution of the decision-surface heat map over [0,1]²
 
@@ -54,6 +56,7 @@ class Config(LabConfig):
     batch_size: int = param(5, "random inputs per mini-batch, bits i.i.d. Bernoulli(0.5) (course: 5)", ge=1)
     steps: int = param(1000, "optimisation steps (course: 1000; exercise 2-2 varies it)", ge=1)
     seeds: int = param(1, "train seeds seed..seed+seeds-1 and report the success rate (XOR: try 20)", ge=1)
+    device: DeviceName = device_param()
 
     quick = {"steps": 500}
 
@@ -80,43 +83,32 @@ def loss_function(name: str):
     return F.mse_loss if name == "mse" else F.binary_cross_entropy
 
 
-def make_optimizer(config: Config, params) -> torch.optim.Optimizer:
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr)
-    momentum = config.momentum if config.optimizer == "momentum" else 0.0
-    return torch.optim.SGD(params, lr=config.lr, momentum=momentum)
-
-
 def train_gate(config: Config, seed: int, progress: ProgressFn | None = None) -> GateRun:
-    """Train one network with ``seed`` (its initial parameters and its mini-batches come from it)."""
+    """Train one network with ``seed`` (its initial parameters and its mini-batches come from it).
+
+    One engine step = one mini-batch update; ``table_loss`` (the loss on the four inputs) is evaluated after
+    every update.
+    """
+    device = resolve_device(config.device)
     generator = torch.Generator().manual_seed(seed)
-    net = MLP((2, config.hidden, 1), config.activation, output_activation="sigmoid", generator=generator)
-    optimizer = make_optimizer(config, net.parameters())
+    net = MLP((2, config.hidden, 1), config.activation, output_activation="sigmoid", generator=generator).to(device)
+    optimizer = make_optimizer(config.optimizer, net.parameters(), config.lr, momentum=config.momentum)
     loss_fn = loss_function(config.loss)
-    X_all, y_all = truth_table(config.gate)  # (4, 2), (4, 1)
+    X_all, y_all = (t.to(device) for t in truth_table(config.gate))  # (4, 2), (4, 1)
 
-    def step(k: int) -> dict[str, float]:
+    def batch(k: int) -> tuple[torch.Tensor, torch.Tensor]:
         X, y = sample_batch(config.gate, config.batch_size, generator)  # (batch, 2), (batch, 1)
-        loss = loss_fn(net(X), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            table_loss = loss_fn(net(X_all), y_all)
-        return {"loss": loss.item(), "table_loss": table_loss.item()}
+        return X.to(device), y.to(device)
 
-    log = fit(step, config.steps, progress=progress)
+    trainer = Trainer(net, lambda m, b: loss_fn(m(b[0]), b[1]), batch, optimizer, config.steps, name=f"seed{seed}",
+                      evaluate=lambda m: {"table_loss": loss_fn(m(X_all), y_all)}, eval_every=1,
+                      generators={"data": generator}, progress=progress)
+    log = trainer.run()
     with torch.no_grad():
-        outputs = net(X_all)  # (4, 1)
-        table_loss = float(loss_fn(outputs, y_all))
-    return GateRun(seed, net, log, outputs[:, 0].numpy().astype(float), y_all[:, 0].numpy().astype(float),
-                   table_loss)
-
-
-def _offset_progress(progress: ProgressFn | None, done_before: int, total: int, seed: int) -> ProgressFn | None:
-    if progress is None:
-        return None
-    return lambda done, _n, info: progress(done_before + done, total, {"seed": seed, **info})
+        outputs = net(X_all).cpu()  # (4, 1)
+        table_loss = float(loss_fn(outputs, y_all.cpu()))
+    return GateRun(seed, net.cpu(), log, outputs[:, 0].numpy().astype(float),
+                   y_all[:, 0].cpu().numpy().astype(float), table_loss)
 
 
 def decision_surface(net: MLP, n: int = GRID_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +138,7 @@ def train_seeds(config: Config, progress: ProgressFn | None = None) -> list[Gate
     runs: list[GateRun] = []
     for i in range(config.seeds):
         seed = config.seed + i
-        runs.append(train_gate(config, seed, _offset_progress(progress, i * config.steps, total, seed)))
+        runs.append(train_gate(config, seed, offset_progress(progress, i * config.steps, total, {"seed": seed})))
         if runs[-1].log.status == "interrupted":
             break
     return runs
@@ -172,11 +164,12 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         "max_abs_error": float(np.max(np.abs(first.outputs - first.targets))),
         "final_batch_loss": first.log.losses[-1] if first.log.losses else float("nan"),
         "learned": first.learned,
+        "steps": first.log.steps_done,
+        "n_params": count_parameters(first.net),
+        "diverged": any(r.log.status == Status.DIVERGED for r in runs),
     }
     if len(trained) > 1:
         result.metrics["median_table_loss"] = float(np.median([r.table_loss for r in trained]))
-    if any(r.log.status == "diverged" for r in runs):
-        result.metrics["diverged"] = True
 
     a, b = np.array(INPUTS).T
     result.tables["truth_table"] = table_from_columns({
@@ -190,23 +183,25 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     result.curves["table_loss"] = Curve(steps, first.log.history.get("table_loss", []), "step",
                                         f"{config.loss} on the 4 inputs", log_y=True)
     label = f"{gate}, 2-{config.hidden}-1 {config.activation}, {config.optimizer} lr={config.lr:g}"
-    result.figures["loss"] = plot_gate_losses(steps, np.array(first.log.losses),
-                                              np.array(first.log.history.get("table_loss", [])),
-                                              ylabel=config.loss, title=f"{label}, seed {first.seed}")
-    grid, Z = decision_surface(first.net)
-    W1, b1 = (p.detach().numpy() for p in (first.net.linears[0].weight, first.net.linears[0].bias))
-    result.figures["decision_surface"] = plot_decision_surface(
-        grid, Z, first.targets, first.outputs, W1, b1, title=f"{label}, seed {first.seed}")
+    if want_figures():
+        result.figures["loss"] = plot_gate_losses(steps, np.array(first.log.losses),
+                                                  np.array(first.log.history.get("table_loss", [])),
+                                                  ylabel=config.loss, title=f"{label}, seed {first.seed}")
+        grid, Z = decision_surface(first.net)
+        W1, b1 = (p.detach().numpy() for p in (first.net.linears[0].weight, first.net.linears[0].bias))
+        result.figures["decision_surface"] = plot_decision_surface(
+            grid, Z, first.targets, first.outputs, W1, b1, title=f"{label}, seed {first.seed}")
 
     if len(runs) > 1:
         result.tables["seeds"] = table_from_columns({
             "seed": [r.seed for r in runs],
-            "status": [r.log.status for r in runs],
+            "status": [r.log.status.value for r in runs],
             **{f"output_{x}{y}": [float(r.outputs[j]) for r in runs] for j, (x, y) in enumerate(INPUTS)},
             "table_loss": [r.table_loss for r in runs],
             "learned": [r.learned for r in runs],
         })
         labels = [f"seed {r.seed}" for r in runs]
+    if len(runs) > 1 and want_figures():
         result.figures["loss_seeds"] = plot_loss_seeds(
             [np.array(r.log.steps) for r in runs], [np.array(r.log.history["table_loss"]) for r in runs],
             labels, [r.learned for r in runs], ylabel=f"{config.loss} on the 4 inputs",
@@ -225,8 +220,8 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         result.artifacts["state_dicts"] = {r.seed: r.net.state_dict() for r in runs}
 
     result.notes += _notes(config, runs, trained, n_success)
-    if any(r.log.status == "interrupted" for r in runs):
-        result.status = "interrupted"
+    if any(r.log.status == Status.INTERRUPTED for r in runs):
+        result.status = Status.INTERRUPTED
     return result
 
 

@@ -3,7 +3,8 @@
 Data y = f(x) + ε, ε ~ N(0, σ²), x ~ U[-1, 1] (default f(x) = sin(2πx)), split at random into a small
 training set and a larger test set. An MLP 1 - width - ... - width - 1 (``depth`` hidden layers) is fit to
 the training set by minimising the mean squared error with Adam, one full-batch step per epoch by
-default. No model can bring the expected test MSE below σ² (the noise cannot be predicted), so:
+default (an engine step is one update; with ``batch_size`` an epoch has ⌈n_train / batch_size⌉ of
+them). No model can bring the expected test MSE below σ² (the noise cannot be predicted), so:
 
 - training and test loss both far above σ²: underfitting (too small a network, or too few epochs);
 - training loss well below σ² while the test loss rises: overfitting (the network fits the noise of
@@ -20,12 +21,14 @@ import numpy as np
 import torch
 
 from dlsm.config import LabConfig, param
+from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.labs import Lab
 from dlsm.models.mlp import MLP
 from dlsm.plotting.regression import plot_fit_1d, plot_train_test
 from dlsm.problems.regression import TARGETS, noisy_regression_data
 from dlsm.result import Curve, ProgressFn, Result
-from dlsm.training import fit
+from dlsm.status import Status
+from dlsm.training import EpochBatches, Trainer, carry_status, count_parameters, make_optimizer, want_figures
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Config(LabConfig):
     batch_size: int | None = param(None, "mini-batch size; none: the whole training set (one step per epoch)",
                                    ge=1)
     weight_decay: float = param(0.0, "L2 penalty coefficient of Adam (0: none)", ge=0)
+    device: DeviceName = device_param()
 
     quick = {"epochs": 200, "n_test": 100}
     full = {"n_test": 1000}
@@ -56,47 +60,43 @@ def mse_loss(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Te
 
 
 def run(config: Config, progress: ProgressFn | None = None) -> Result:
+    device = resolve_device(config.device)
     generator = torch.Generator().manual_seed(config.seed)
     fn = TARGETS[config.function]
     data = noisy_regression_data(config.function, config.n_train, config.n_test, config.noise_std, generator)
-    x_tr, y_tr = data.x_train.float(), data.y_train.float()  # (n_train, 1) each
-    x_te, y_te = data.x_test.float(), data.y_test.float()  # (n_test, 1) each
+    x_tr, y_tr = data.x_train.float().to(device), data.y_train.float().to(device)  # (n_train, 1) each
+    x_te, y_te = data.x_test.float().to(device), data.y_test.float().to(device)  # (n_test, 1) each
 
     widths = (1, *([config.width] * config.depth), 1)
-    net = MLP(widths, config.activation, output_activation=None, generator=generator)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    net = MLP(widths, config.activation, output_activation=None, generator=generator).to(device)
+    optimizer = make_optimizer("adam", net.parameters(), config.lr, weight_decay=config.weight_decay)
     batch = config.batch_size or config.n_train
+    batches = EpochBatches(config.n_train, batch, generator, shuffle=batch < config.n_train, device=device)
+    log_every = max(1, config.epochs // 1000)  # epochs between evaluations (at most about 1000 points)
+    trainer = Trainer(net, lambda m, idx: mse_loss(m, x_tr[idx], y_tr[idx]), batches, optimizer,
+                      config.epochs * batches.per_epoch,
+                      evaluate=lambda m: {"train_loss": mse_loss(m, x_tr, y_tr), "test_loss": mse_loss(m, x_te, y_te)},
+                      eval_every=log_every * batches.per_epoch, log_every=batches.per_epoch,
+                      generators={"data": generator}, progress=progress)
+    log = trainer.run()
+    epochs_done = log.steps_done // batches.per_epoch
 
-    def step(epoch: int) -> dict[str, float]:
-        order = torch.randperm(config.n_train, generator=generator) if batch < config.n_train else None
-        for start in range(0, config.n_train, batch):
-            idx = order[start:start + batch] if order is not None else slice(None)
-            optimizer.zero_grad()
-            mse_loss(net, x_tr[idx], y_tr[idx]).backward()
-            optimizer.step()
-        with torch.no_grad():
-            return {"loss": float(mse_loss(net, x_tr, y_tr)), "test_loss": float(mse_loss(net, x_te, y_te))}
-
-    log = fit(step, config.epochs, progress=progress, log_every=max(1, config.epochs // 1000))
-
-    epochs = np.asarray(log.steps, dtype=float) + 1  # loss after epoch k+1
-    train = np.asarray(log.history.get("loss", []))
-    test = np.asarray(log.history.get("test_loss", []))
+    evals = trainer.eval_log
+    epochs = np.asarray(evals.steps, dtype=float) // batches.per_epoch + 1  # losses after epoch k
+    train = np.asarray(evals.history.get("train_loss", []))
+    test = np.asarray(evals.history.get("test_loss", []))
     with torch.no_grad():
         floor = float(((fn.f(x_te) - y_te) ** 2).mean())  # test MSE of the true f: the noise alone
-        grid = torch.linspace(-1, 1, 400).unsqueeze(1)  # (400, 1)
+        grid = torch.linspace(-1, 1, 400, device=device).unsqueeze(1)  # (400, 1)
         y_grid = net(grid)  # (400, 1)
         train_final = float(mse_loss(net, x_tr, y_tr))
         test_final = float(mse_loss(net, x_te, y_te))
         fit_error = float(((y_grid - fn.f(grid)) ** 2).mean())  # distance of the fit from f on [-1, 1]
 
     result = Result()
-    if log.status == "interrupted":
-        result.status = "interrupted"
-        result.notes.append(log.message)
     finite = np.isfinite(test)
     best = int(np.argmin(np.where(finite, test, np.inf))) if finite.any() else 0
-    diverged = log.status == "diverged"
+    diverged = log.status == Status.DIVERGED
     result.metrics = {
         "train_loss": train_final,
         "test_loss": test_final,
@@ -105,24 +105,28 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         "noise_var": config.noise_std**2,
         "test_floor": floor,
         "fit_error": fit_error,
-        "n_params": sum(p.numel() for p in net.parameters()),
-        "epochs_run": log.steps_done,
+        "n_params": count_parameters(net),
+        "epochs": epochs_done,
+        "steps": log.steps_done,
         "diverged": diverged,
     }
     result.curves["loss"] = Curve(epochs, train, "epoch", "training MSE", log_y=True)
     result.curves["test_loss"] = Curve(epochs, test, "epoch", "test MSE", log_y=True)
     shape = "-".join(str(w) for w in widths)
-    result.figures["fit"] = plot_fit_1d(
-        grid[:, 0].numpy(), fn.f(grid)[:, 0].numpy(), y_grid[:, 0].numpy(), x_tr[:, 0].numpy(), y_tr[:, 0].numpy(),
-        x_te[:, 0].numpy(), y_te[:, 0].numpy(), f"MLP {shape} ({config.activation}), {log.steps_done} epochs",
-        true_label=f"f(x) = {fn.formula}")
-    if len(train):
-        result.figures["loss"] = plot_train_test(epochs, train, test, config.noise_std**2,
-                                                 f"MLP {shape}: training and test loss")
-    result.artifacts["model"] = net.state_dict()
-    result.artifacts.update({"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te})
+    if want_figures():
+        cpu = [t[:, 0].cpu().numpy() for t in (grid, fn.f(grid), y_grid, x_tr, y_tr, x_te, y_te)]
+        result.figures["fit"] = plot_fit_1d(*cpu, f"MLP {shape} ({config.activation}), {epochs_done} epochs",
+                                            true_label=f"f(x) = {fn.formula}")
+        if len(train):
+            result.figures["loss"] = plot_train_test(epochs, train, test, config.noise_std**2,
+                                                     f"MLP {shape}: training and test loss")
+    result.artifacts["model"] = {k: v.cpu() for k, v in net.state_dict().items()}
+    result.artifacts.update({k: v.cpu() for k, v in
+                             {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te}.items()})
     result.notes += reading_notes(result.metrics, config, log.message if diverged else "")
-    return result
+    if log.status == Status.INTERRUPTED:
+        result.notes.insert(0, log.message)
+    return carry_status(log, result)
 
 
 def reading_notes(m: dict, config: Config, diverged_message: str) -> list[str]:
