@@ -1,7 +1,7 @@
-"""Set-up shared by the lecture notebooks: inline figures, Japanese fonts, the run size, table display.
+"""Set-up shared by the lecture notebooks: inline figures, Japanese output and fonts, the run size, tables.
 
     from dlsm.notebook import setup, show
-    SIZE = setup()          # "quick" when DLSM_QUICK=1 (CI), else "course"
+    SIZE = setup()          # "quick" when DLSM_QUICK=1 (CI), else "course"; notes and figures in Japanese
     show(result.tables["trajectory"], rows=10)
 """
 
@@ -12,15 +12,17 @@ import os
 from dlsm.result import Table
 
 
-def setup() -> str:
+def setup(lang: str | None = None) -> str:
     """Prepare a notebook and return the size to build configs with (``Config.make(SIZE, ...)``).
 
-    Turns on inline figures, loads matplotlib-fontja for Japanese text in figures with DejaVu Sans as a
-    fallback for symbols the Japanese font lacks (such as ⁴), and reads ``DLSM_QUICK``.
+    Sets the language of lab notes and figure text (``lang``: "ja" or "en"; default ``DLSM_LANG``, else
+    Japanese, the course's language) with :func:`dlsm.i18n.set_language`, turns on inline figures, loads
+    matplotlib-fontja for Japanese text in figures with DejaVu Sans as a fallback for symbols the Japanese
+    font lacks (such as ⁴), and reads ``DLSM_QUICK``.
     """
-    import matplotlib
-    import matplotlib_fontja  # noqa: F401  (registers and selects a Japanese font)
+    from dlsm.i18n import ENV_VAR, set_language, use_japanese_font
 
+    set_language(lang or os.environ.get(ENV_VAR) or "ja")
     try:
         from IPython import get_ipython
 
@@ -29,9 +31,7 @@ def setup() -> str:
             shell.run_line_magic("matplotlib", "inline")
     except ImportError:
         pass
-    families = list(matplotlib.rcParams["font.family"])
-    if "DejaVu Sans" not in families:
-        matplotlib.rcParams["font.family"] = [*families, "DejaVu Sans"]
+    use_japanese_font(force=True)  # the inline backend may have reset rcParams
     return "quick" if os.environ.get("DLSM_QUICK") == "1" else "course"
 
 

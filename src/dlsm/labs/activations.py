@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dlsm.algorithms.activations import ACTIVATIONS
+from dlsm.algorithms.activations import ACTIVATIONS, LECTURE1
 from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.plotting.activations import plot_activations
 from dlsm.result import ProgressFn, Result, table_from_columns
+from dlsm.training import want_figures
 
 
 @dataclass(frozen=True)
@@ -45,24 +47,24 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     u = torch.linspace(config.u_min, config.u_max, config.points, dtype=torch.float64)
     values, slopes = {}, {}
     result = Result()
-    for name, act in ACTIVATIONS.items():
+    for name, act in ((n, ACTIVATIONS[n]) for n in LECTURE1):
         values[name] = act.f(u).numpy()
         slopes[name] = act.df(u).numpy()
         auto = autograd_derivative(act.f, u).numpy()
         result.metrics[f"{name}_max_abs_diff_vs_autograd"] = float(np.abs(auto - slopes[name]).max())
     probe = torch.tensor([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], dtype=torch.float64)
     columns: dict[str, object] = {"u": probe.numpy()}
-    for name, act in ACTIVATIONS.items():
+    for name, act in ((n, ACTIVATIONS[n]) for n in LECTURE1):
         columns[name] = act.f(probe).numpy()
         columns[f"{name}'"] = act.df(probe).numpy()
         columns[f"{name}' (autograd)"] = autograd_derivative(act.f, probe).numpy()
     result.tables["values"] = table_from_columns(columns)
     result.metrics["sigmoid_max_slope"] = float(slopes["sigmoid"].max())
     result.metrics["tanh_max_slope"] = float(slopes["tanh"].max())
-    result.figures["activations"] = plot_activations(u.numpy(), values, slopes)
-    result.notes.append(
-        "σ' is at most 1/4 and tanh' at most 1, and both vanish for large |u| (saturation), while ReLU' is 1 "
-        "for every u > 0: one reason deep ReLU networks train more easily.")
+    result.metrics["diverged"] = False  # nothing iterates here
+    if want_figures():
+        result.figures["activations"] = plot_activations(u.numpy(), values, slopes)
+    result.notes.append(t("activations.note.saturation"))
     if progress:
         progress(1, 1, {})
     return result

@@ -18,10 +18,12 @@ import torch
 
 from dlsm.algorithms.least_squares import mse
 from dlsm.config import LabConfig, param
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.plotting.regression import plot_derivatives
 from dlsm.problems.regression import crop_yields
 from dlsm.result import ProgressFn, Result, table_from_columns
+from dlsm.training import want_figures
 
 Tensor = torch.Tensor
 ScalarFn = Callable[[Tensor, Tensor, Tensor], Tensor]
@@ -190,6 +192,21 @@ def broadcast_rows() -> dict[str, list]:
     return rows
 
 
+def derivative_figure():
+    """f(x) and f'(x) by autograd and by hand, for every example that depends on x alone."""
+    grid = torch.linspace(-3, 3, 301, dtype=torch.float64)  # (301,)
+    zero = torch.zeros((), dtype=torch.float64)
+    panels = []
+    for ex in SCALAR_EXAMPLES:
+        if not ex.elementwise_in_x:
+            continue
+        fx = ex.f(grid, zero, zero)
+        formula, hand = ex.partials["x"]
+        panels.append((f"{ex.name}\ny' = {formula}", grid.numpy(), fx.numpy(),
+                       derivative_on_grid(ex, grid).numpy(), hand(grid, zero, zero).numpy()))
+    return plot_derivatives(panels)
+
+
 # ----- the lab --------------------------------------------------------------------------------------
 def run(config: Config, progress: ProgressFn | None = None) -> Result:
     generator = torch.Generator().manual_seed(config.seed)
@@ -220,17 +237,8 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     if progress:
         progress(2, 3, {})
 
-    grid = torch.linspace(-3, 3, 301, dtype=torch.float64)  # (301,)
-    panels = []
-    for ex in SCALAR_EXAMPLES:
-        if not ex.elementwise_in_x:
-            continue
-        zero = torch.zeros((), dtype=torch.float64)
-        fx = ex.f(grid, zero, zero)
-        formula, hand = ex.partials["x"]
-        panels.append((f"{ex.name}\ny' = {formula}", grid.numpy(), fx.numpy(),
-                       derivative_on_grid(ex, grid).numpy(), hand(grid, zero, zero).numpy()))
-    result.figures["derivatives"] = plot_derivatives(panels)
+    if want_figures():
+        result.figures["derivatives"] = derivative_figure()
 
     errors = derivative_rows["abs_error"] + grad_rows["max_abs_error"]
     max_error = float(np.max(errors))  # NaN if any derivative is not finite
@@ -241,20 +249,16 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         "dy_dx": course_grads["x"],
         "max_abs_error": max_error,
         "n_checks": len(errors),
+        "diverged": False,  # nothing iterates here
     }
-    result.notes.append(
-        f"y = w x + b at x = {config.x:g}, w = {config.w:g}, b = {config.b:g}: y = {course_y:g}, "
-        f"autograd (y.backward(), then w.grad and b.grad) gives dy/dw = {course_grads['w']:g} (by hand: x) and "
-        f"dy/db = {course_grads['b']:g} (by hand: 1).")
+    result.notes.append(t("autograd.note.course", x=config.x, w=config.w, b=config.b, y=course_y,
+                          dw=course_grads["w"], db=course_grads["b"]))
     if not math.isfinite(max_error):
-        result.notes.append("Some derivative is not finite at this point (overflow in exp or a power): "
-                            "see the derivatives table.")
+        result.notes.append(t("autograd.note.not_finite"))
     elif max_error < 1e-9:
-        result.notes.append(f"All {len(errors)} autograd derivatives agree with the hand-derived formulas to "
-                            f"{max_error:.1e} (float64 rounding).")
+        result.notes.append(t("autograd.note.agree", n=len(errors), error=max_error))
     else:
-        result.notes.append(f"Largest difference between autograd and a hand formula: {max_error:.3g} "
-                            "(large values lose relative precision in float64).")
+        result.notes.append(t("autograd.note.largest", error=max_error))
     if progress:
         progress(3, 3, {})
     return result

@@ -24,12 +24,13 @@ import torch.nn.functional as F
 
 from dlsm.algorithms.backprop import LOSSES, NumpyMLP, finite_difference_gradients, relative_error
 from dlsm.config import LabConfig, param
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.models.mlp import MLP
 from dlsm.plotting.gates import plot_decision_surface, plot_gate_losses, plot_gradient_check
 from dlsm.problems.gates import INPUTS, GateName, sample_batch, truth_table
 from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
-from dlsm.training import fit
+from dlsm.training import fit, want_figures
 
 TOLERANCE = 1e-6  # a backprop gradient passes when its relative error to the reference is below this
 GRID_POINTS = 101
@@ -54,7 +55,8 @@ class Config(LabConfig):
 def autograd_gradients(net: NumpyMLP, X: np.ndarray, y: np.ndarray, loss: str, activation: str) -> list:
     """∂L/∂θ by PyTorch's autograd on the same network (float64), in the order of ``net.params``."""
     widths = [net.W[0].shape[1]] + [W.shape[0] for W in net.W]
-    torch_net = MLP(widths, activation, output_activation="sigmoid").double()
+    # every weight is overwritten below; a generator of its own keeps the global RNG untouched
+    torch_net = MLP(widths, activation, output_activation="sigmoid", generator=torch.Generator()).double()
     with torch.no_grad():
         for layer, W, b in zip(torch_net.linears, net.W, net.b, strict=True):
             layer.weight.copy_(torch.from_numpy(W))
@@ -133,45 +135,48 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
               for name, p in zip(param_names(net), net.params, strict=True) for idx in np.ndindex(p.shape)])
 
     steps = np.array(log.steps)
-    result.curves["loss"] = Curve(steps, log.losses, "step", f"{config.loss} (mini-batch)", log_y=True)
-    result.curves["table_loss"] = Curve(steps, log.history.get("table_loss", []), "step",
-                                        f"{config.loss} on the 4 inputs", log_y=True)
-    label = f"NumPy backprop: {config.gate.upper()}, 2-{config.hidden}-1 {config.activation}, GD lr={config.lr:g}"
-    result.figures["loss"] = plot_gate_losses(steps, np.array(log.losses),
-                                              np.array(log.history.get("table_loss", [])),
-                                              ylabel=config.loss, title=label)
+    result.curves["loss"] = Curve(steps, log.losses, t("common.label.step"),
+                                  t("backprop.label.batch_loss", loss=config.loss), log_y=True)
+    result.curves["table_loss"] = Curve(steps, log.history.get("table_loss", []), t("common.label.step"),
+                                        t("backprop.label.table_loss", loss=config.loss), log_y=True)
+    if want_figures():
+        result.figures = figures(net, check, log, config, targets, outputs, finite_end)
+    result.artifacts = {name: torch.from_numpy(p.copy()) for name, p in zip(param_names(net), net.params,
+                                                                             strict=True)}
+
+    result.metrics["diverged"] = log.status == "diverged"
+    if log.status == "interrupted":
+        result.status = "interrupted"
+        result.notes.append(t("backprop.note.interrupted", message=log.message))
+    if log.status == "diverged":
+        result.status = "diverged"
+        result.notes.append(t("backprop.note.diverged", message=log.message))
+    if not result.metrics["grad_check_passed"]:
+        bad = [f"{r[0]} {r[1]}" for r in check.rows if not r[6]]
+        result.notes.append(t("backprop.note.grad_check", tol=TOLERANCE, params=", ".join(bad)))
+    if finite_end and not learned:
+        result.notes.append(t("backprop.note.not_learned", gate=config.gate.upper(), steps=config.steps))
+    return result
+
+
+def figures(net: NumpyMLP, check: Table, log, config: Config, targets: np.ndarray, outputs: np.ndarray,
+            finite_end: bool) -> dict:
+    """Loss curves, the gradient check at the initial parameters and (if finite) the decision surface."""
+    steps = np.array(log.steps)
+    label = t("backprop.title.run", gate=config.gate.upper(), hidden=config.hidden, activation=config.activation,
+              lr=config.lr)
+    out = {"loss": plot_gate_losses(steps, np.array(log.losses), np.array(log.history.get("table_loss", [])),
+                                    ylabel=config.loss, title=label)}
     initial = [r for r in check.rows if r[0] == "initial"]
-    result.figures["gradient_check"] = plot_gradient_check(
+    out["gradient_check"] = plot_gradient_check(
         [r[1] for r in initial], [r[4] for r in initial], [r[5] for r in initial], TOLERANCE,
-        title="backprop gradient at the initial parameters (4 inputs)")
+        title=t("backprop.title.gradient_check"))
     if finite_end:
         grid = np.linspace(0.0, 1.0, GRID_POINTS)
         ga, gb = np.meshgrid(grid, grid)  # (n, n) each
         Z = net.forward(np.column_stack([ga.ravel(), gb.ravel()]))[0].reshape(ga.shape)  # (n, n)
-        result.figures["decision_surface"] = plot_decision_surface(grid, Z, targets, outputs, net.W[0], net.b[0],
-                                                                   title=label)
-    result.artifacts = {name: torch.from_numpy(p.copy()) for name, p in zip(param_names(net), net.params,
-                                                                             strict=True)}
-
-    if log.status == "interrupted":
-        result.status = "interrupted"
-        result.notes.append(f"{log.message}; the results are those of the partly trained network.")
-    if log.status == "diverged":
-        result.metrics["diverged"] = True
-        result.notes.append(
-            f"{log.message}. With a sigmoid output the squared error stays below 1; a non-finite loss comes "
-            "from log(0) in the cross-entropy once an output saturates at exactly 0 or 1, or from overflowing "
-            "pre-activations: lower lr.")
-    if not result.metrics["grad_check_passed"]:
-        bad = [f"{r[0]} {r[1]}" for r in check.rows if not r[6]]
-        result.notes.append(
-            f"gradient check above {TOLERANCE:g} for {', '.join(bad)}: finite differences lose accuracy where the "
-            "gradient is tiny (after training) or where a ReLU unit sits on its kink; compare rel_err_autograd, "
-            "which has no step ε.")
-    if finite_end and not learned:
-        result.notes.append(f"the network did not learn {config.gate.upper()} in {config.steps} steps: try more "
-                            "steps, another lr, or (XOR) a wider hidden layer.")
-    return result
+        out["decision_surface"] = plot_decision_surface(grid, Z, targets, outputs, net.W[0], net.b[0], title=label)
+    return out
 
 
 LAB = Lab(

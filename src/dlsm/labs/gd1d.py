@@ -14,11 +14,13 @@ import torch
 
 from dlsm.algorithms.descent import GradientDescent, descend
 from dlsm.config import LabConfig, param
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.plotting.curves import plot_curves
 from dlsm.plotting.descent import plot_function_with_iterates
 from dlsm.problems.functions import FUNCTIONS_1D, Function1D
 from dlsm.result import Curve, ProgressFn, Result, table_from_columns
+from dlsm.training import want_figures
 
 
 @dataclass(frozen=True)
@@ -36,19 +38,15 @@ class Config(LabConfig):
 def theory_note(fn: Function1D, lr: float, s0: float, x_star: float) -> str:
     """What theory says about step ``lr`` on ``fn`` (the reason behind converged / diverged)."""
     if fn.name == "x2":
-        return (f"On f = x², s_k = s0 (1 - 2a)^k = {s0:g}·({1 - 2 * lr:g})^k: it converges iff 0 < a < 1 "
-                "(a = 0.5 lands on 0 in one step, 0.5 < a < 1 alternates sign while shrinking, a = 1 "
-                "oscillates between ±s0 for ever, a > 1 diverges).")
+        return t("gd1d.note.theory_x2", s0=s0, factor=1 - 2 * lr)
     if fn.name == "x4":
         bound = (1 / (2 * lr)) ** 0.5
-        return (f"On f = x⁴, s_{{k+1}} = s_k (1 - 4a s_k²): a step shrinks |s| only while |s_k| < 1/√(2a) = "
-                f"{bound:.4g}. From |s0| = {abs(s0):g} it therefore "
-                + ("converges (slowly: f''(0) = 0, so the rate tends to 1)." if abs(s0) < bound
-                   else "cannot converge: the first step already overshoots and |s| grows without bound."))
+        if abs(s0) < bound:
+            return t("gd1d.note.theory_x4_converges", bound=bound, s0=abs(s0))
+        return t("gd1d.note.theory_x4_diverges", bound=bound, s0=abs(s0))
     curvature = float(fn.d2f(torch.tensor(x_star, dtype=torch.float64)))
-    return (f"Near the minimiser x* = {x_star:.4g}, f''(x*) = {curvature:.4g}: gradient descent converges "
-            f"locally iff 0 < a < 2/f''(x*) = {2 / curvature:.4g}, at rate |1 - a f''(x*)| = "
-            f"{abs(1 - lr * curvature):.4g}. Which minimum it reaches depends on s0 and a.")
+    return t("gd1d.note.theory_local", x_star=x_star, curvature=curvature, lr_max=2 / curvature,
+             rate=abs(1 - lr * curvature))
 
 
 def run(config: Config, progress: ProgressFn | None = None) -> Result:
@@ -81,27 +79,34 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     k = np.arange(traj.steps_run)
     result.tables["iterations"] = table_from_columns(
         {"k": k, "s_k": s[:-1], "f'(s_k)": g, "s_k+1": s[1:], "f(s_k)": fs[:-1]})
-    result.curves["distance"] = Curve(np.arange(len(s)), np.abs(s - x_star), "iteration k",
+    result.curves["distance"] = Curve(np.arange(len(s)), np.abs(s - x_star), t("common.label.iteration_k"),
                                       "|s_k - x*|", log_y=True)
+    if want_figures():
+        result.figures = figures(fn, s, fs, x_star, config, result.curves["distance"])
 
+    if traj.diverged:
+        result.notes.append(t("gd1d.note.diverged", steps=traj.steps_run))
+    elif not converged:
+        result.notes.append(t("gd1d.note.not_converged", steps=config.steps, grad=abs(grad_final),
+                              tol=config.grad_tol))
+    result.notes.append(theory_note(fn, config.lr, config.s0, x_star))
+    return result
+
+
+def figures(fn: Function1D, s: np.ndarray, fs: np.ndarray, x_star: float, config: Config,
+            distance: Curve) -> dict:
+    """f with the iterates, and the distance to the minimiser per iteration."""
     finite = np.isfinite(s) & (np.abs(s) <= 10)
     shown = np.concatenate([s[finite], [x_star, config.s0]])
     lo, hi = shown.min(), shown.max()
     pad = max(0.5, 0.15 * (hi - lo))
     x = np.linspace(lo - pad, hi + pad, 400)
     fx = fn.f(torch.from_numpy(x)).numpy()
-    result.figures["function"] = plot_function_with_iterates(
-        x, fx, s[finite], fs[finite], f"{fn.formula}, s0 = {config.s0:g}, a = {config.lr:g}")
-    result.figures["distance"] = plot_curves({f"a = {config.lr:g}": result.curves["distance"]},
-                                             title="distance to the minimiser")
-
-    if traj.diverged:
-        result.notes.append(f"Diverged: |s| exceeded 10⁶ after {traj.steps_run} steps, so the run stopped there.")
-    elif not converged:
-        result.notes.append(f"Not converged after {config.steps} steps: |f'(s)| = {abs(grad_final):.3g} "
-                            f"> grad_tol = {config.grad_tol:g}.")
-    result.notes.append(theory_note(fn, config.lr, config.s0, x_star))
-    return result
+    return {
+        "function": plot_function_with_iterates(x, fx, s[finite], fs[finite],
+                                                f"{fn.formula}, s0 = {config.s0:g}, a = {config.lr:g}"),
+        "distance": plot_curves({f"a = {config.lr:g}": distance}, title=t("gd1d.title.distance")),
+    }
 
 
 LAB = Lab(

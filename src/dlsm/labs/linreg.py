@@ -28,11 +28,12 @@ from dlsm.algorithms.least_squares import (
 )
 from dlsm.algorithms.quadratic_theory import gd_theory
 from dlsm.config import LabConfig, param
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.plotting.regression import plot_loss_with_floor, plot_predictions
 from dlsm.problems.regression import FEATURES, crop_yields
 from dlsm.result import Curve, ProgressFn, Result, table_from_columns
-from dlsm.training import fit
+from dlsm.training import fit, want_figures
 
 #: Step size used when ``lr`` is none: the course's on raw inputs; on standardised inputs λmax(H) ≈ 4,
 #: so 0.1 is well inside the stable range α < 2/λmax ≈ 0.5.
@@ -137,8 +138,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         "steps_run": log.steps_done,
         "loss_initial": loss_initial,
     }
-    if reached:
-        result.metrics["steps_to_tol"] = reached[0]
+    result.metrics["steps_to_tol"] = reached[0] if reached else None
 
     names = list(PARAMETERS)
     result.tables["weights"] = table_from_columns({
@@ -155,15 +155,20 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
 
     result.artifacts = {"w_init": theta0[:3], "b_init": theta0[3], "w": w.detach(), "b": b.detach(),
                         "w_raw": gd_raw.w, "b_raw": gd_raw.b}
-    result.curves["loss"] = Curve(steps, losses, "step", "MSE loss", log_y=True)
-    where = "standardized inputs" if scaler else "raw inputs"
-    result.figures["loss"] = plot_loss_with_floor(
-        steps, losses, loss_star, f"{config.target}: gradient descent, α = {lr:g}, {where}", theory=predicted)
-    result.figures["fit"] = plot_predictions(
-        y.numpy(), {"gradient descent": pred_train, "least squares": star_train},
-        f"{config.target}: predictions on the five regions")
+    result.curves["loss"] = Curve(steps, losses, t("common.label.step"), t("common.label.mse_loss"), log_y=True)
+    if want_figures():
+        where = t("linreg.word.standardized") if scaler else t("linreg.word.raw")
+        target = {"apples": t("linreg.word.apples"), "oranges": t("linreg.word.oranges")}[config.target]
+        result.figures["loss"] = plot_loss_with_floor(
+            steps, losses, loss_star, t("linreg.title.loss", target=target, lr=lr, where=where), theory=predicted)
+        result.figures["fit"] = plot_predictions(
+            y.numpy(), {t("common.legend.gradient_descent"): pred_train,
+                        t("common.legend.least_squares"): star_train},
+            t("linreg.title.fit", target=target))
 
     result.notes += theory_notes(theory, theory_raw, config, lr, diverged, loss_final, loss_star, log.steps_done)
+    if not reached:
+        result.notes.append(t("linreg.note.tol_not_reached", percent=100 * config.tol, steps=log.steps_done))
     return result
 
 
@@ -196,32 +201,23 @@ def theory_notes(theory, theory_raw, config: Config, lr: float, diverged: bool, 
                  loss_star: float, steps_done: int) -> list[str]:
     """Sentences that explain the run by the eigenvalues of the loss's Hessian."""
     lam_min, lam_max = min(theory.eigenvalues), max(theory.eigenvalues)
-    where = "standardized" if config.standardize else "raw"
-    notes = [
-        f"The MSE's Hessian H = (2/n)AᵀA on the {where} inputs has λmax = {lam_max:.4g} and λmin = {lam_min:.4g} "
-        f"(condition number κ = {theory.condition_number:.3g}): gradient descent is stable only for "
-        f"α < 2/λmax = {theory.lr_max:.3g}."
-    ]
+    where = t("linreg.word.standardized") if config.standardize else t("linreg.word.raw")
+    notes = [t("linreg.note.hessian", where=where, lam_max=lam_max, lam_min=lam_min, kappa=theory.condition_number,
+               lr_max=theory.lr_max)]
     if config.standardize:
-        notes.append(f"On the raw inputs κ would be {theory_raw.condition_number:.3g} and the bound "
-                     f"2/λmax = {theory_raw.lr_max:.3g}: standardizing each column to mean 0 and standard "
-                     "deviation 1 makes the curvature nearly equal in every direction.")
+        notes.append(t("linreg.note.raw_kappa", kappa=theory_raw.condition_number, lr_max=theory_raw.lr_max))
     if diverged:
         growth = abs(1 - lr * lam_max)
-        notes.append(
-            f"Diverged: α = {lr:g} > 2/λmax = {theory.lr_max:.3g}, so along the top eigenvector of H the error "
-            f"is multiplied by |1 - αλmax| = {growth:.3g} at every step and the loss by about {growth**2:.3g}.")
+        notes.append(t("linreg.note.diverged", lr=lr, lr_max=theory.lr_max, growth=growth, growth2=growth**2))
     elif loss_final > (1 + config.tol) * loss_star:
         slow = lr * lam_min
-        notes.append(
-            f"After {steps_done} steps the loss is {loss_final:.4g}, {100 * (loss_final / loss_star - 1):.3g} % "
-            f"above the least-squares loss {loss_star:.4g}. The slowest direction shrinks by a factor "
-            f"1 - αλmin = 1 - {slow:.3g} per step, about {1 / slow:.3g} steps per factor e: run more steps, or "
-            + ("raise α up to the bound." if not config.standardize else "raise α towards 2/λmax.")
-            + ("" if config.standardize else " Standardizing the inputs (standardize=true) removes the problem."))
+        advice = t("linreg.note.advice_standardized") if config.standardize else t("linreg.note.advice_raw")
+        notes.append(t("linreg.note.slow", steps=steps_done, loss=loss_final,
+                       percent=100 * (loss_final / loss_star - 1), loss_star=loss_star, slow=slow, per_e=1 / slow,
+                       advice=advice))
     else:
-        notes.append(f"Converged: after {steps_done} steps the loss {loss_final:.6g} is within "
-                     f"{100 * config.tol:g} % of the least-squares loss {loss_star:.6g}.")
+        notes.append(t("linreg.note.converged", steps=steps_done, loss=loss_final, percent=100 * config.tol,
+                       loss_star=loss_star))
     return notes
 
 

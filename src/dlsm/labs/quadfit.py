@@ -16,12 +16,13 @@ import torch
 from dlsm.algorithms.quadratic_theory import gd_theory
 from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.plotting.curves import plot_curves
 from dlsm.plotting.fit import plot_fit, plot_parameters
 from dlsm.problems.polynomial import features, sample_quadratic
 from dlsm.result import Curve, ProgressFn, Result, Table
-from dlsm.training import fit
+from dlsm.training import fit, want_figures
 
 
 @dataclass(frozen=True)
@@ -82,25 +83,24 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     }
     result.tables["parameters"] = Table(
         ["parameter", "true", "least squares (lstsq)", "gradient descent"],
-        [[n, float(t), float(s), float(g)] for n, t, s, g in zip("abc", config.true_theta, theta_ls, final,
-                                                                  strict=True)])
+        [[n, float(true), float(s), float(g)]
+         for n, true, s, g in zip("abc", config.true_theta, theta_ls, final, strict=True)])
     steps = np.asarray(log.steps)
-    result.curves["loss_gap"] = Curve(steps, np.asarray(log.losses) - loss_ls, "step", "L(Θ_k) - L(Θ*)",
-                                      log_y=True)
+    result.curves["loss_gap"] = Curve(steps, np.asarray(log.losses) - loss_ls, t("common.label.step"),
+                                      "L(Θ_k) - L(Θ*)", log_y=True)
     result.curves["distance"] = Curve(np.arange(len(thetas)), np.linalg.norm(thetas - theta_ls, axis=1),
-                                      "step", "‖Θ_k - Θ*‖", log_y=True)
-    result.figures["fit"] = plot_fit(x.numpy(), y.numpy(), final, theta_ls, np.asarray(config.true_theta))
-    result.figures["loss"] = plot_curves({f"α = {config.lr:g}": result.curves["loss_gap"]},
-                                         title="loss above the least-squares loss")
-    result.figures["parameters"] = plot_parameters(thetas, theta_ls)
+                                      t("common.label.step"), "‖Θ_k - Θ*‖", log_y=True)
+    if want_figures():
+        result.figures["fit"] = plot_fit(x.numpy(), y.numpy(), final, theta_ls, np.asarray(config.true_theta))
+        result.figures["loss"] = plot_curves({f"α = {config.lr:g}": result.curves["loss_gap"]},
+                                             title=t("quadfit.title.loss"))
+        result.figures["parameters"] = plot_parameters(thetas, theta_ls)
     result.artifacts["theta"] = torch.from_numpy(final)
-    result.notes.append(
-        f"The loss is quadratic in Θ with Hessian eigenvalues {', '.join(f'{v:.4g}' for v in theory.eigenvalues)}: "
-        f"gradient descent converges iff α < 2/λmax = {theory.lr_max:.4g}, at rate {theory.rate:.4g} per step "
-        f"here (condition number {theory.condition_number:.4g}).")
+    result.notes.append(t("quadfit.note.theory", eigenvalues=", ".join(f"{v:.4g}" for v in theory.eigenvalues),
+                          lr_max=theory.lr_max, rate=theory.rate, kappa=theory.condition_number))
     if diverged:
-        result.notes.append(f"Diverged: {log.message or 'Θ left every bounded region'}; α = {config.lr:g} "
-                            f"exceeds 2/λmax = {theory.lr_max:.4g}.")
+        result.notes.append(t("quadfit.note.diverged", reason=log.message or t("quadfit.note.unbounded"),
+                              lr=config.lr, lr_max=theory.lr_max))
     if log.status == "interrupted":
         result.notes.append(log.message)
     return result

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.i18n import t
 from dlsm.plotting import new_figure
 
 
@@ -17,7 +18,7 @@ def plot_activations(u: np.ndarray, values: Mapping[str, np.ndarray], slopes: Ma
     for name in values:
         ax_f.plot(u, values[name], label=name)
         ax_d.plot(u, slopes[name], label=name)
-    for ax, title in ((ax_f, "activation h(u)"), (ax_d, "derivative h'(u)")):
+    for ax, title in ((ax_f, t("activations.title.activation")), (ax_d, t("activations.title.derivative"))):
         ax.axhline(0, color="0.7", lw=0.8)
         ax.axvline(0, color="0.7", lw=0.8)
         ax.set_xlabel("u")

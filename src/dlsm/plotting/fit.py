@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.i18n import t
 from dlsm.plotting import new_figure
 
 
@@ -18,11 +19,11 @@ def plot_fit(x: np.ndarray, y: np.ndarray, theta_gd: np.ndarray, theta_ls: np.nd
     fig = new_figure()
     ax = fig.add_subplot()
     grid = np.linspace(x.min(), x.max(), 200)
-    ax.plot(x, y, "o", ms=4, color="0.5", label="samples")
-    ax.plot(grid, _quad(theta_true, grid), "--", color="0.2", label="true f")
-    ax.plot(grid, _quad(theta_ls, grid), color="tab:green", lw=2, alpha=0.6, label="least squares Θ*")
+    ax.plot(x, y, "o", ms=4, color="0.5", label=t("quadfit.legend.samples"))
+    ax.plot(grid, _quad(theta_true, grid), "--", color="0.2", label=t("quadfit.legend.true_f"))
+    ax.plot(grid, _quad(theta_ls, grid), color="tab:green", lw=2, alpha=0.6, label=t("quadfit.legend.least_squares"))
     if np.isfinite(theta_gd).all():
-        ax.plot(grid, _quad(theta_gd, grid), color="tab:red", lw=1, label="gradient descent Θ")
+        ax.plot(grid, _quad(theta_gd, grid), color="tab:red", lw=1, label=t("quadfit.legend.gradient_descent"))
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.grid(True, alpha=0.3)
@@ -38,8 +39,8 @@ def plot_parameters(thetas: np.ndarray, theta_ls: np.ndarray, names: str = "abc"
     for j, name in enumerate(names):
         line = ax.plot(steps, thetas[:, j], label=name)[0]
         ax.axhline(theta_ls[j], ls="--", color=line.get_color(), lw=0.8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("parameter value (dashed: least squares)")
+    ax.set_xlabel(t("common.label.step"))
+    ax.set_ylabel(t("quadfit.label.parameter_value"))
     ax.grid(True, alpha=0.3)
     ax.legend()
     return fig
