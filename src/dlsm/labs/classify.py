@@ -1,16 +1,24 @@
-"""Lecture 3: handwritten digits (or your own images) classified by the course MLP or CNN.
+"""Lecture 3: handwritten digits (or your own images) classified by the course MLP or CNN, or a small CNN.
 
 The model outputs log-probabilities log p(k | x) and is trained by mini-batch SGD (or Adam) on the
-negative log-likelihood L = -(1/B) Σ_i log p(y_i | x_i), as in the course. Evaluation is over the
-whole test set: accuracy = #correct / N_test (the course's notebook divided by batches × batch size),
-per-epoch loss and accuracy curves, the confusion matrix and the misclassified test images.
+negative log-likelihood L = -(1/B) Σ_i log p(y_i | x_i), as in the course, with the shared training engine
+(:class:`dlsm.training.Trainer`; one step = one update). Evaluation is over the whole test set:
+accuracy = #correct / N_test (the course's notebook divided by batches × batch size), loss and accuracy
+curves (one point per evaluation, once per epoch by default), the confusion matrix and the misclassified
+test images.
+
+Your own photos (``data=folder:<path>``): ``Config.make`` then starts from :data:`FOLDER`, a recipe made for
+a few hundred images: the small CNN with batch norm and global pooling (:class:`~dlsm.models.classifiers.
+SmallCNN`), Adam, a budget counted in updates, flips, crops and colour jitter, and early stopping on a
+validation split (the model with the lowest validation loss is kept). ``model=mlp`` or ``model=cnn`` still
+choose the course models.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -19,19 +27,27 @@ from torch import nn
 
 from dlsm.checkpoints import Checkpoint
 from dlsm.config import LabConfig, param
-from dlsm.errors import ConfigError
+from dlsm.device import DeviceName, device_param, resolve_device
+from dlsm.errors import ConfigError, DataError
 from dlsm.labs import Lab
 from dlsm.metrics import accuracy, confusion_matrix
-from dlsm.models.classifiers import CNN, MLP, set_dropout_generator
-from dlsm.plotting.classify import (
-    plot_confusion_matrix,
-    plot_image_grid,
-    plot_learning_curves,
-    plot_misclassified,
-)
+from dlsm.models.classifiers import CNN, FIXED_ACTIVATION, MLP, SmallCNN, set_dropout_generator
+from dlsm.problems.augment import Augment
 from dlsm.problems.images import ImageDataset, load_dataset
 from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
-from dlsm.training import FitLog, fit
+from dlsm.status import Status
+from dlsm.training import (
+    EpochBatches,
+    FitLog,
+    OptimizerName,
+    ScheduleName,
+    Trainer,
+    carry_status,
+    count_parameters,
+    make_optimizer,
+    make_schedule,
+    want_figures,
+)
 
 #: The course's input normalisation (pixel/255 - 0.5) / 1.0, applied to images in [0, 1].
 MEAN, STD = 0.5, 1.0
@@ -39,6 +55,12 @@ EVAL_BATCH = 1000  # evaluation batch size (any value gives the same numbers)
 #: The CNN's part of the ``full`` preset (the rest is ``Config.full``), tuned on the embedded split:
 #: test accuracy 98.2, 97.7, 98.2 % for seeds 0, 1, 2 on the CPU (the MLP's full settings: 97.1 % for seed 0).
 FULL_CNN = {"lr": 0.003, "batch_size": 32, "epochs": 10}
+#: The recipe for ``data=folder:<path>`` (a few hundred of your own images), applied by ``Config.make``
+#: under your own overrides. Measured in benchmarks/bench_folder.py.
+FOLDER = {"model": "small_cnn", "activation": "relu", "optimizer": "adam", "lr": 0.003, "batch_size": 32,
+          "steps": 1200, "schedule": "constant", "flip": True, "crop": 3, "jitter": 0.2, "val_fraction": 0.15,
+          "patience": 12, "eval_every": 25, "shift": 0, "rotate": 0.0, "dropout": 0.0}
+FOLDER_QUICK = {"steps": 100}
 
 
 @dataclass(frozen=True)
@@ -50,18 +72,20 @@ class Config(LabConfig):
     - ``course`` (the field defaults): the course notebook, i.e. the sigmoid MLP 784-784-784-10,
       plain SGD with lr 0.1, batch 200, 3 epochs, on the embedded 4,000 / 1,000 MNIST split. On this
       small set that is only 60 updates and the sigmoid network stays near chance (the lab says so).
-      ``model=cnn`` gives the course CNN with the same training settings.
+      ``model=cnn`` gives the course CNN (ReLU) with the same training settings.
     - ``quick``: 1,000 / 500 images, 3 epochs of ReLU + Adam (about a second; tour, tests and CI). It
       learns (about 80 %), unlike the course settings at that size, which stay at chance.
     - ``full``: the tuned settings of the benchmark (measured on the embedded split: MLP 97 %, CNN
       98 %, each in under a minute on 2 CPU cores): ReLU, Adam with a one-cycle schedule, ±2-pixel
       random shifts; for the MLP lr 0.002, batch 100, 40 epochs; with ``model=cnn`` lr 0.003, batch
       32, 10 epochs (``FULL_CNN``).
+    - ``data=folder:<path>`` at any size: the folder recipe ``FOLDER`` (small CNN, Adam, 1,200 updates,
+      flips, crops, colour jitter, early stopping on a 15 % validation split), under your overrides.
     """
 
     data: str = param("mnist-5k", 'image source: "mnist-5k" (embedded, offline), "mnist" (full MNIST, '
                       'downloaded once), "idx:<folder>" or "folder:<path>" (your images, a sub-folder per '
-                      "class)")
+                      "class; Config.make then applies the folder recipe FOLDER)")
     image_size: int | None = param(None, "resize images to this side in pixels (None: 28 for MNIST, 32 "
                                    "for a folder)", ge=6, le=512)
     test_fraction: float = param(0.2, "share of each class held out for testing (folder data only)",
@@ -69,29 +93,45 @@ class Config(LabConfig):
     n_train: int | None = param(None, "use the first n training images (None: all; the embedded set is "
                                 "ordered so that a prefix stays balanced)", ge=1)
     n_test: int | None = param(None, "use the first n test images (None: all)", ge=1)
-    model: Literal["mlp", "cnn"] = param("mlp", "the course MLP (fully connected) or the course CNN (with --full, "
-                                         "model=cnn also sets lr=0.003, batch_size=32, epochs=10)")
+    model: Literal["mlp", "cnn", "small_cnn"] = param(
+        "mlp", "the course MLP, the course CNN (with --full, model=cnn also sets lr=0.003, batch_size=32, "
+        "epochs=10), or small_cnn: 3 conv blocks with batch norm and global pooling (~24 k parameters; "
+        "the default for folder data)")
     activation: Literal["sigmoid", "relu", "tanh"] = param(
-        "sigmoid", "hidden activation of the MLP (course: sigmoid; exercise 3-2: relu); the CNN uses ReLU")
+        "sigmoid", "hidden activation of the MLP (course: sigmoid; exercise 3-2: relu); the CNNs use relu "
+        "(Config.make sets it for them)")
     width: int = param(784, "units per hidden layer of the MLP (course: 784)", ge=1, le=100_000)
     depth: int = param(2, "hidden layers of the MLP (course: 2, i.e. 784-784-784-10; 0 = logistic "
                        "regression)", ge=0, le=50)
     dropout: float = param(0.0, "dropout probability after hidden layers (CNN: after pooling and fc1); "
                            "course: none", ge=0, lt=1)
-    optimizer: Literal["sgd", "adam"] = param("sgd", "plain SGD as in the course, or Adam")
+    optimizer: OptimizerName = param("sgd", "plain SGD as in the course, SGD with momentum 0.9, or Adam")
     lr: float = param(0.1, "learning rate (course: 0.1 with SGD); the peak lr with schedule=onecycle",
                       gt=0, le=100)
     batch_size: int = param(200, "mini-batch size B (course: 200)", ge=1)
-    epochs: int = param(3, "passes over the training set (course: 3; exercise 3-3 tries 1, 3, 5)",
-                        ge=1, le=10_000)
-    schedule: Literal["none", "onecycle"] = param(
-        "none", "learning-rate schedule: constant (course), or one cycle (warm up to lr, then anneal)")
+    epochs: int = param(3, "passes over the training set (course: 3; exercise 3-3 tries 1, 3, 5); "
+                        "ignored when steps is set", ge=1, le=10_000)
+    steps: int | None = param(None, "optimizer updates in all (None: epochs × batches per epoch)", ge=1,
+                              le=10_000_000)
+    schedule: ScheduleName = param(
+        "constant", "learning-rate schedule per update: constant (course), cosine, onecycle (warm up to lr, "
+        "then anneal) or step")
     shift: int = param(0, "augmentation: move each training image by a random whole number of pixels in "
-                       "[-shift, shift] along each axis, redrawn every epoch (0: off, as in the course)",
-                       ge=0, le=8)
+                       "[-shift, shift] along each axis, zeros outside (0: off, as in the course)", ge=0, le=8)
     rotate: float = param(0.0, "augmentation: rotate each training image by a random angle in [-rotate, rotate] "
-                          "degrees, redrawn every epoch (0: off, as in the course)", ge=0, le=180)
-    device: Literal["auto", "cpu", "cuda"] = param("auto", "where to train: auto = CUDA when present")
+                          "degrees (0: off, as in the course)", ge=0, le=180)
+    flip: bool = param(False, "augmentation: mirror each training image left-right with probability 1/2 "
+                       "(photos; not for digits)")
+    crop: int = param(0, "augmentation: pad by this many pixels (mirrored border) and cut a random window of "
+                      "the image's size (0: off)", ge=0, le=16)
+    jitter: float = param(0.0, "augmentation: random brightness, contrast and saturation factors in "
+                          "[1 - jitter, 1 + jitter] (0: off)", ge=0, le=1)
+    val_fraction: float = param(0.0, "share of the training images held out for validation: the model with "
+                                "the lowest validation loss is kept (0: none, as in the course)", ge=0, lt=1)
+    patience: int | None = param(None, "early stopping: stop after this many evaluations without a lower "
+                                 "validation loss (needs val_fraction > 0; None: train all steps)", ge=1)
+    eval_every: int | None = param(None, "updates between evaluations (None: once per epoch)", ge=1)
+    device: DeviceName = device_param()
     save_checkpoint: bool = param(True, "return a checkpoint (weights, classes, image size) in the "
                                   "artifacts, so that `dlsm predict RUN_FOLDER IMAGE...` works")
 
@@ -102,9 +142,14 @@ class Config(LabConfig):
 
     @classmethod
     def make(cls, size: Literal["course", "quick", "full"] = "course", **overrides) -> Config:
-        """As :meth:`LabConfig.make`; at ``full`` size ``model=cnn`` takes the CNN's tuned lr, batch, epochs."""
-        if size == "full" and overrides.get("model") == "cnn":
+        """As :meth:`LabConfig.make`, plus: folder data starts from the recipe ``FOLDER``; at ``full`` size
+        ``model=cnn`` takes the CNN's tuned lr, batch, epochs; the CNNs get activation relu (what they use)."""
+        if str(overrides.get("data", "")).startswith("folder:"):
+            overrides = {**FOLDER, **(FOLDER_QUICK if size == "quick" else {}), **overrides}
+        elif size == "full" and overrides.get("model") == "cnn":
             overrides = {**FULL_CNN, **overrides}
+        if overrides.get("model") in FIXED_ACTIVATION and "activation" not in overrides:
+            overrides = {**overrides, "activation": FIXED_ACTIVATION[overrides["model"]]}
         return super().make(size, **overrides)
 
     def check(self) -> None:
@@ -114,87 +159,35 @@ class Config(LabConfig):
                               "folder:<path>", key="data")
         if self.model == "cnn" and self.image_size is not None and self.image_size < 6:
             raise ConfigError(f"image_size: got {self.image_size}; the CNN needs at least 6", key="image_size")
+        if self.model in FIXED_ACTIVATION and self.activation != FIXED_ACTIVATION[self.model]:
+            raise ConfigError(f"activation: got {self.activation!r} with model={self.model}; the {self.model} "
+                              f"uses {FIXED_ACTIVATION[self.model]} (activation applies to model=mlp)",
+                              key="activation")
+        if self.patience is not None and self.val_fraction == 0:
+            raise ConfigError(f"patience: got {self.patience} but val_fraction is 0; early stopping watches "
+                              "the validation loss: set val_fraction (e.g. 0.15) or patience=none",
+                              key="patience")
 
 
 # ----- pieces ---------------------------------------------------------------------------------------
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without CUDA -> ConfigError."""
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: got 'cuda' but this PyTorch sees no CUDA GPU "
-                          f"(torch {torch.__version__}); allowed here: auto, cpu", key="device")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
 def normalize(x: torch.Tensor) -> torch.Tensor:
     """The course's input normalisation: (x - 0.5) / 1.0 for pixels x in [0, 1]."""
     return (x - MEAN) / STD
-
-
-def shift_images(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
-    """Translate image i by (dy_i, dx_i) whole pixels (down, right), filling with zeros:
-
-        out[i, c, r, s] = x[i, c, r - dy_i, s - dx_i]  (0 outside the image)
-
-    x (N, C, H, W); dy, dx (N,) integers with |d| ≤ max(H, W).
-    """
-    n, _, h, w = x.shape
-    p = int(max(dy.abs().max(), dx.abs().max())) if n else 0
-    padded = F.pad(x, (p, p, p, p))                                            # (N, C, H+2p, W+2p)
-    rows = torch.arange(h, device=x.device)[None, :] + p - dy[:, None]         # (N, H)
-    cols = torch.arange(w, device=x.device)[None, :] + p - dx[:, None]         # (N, W)
-    i = torch.arange(n, device=x.device)[:, None, None]                        # (N, 1, 1)
-    out = padded[i, :, rows[:, :, None], cols[:, None, :]]                     # (N, H, W, C)
-    return out.permute(0, 3, 1, 2).contiguous()                                # (N, C, H, W)
-
-
-def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
-    """Each image shifted by offsets drawn uniformly from {-max_shift, ..., max_shift}² (CPU generator)."""
-    d = torch.randint(-max_shift, max_shift + 1, (2, len(x)), generator=generator).to(x.device)  # (2, N)
-    return shift_images(x, d[0], d[1])
-
-
-def rotate_images(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
-    """Rotate image i by ``angles[i]`` radians about its centre (bilinear, zeros outside):
-
-        out(p) = x(R(-θ_i) p),  p = pixel position relative to the centre
-
-    in the normalised coordinates of ``F.affine_grid`` (for non-square images a slight shear). (N, C, H, W).
-    """
-    cos, sin = angles.cos(), angles.sin()                                       # (N,)
-    zero = torch.zeros_like(cos)
-    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)  # (N, 2, 3)
-    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)  # (N, H, W, 2)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
-
-def random_rotate(x: torch.Tensor, max_degrees: float, generator: torch.Generator) -> torch.Tensor:
-    """Each image rotated by an angle drawn uniformly from [-max_degrees, max_degrees] (CPU generator)."""
-    u = torch.rand(len(x), generator=generator)                                 # (N,)
-    return rotate_images(x, (2 * u - 1) * math.radians(max_degrees))
 
 
 def make_model(config: Config, in_shape: tuple[int, int, int], n_classes: int,
                generator: torch.Generator) -> nn.Module:
     if config.model == "cnn":
         return CNN(in_shape, n_classes, dropout=config.dropout, generator=generator)
+    if config.model == "small_cnn":
+        return SmallCNN(in_shape, n_classes, dropout=config.dropout, generator=generator)
     return MLP(in_shape, n_classes, widths=(config.width,) * config.depth, activation=config.activation,
                dropout=config.dropout, generator=generator)
 
 
-def make_optimizer(config: Config, model: nn.Module, total_steps: int):
-    """The optimizer and (or None) its per-step learning-rate scheduler."""
-    if config.optimizer == "adam":
-        opt: torch.optim.Optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr)
-    if config.schedule == "onecycle":
-        # Adam's β1 cycles with the lr (fastai's recipe); plain SGD is kept without momentum.
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total_steps,
-                                                    cycle_momentum=config.optimizer == "adam")
-        return opt, sched
-    return opt, None
+def augmentation(config: Config) -> Augment:
+    return Augment(shift=config.shift, rotate=config.rotate, flip=config.flip, crop=config.crop,
+                   jitter=config.jitter)
 
 
 @torch.no_grad()
@@ -217,122 +210,179 @@ def _prefix(data: ImageDataset, n: int | None) -> ImageDataset:
     return ImageDataset(X=data.X[:n], y=data.y[:n], classes=data.classes, name=data.name)
 
 
+def split_validation(data: ImageDataset, fraction: float, seed: int) -> tuple[ImageDataset, ImageDataset | None]:
+    """(train, validation): within each class a random ``fraction`` (at least one image, and at least one
+    left to train on) is held out, drawn from ``np.random.default_rng(seed)``; (data, None) for 0."""
+    if fraction <= 0:
+        return data, None
+    rng = np.random.default_rng([seed, 1])  # its own stream: the test split of a folder uses default_rng(seed)
+    y = data.y.numpy()
+    keep, held = [], []
+    for k in range(data.n_classes):
+        idx = rng.permutation(np.flatnonzero(y == k))
+        if len(idx) < 2:
+            keep.append(idx)
+            continue
+        n_val = min(len(idx) - 1, max(1, round(fraction * len(idx))))
+        held.append(idx[:n_val])
+        keep.append(idx[n_val:])
+    if not held:
+        raise DataError(f"val_fraction={fraction}: no class has two training images to split")
+    keep_idx, held_idx = np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
+
+    def subset(idx: np.ndarray) -> ImageDataset:
+        t = torch.from_numpy(idx)
+        return ImageDataset(X=data.X[t], y=data.y[t], classes=data.classes, name=data.name)
+
+    return subset(keep_idx), subset(held_idx)
+
+
+class RunningStats:
+    """Training loss and accuracy summed over the updates since the last evaluation (checkpointed)."""
+
+    def __init__(self) -> None:
+        self.loss, self.correct, self.count = 0.0, 0, 0
+
+    def add(self, loss: float, correct: int, count: int) -> None:
+        self.loss += loss * count
+        self.correct += correct
+        self.count += count
+
+    def take(self) -> dict[str, float]:
+        out = ({"train_loss": self.loss / self.count, "train_accuracy": self.correct / self.count} if self.count
+               else {"train_loss": math.nan, "train_accuracy": math.nan})
+        self.loss, self.correct, self.count = 0.0, 0, 0
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"loss": self.loss, "correct": self.correct, "count": self.count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.loss, self.correct, self.count = float(state["loss"]), int(state["correct"]), int(state["count"])
+
+
 # ----- the lab ----------------------------------------------------------------------------------------
 def run(config: Config, progress: ProgressFn | None = None) -> Result:
     device = resolve_device(config.device)
     train, test = load_dataset(config.data, image_size=config.image_size, test_fraction=config.test_fraction,
                                seed=config.seed)
     train, test = _prefix(train, config.n_train), _prefix(test, config.n_test)
+    train, val = split_validation(train, config.val_fraction, config.seed)
     K = train.n_classes
-    g = torch.Generator().manual_seed(config.seed)  # init, shuffles, shifts (and dropout on the CPU)
+    g = torch.Generator().manual_seed(config.seed)  # init, shuffles, augmentation (and dropout on the CPU)
     model = make_model(config, train.image_shape, K, g).to(device)
     if device.type == "cuda":
         set_dropout_generator(model, torch.Generator(device).manual_seed(config.seed))
     X_train, y_train = train.X.to(device), train.y.to(device)                 # (N, C, H, W), (N,)
     X_test, y_test = test.X.to(device), test.y.to(device)
+    X_val, y_val = (val.X.to(device), val.y.to(device)) if val is not None else (None, None)
 
-    n, B = len(train), config.batch_size
-    n_batches = math.ceil(n / B)
-    opt, sched = make_optimizer(config, model, config.epochs * n_batches)
-    hist: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_accuracy", "test_loss",
-                                                     "test_accuracy")}
-    epoch_state = {"order": torch.arange(n), "loss": 0.0, "correct": 0}
+    batches = EpochBatches(len(train), config.batch_size, g, device=device)
+    per_epoch = batches.per_epoch
+    total = config.steps or config.epochs * per_epoch
+    opt = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    sched = make_schedule(config.schedule, opt, total)
+    augment, stats, last = augmentation(config), RunningStats(), {}
 
-    def step(k: int) -> dict[str, float]:
-        epoch, b = divmod(k, n_batches)
-        if b == 0:
-            epoch_state.update(order=torch.randperm(n, generator=g).to(device), loss=0.0, correct=0)
-            model.train()
-        idx = epoch_state["order"][b * B:(b + 1) * B]
+    def loss_fn(m: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         xb, yb = X_train[idx], y_train[idx]                                    # (b, C, H, W), (b,)
-        if config.shift:
-            xb = random_shift(xb, config.shift, g)
-        if config.rotate:
-            xb = random_rotate(xb, config.rotate, g)
-        log_p = model(normalize(xb))                                           # (b, K)
+        if augment.active:
+            xb = augment(xb, g)
+        log_p = m(normalize(xb))                                               # (b, K)
         loss = F.nll_loss(log_p, yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if sched is not None:
-            sched.step()
-        loss_value, correct = loss.item(), int((log_p.argmax(dim=1) == yb).sum())
-        epoch_state["loss"] += loss_value * len(yb)
-        epoch_state["correct"] += correct
-        info = {"loss": loss_value, "accuracy": correct / len(yb), "epoch": epoch + 1}
-        if b == n_batches - 1 and math.isfinite(loss_value):
-            test_loss, test_pred = evaluate(model, X_test, y_test)
-            epoch_state["last_eval"] = (k, test_loss, test_pred)
-            hist["train_loss"].append(epoch_state["loss"] / n)
-            hist["train_accuracy"].append(epoch_state["correct"] / n)
-            hist["test_loss"].append(test_loss)
-            hist["test_accuracy"].append(accuracy(test_pred, y_test))
-            info["test_accuracy"] = hist["test_accuracy"][-1]
-        return info
+        correct = int((log_p.argmax(dim=1) == yb).sum())
+        stats.add(float(loss.detach()), correct, len(yb))
+        return loss, {"accuracy": correct / len(yb), "epoch": batches.epoch_of(trainer.log.steps_done) + 1}
 
-    log = fit(step, config.epochs * n_batches, progress=progress)
+    def evaluate_fn(m: nn.Module) -> dict[str, float]:
+        test_loss, pred = evaluate(m, X_test, y_test)
+        last["pred"] = pred
+        out = {**stats.take(), "test_loss": test_loss, "test_accuracy": accuracy(pred, y_test)}
+        if X_val is not None:
+            val_loss, val_pred = evaluate(m, X_val, y_val)
+            out.update(val_loss=val_loss, val_accuracy=accuracy(val_pred, y_val))
+        return out
+
+    trainer = Trainer(model, loss_fn, batches, opt, total, name="classify", scheduler=sched,
+                      evaluate=evaluate_fn, eval_every=config.eval_every or per_epoch,
+                      monitor="val_loss" if val is not None else None, patience=config.patience,
+                      generators={"data": g}, stateful={"train_stats": stats}, progress=progress)
+    log = trainer.run()
+    evals = trainer.eval_log
+    restored = val is not None and log.status != Status.DIVERGED and trainer.best is not None \
+        and trainer.best["step"] != log.steps_done and trainer.restore_best()
     model.eval()
-    last = epoch_state.get("last_eval")
-    if last is not None and last[0] == log.steps_done - 1:  # the model is unchanged since the last epoch's test
-        _, test_loss, y_pred = last
+    if "pred" in last and evals.steps_done == log.steps_done and not restored:
+        test_loss, y_pred = evals.history["test_loss"][-1], last["pred"]  # the model is unchanged since then
     else:
         test_loss, y_pred = evaluate(model, X_test, y_test)
-    return build_result(config, model, train, test, y_pred.cpu(), test_loss, hist, log, n_batches, device)
+    result = build_result(config, model, train, val, test, y_pred.cpu(), test_loss, trainer, per_epoch, device,
+                          restored)
+    return result
 
 
-def build_result(config: Config, model: nn.Module, train: ImageDataset, test: ImageDataset,
-                 y_pred: torch.Tensor, test_loss: float, hist: dict[str, list[float]], log: FitLog, n_batches: int,
-                 device: torch.device) -> Result:
+def build_result(config: Config, model: nn.Module, train: ImageDataset, val: ImageDataset | None,
+                 test: ImageDataset, y_pred: torch.Tensor, test_loss: float, trainer: Trainer, per_epoch: int,
+                 device: torch.device, restored: bool) -> Result:
     """Metrics, tables, curves, figures, artifacts and notes from the (possibly partial) training."""
+    log, evals = trainer.log, trainer.eval_log
     K, classes = train.n_classes, train.classes
     y_true = test.y
     acc = accuracy(y_pred, y_true)
     counts = confusion_matrix(y_true, y_pred, K)                              # (K, K)
     wrong = torch.nonzero(y_pred != y_true).flatten()
-    epochs_done = len(hist["test_accuracy"])
-    diverged = log.status == "diverged"
+    hist = {k: np.asarray(evals.history.get(k, []), dtype=float)
+            for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "val_loss", "val_accuracy")}
+    x_epochs = (np.asarray(evals.steps, dtype=float) + 1) / per_epoch           # (evaluations,)
+    n_evals = len(x_epochs)
+    best_step = trainer.best["step"] if restored else log.steps_done
 
-    result = Result(status="interrupted" if log.status == "interrupted" else "completed")
+    def last_of(name: str) -> float | None:
+        return float(hist[name][-1]) if n_evals else None
+
+    result = Result()
     result.metrics = {
         "test_accuracy": acc,
         "test_loss": test_loss,
         "test_errors": len(wrong),
-        "train_accuracy": hist["train_accuracy"][-1] if epochs_done else float("nan"),
-        "train_loss": hist["train_loss"][-1] if epochs_done else float("nan"),
-        "epochs_done": epochs_done,
-        "updates": log.steps_done,
+        "train_accuracy": last_of("train_accuracy"),
+        "train_loss": last_of("train_loss"),
+        "epochs": round(log.steps_done / per_epoch, 3),
+        "steps": log.steps_done,
         "n_train": len(train),
+        "n_val": len(val) if val is not None else 0,
         "n_test": len(test),
         "n_classes": K,
-        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "n_params": count_parameters(model),
+        "model": config.model,
+        "activation": config.activation,
+        "augmentation": augmentation(config).describe(),
         "device": device.type,
-        "diverged": diverged,
+        "best_step": best_step,
+        "stopped_early": log.status == Status.COMPLETED and log.steps_done < trainer.steps,
     }
-    epochs = np.arange(1, epochs_done + 1)
-    for name, label in (("train_loss", "training loss"), ("test_loss", "test loss"),
-                        ("train_accuracy", "training accuracy"), ("test_accuracy", "test accuracy")):
-        result.curves[name] = Curve(epochs, np.asarray(hist[name]), "epoch", label)
-    result.tables["epochs"] = table_from_columns({"epoch": epochs, **{k: hist[k] for k in hist}})
+    if val is not None:
+        result.metrics["val_loss"] = float(trainer.best["value"]) if restored else last_of("val_loss")
+    carry_status(log, result)
+    if not n_evals:
+        result.notes.append("train_accuracy and train_loss are none: training stopped before the first "
+                            "evaluation.")
+    names = [k for k in hist if len(hist[k]) == n_evals and n_evals]
+    labels = {"train_loss": "training loss", "test_loss": "test loss", "train_accuracy": "training accuracy",
+              "test_accuracy": "test accuracy", "val_loss": "validation loss", "val_accuracy": "validation accuracy"}
+    for name in names:
+        result.curves[name] = Curve(x_epochs, hist[name], "epoch", labels[name])
+    result.tables["epochs"] = table_from_columns({"epoch": np.round(x_epochs, 3),
+                                                  "step": np.asarray(evals.steps, dtype=int) + 1,
+                                                  **{k: hist[k] for k in names}})
     result.tables["confusion"] = Table(columns=["true \\ predicted", *classes],
                                        rows=[[classes[i], *counts[i].tolist()] for i in range(K)])
     support = counts.sum(axis=1)
     result.tables["per_class"] = table_from_columns({
         "class": list(classes), "test_images": support, "correct": np.diag(counts),
         "accuracy": np.where(support > 0, np.diag(counts) / np.maximum(support, 1), np.nan)})
-
-    what = f"{config.model.upper()}" + (f" ({config.activation})" if config.model == "mlp" else "")
-    result.figures["curves"] = plot_learning_curves(epochs, hist["train_loss"], hist["test_loss"],
-                                                    hist["train_accuracy"], hist["test_accuracy"],
-                                                    title=f"{what}, {config.optimizer} lr {config.lr:g}")
-    result.figures["confusion"] = plot_confusion_matrix(
-        counts, classes, f"confusion matrix: accuracy {100 * acc:.1f} % of {len(test)} test images")
-    shown = wrong[:32]
-    result.figures["misclassified"] = plot_misclassified(
-        test.X[shown].numpy(), y_true[shown].numpy(), y_pred[shown].numpy(), classes, len(wrong))
-    sample = torch.arange(min(16, len(train)))
-    result.figures["samples"] = plot_image_grid(
-        train.X[sample].numpy(), [f"label {classes[int(c)]}" for c in train.y[sample]],
-        f"training images ({train.name}, {len(train)} in all)")
+    if want_figures():
+        _figures(result, config, train, test, hist, x_epochs, counts, wrong, y_pred, acc)
 
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     result.artifacts["state_dict"] = state
@@ -343,40 +393,141 @@ def build_result(config: Config, model: nn.Module, train: ImageDataset, test: Im
             config=config.to_dict(), metrics={"test_accuracy": acc, "n_test": len(test)},
             pixel_mean=float(train.X.mean())).to_payload()
 
-    result.notes += _notes(config, log, acc, K, epochs_done, n_batches)
+    result.notes += advice(config, result.metrics, log, trainer.steps, per_epoch,
+                           interrupted=result.status == Status.INTERRUPTED)
+    if restored:
+        result.notes.append(f"Early stopping kept the model of update {best_step} (lowest validation loss "
+                            f"{trainer.best['value']:.4g} on {len(val)} held-out training images); the test "
+                            "metrics are those of that model.")
+    if config.save_checkpoint:
+        result.notes.append("The trained model is saved in the run folder's artifacts.pt; classify your own "
+                            "images with: dlsm predict RUN_FOLDER IMAGE...")
     return result
 
 
-def _notes(config: Config, log: FitLog, acc: float, K: int, epochs_done: int, n_batches: int) -> list[str]:
+def _figures(result: Result, config: Config, train: ImageDataset, test: ImageDataset, hist: dict[str, np.ndarray],
+             x_epochs: np.ndarray, counts: np.ndarray, wrong: torch.Tensor, y_pred: torch.Tensor, acc: float) -> None:
+    from dlsm.plotting.classify import (
+        plot_confusion_matrix,
+        plot_image_grid,
+        plot_learning_curves,
+        plot_misclassified,
+    )
+
+    classes = train.classes
+    what = {"mlp": f"MLP ({config.activation})", "cnn": "CNN", "small_cnn": "small CNN"}[config.model]
+    result.figures["curves"] = plot_learning_curves(
+        x_epochs, hist["train_loss"], hist["test_loss"], hist["train_accuracy"], hist["test_accuracy"],
+        title=f"{what}, {config.optimizer} lr {config.lr:g}",
+        val_loss=hist["val_loss"] if len(hist["val_loss"]) else None,
+        val_accuracy=hist["val_accuracy"] if len(hist["val_accuracy"]) else None)
+    result.figures["confusion"] = plot_confusion_matrix(
+        counts, classes, f"confusion matrix: accuracy {100 * acc:.1f} % of {len(test)} test images")
+    shown = wrong[:32]
+    result.figures["misclassified"] = plot_misclassified(
+        test.X[shown].numpy(), test.y[shown].numpy(), y_pred[shown].numpy(), classes, len(wrong))
+    sample = torch.arange(min(16, len(train)))
+    result.figures["samples"] = plot_image_grid(
+        train.X[sample].numpy(), [f"label {classes[int(c)]}" for c in train.y[sample]],
+        f"training images ({train.name}, {len(train)} in all)")
+
+
+# ----- advice from what ran -----------------------------------------------------------------------------
+ENOUGH_UPDATES = 500  # below this, a network near chance has simply not trained long enough
+
+
+def near_chance(acc: float | None, K: int) -> bool:
+    """Within 15 % of the way from chance (1/K) to perfect: 23.5 % for 10 classes, 57.5 % for 2."""
+    return acc is not None and acc < 1 / K + 0.15 * (1 - 1 / K)
+
+
+def _full_used(config: Config) -> bool:
+    full = Config.make("full", model=config.model, data=config.data)
+    return all(getattr(config, k) == getattr(full, k)
+               for k in ("optimizer", "lr", "schedule", "batch_size", "epochs", "steps", "shift"))
+
+
+def advice(config: Config, m: dict[str, Any], log: FitLog, planned: int, per_epoch: int,
+           interrupted: bool) -> list[str]:
+    """What the numbers say, diagnosed from what ran: too few updates, over-fitting (train ≫ test), a
+    diverged loss, or data at chance level. Suggests only settings that this run did not already use."""
+    K, steps, acc, train_acc = m["n_classes"], m["steps"], m["test_accuracy"], m["train_accuracy"]
     notes = []
-    if log.status == "interrupted":
-        notes.append(f"Interrupted after {log.steps_done} of {config.epochs * n_batches} updates "
-                     f"({epochs_done} full epochs); the metrics are those of the model at that point.")
-    if log.status == "diverged":
-        notes.append(f"Diverged: {log.message}. A step larger than about 2/(largest curvature of the loss) "
-                     "makes gradient descent overshoot and grow; lower lr (or use optimizer=adam).")
-    elif acc < 1.5 / K:
+    if interrupted:
+        notes.append(f"Interrupted after {steps} of {planned} updates ({m['epochs']:g} epochs); the metrics are "
+                     "those of the model at that point.")
+    if log.status == Status.DIVERGED:
+        tries = [f"a smaller learning rate (e.g. lr={config.lr / 10:g})"]
+        if config.optimizer != "adam":
+            tries.append("optimizer=adam")
+        if config.schedule == "constant":
+            tries.append("schedule=onecycle (it warms up from a small lr)")
+        return [*notes, f"Diverged after {steps} updates with lr {config.lr:g} ({config.optimizer}): a step "
+                "larger than about 2/(largest curvature of the loss) makes gradient descent overshoot and grow. "
+                "Try " + ", ".join(tries) + "."]
+    if interrupted:
+        return notes
+    chance = f"chance (1/{K} = {100 / K:.0f} %)"
+    if train_acc is not None and train_acc - acc >= 0.2:
+        notes.append(_overfitting(config, m))
+    elif near_chance(acc, K) and steps < ENOUGH_UPDATES:
         why = ""
         if config.model == "mlp" and config.activation == "sigmoid" and config.optimizer == "sgd":
             why = (" The sigmoid's slope is at most 1/4, so each sigmoid layer shrinks the gradient passed "
                    "back through it, and its outputs are all positive (about 0.5), which slows plain gradient "
                    f"descent: with lr {config.lr:g} this network needs far more updates (the course's 60,000 "
                    "MNIST images give 900 in 3 epochs).")
-        notes.append(
-            f"Test accuracy {100 * acc:.1f} % is near chance (1/{K} = {100 / K:.0f} %) after only "
-            f"{log.steps_done} updates ({epochs_done} epochs of {n_batches} batches).{why} Try "
-            "activation=relu (exercise 3-2), more epochs, optimizer=adam, or the tuned --full settings.")
-    if config.save_checkpoint:
-        notes.append("The trained model is saved in the run folder's artifacts.pt; classify your own "
-                     "images with: dlsm predict RUN_FOLDER IMAGE...")
+        tries = [f"more updates (e.g. steps={max(ENOUGH_UPDATES, 5 * steps)}, or epochs="
+                 f"{math.ceil(max(ENOUGH_UPDATES, 5 * steps) / per_epoch)})"]
+        if config.model == "mlp" and config.activation == "sigmoid":
+            tries.append("activation=relu (exercise 3-2)")
+        if config.optimizer != "adam":
+            tries.append("optimizer=adam")
+        if not config.data.startswith("folder:") and not _full_used(config):
+            tries.append("the tuned --full settings")
+        notes.append(f"Test accuracy {100 * acc:.1f} % is near {chance} after only {steps} updates "
+                     f"({m['epochs']:g} epochs of {per_epoch} batches): too few updates.{why} Try "
+                     + ", ".join(tries) + ".")
+    elif near_chance(acc, K):
+        train = "" if train_acc is None else f" (training accuracy {100 * train_acc:.1f} %)"
+        notes.append(f"Test accuracy {100 * acc:.1f} % is near {chance} after {steps} updates, and the model "
+                     f"does not fit even its training images{train}: the data look like chance level to it. "
+                     "Check that each class holds its own kind of images (a label that does not depend on the "
+                     f"image cannot be learned), and that {m['n_train']} training images at image size "
+                     f"{config.image_size or 'default'} keep what tells the classes apart."
+                     + ("" if config.lr <= 1e-4 else f" If they do, try a smaller lr (now {config.lr:g}).")
+                     + ("" if config.model == "small_cnn" else " or model=small_cnn."))
+    elif train_acc is not None and train_acc - acc >= 0.1 and acc < 0.9:
+        notes.append(_overfitting(config, m))
     return notes
+
+
+def _overfitting(config: Config, m: dict[str, Any]) -> str:
+    tries = []
+    if config.model == "cnn":
+        tries.append("model=small_cnn (about 24 k parameters instead of the course CNN's "
+                     f"{m['n_params']:,})")
+    if config.data.startswith("folder:"):
+        tries += [t for t, used in (("flip=true", config.flip), ("crop=4", config.crop),
+                                    ("jitter=0.2", config.jitter)) if not used]
+    else:
+        tries += [t for t, used in (("shift=2", config.shift), ("rotate=10", config.rotate)) if not used]
+    if config.dropout == 0:
+        tries.append("dropout=0.3")
+    if config.val_fraction == 0:
+        tries.append("val_fraction=0.15 patience=10 (early stopping)")
+    tries.append("more images per class")
+    return (f"Over-fitting: training accuracy {100 * m['train_accuracy']:.1f} % but test accuracy "
+            f"{100 * m['test_accuracy']:.1f} %: the model ({m['n_params']:,} parameters) has memorised its "
+            f"{m['n_train']} training images rather than learned what tells the classes apart. Try "
+            + ", ".join(tries) + ".")
 
 
 LAB = Lab(
     name="classify",
     lecture=3,
-    description="MNIST (or your own images) classified by the course MLP or CNN",
+    description="MNIST (or your own images) classified by the course MLP or CNN, or a small CNN for folders",
     config=Config,
     run=run,
-    headline=("test_accuracy", "test_loss", "train_accuracy", "epochs_done"),
+    headline=("test_accuracy", "test_loss", "train_accuracy", "steps"),
 )

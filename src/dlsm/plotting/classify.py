@@ -11,23 +11,28 @@ from dlsm.plotting import new_figure
 
 
 def plot_learning_curves(epochs: np.ndarray, train_loss: np.ndarray, test_loss: np.ndarray,
-                         train_accuracy: np.ndarray, test_accuracy: np.ndarray, title: str = "") -> Figure:
-    """Loss (left) and accuracy (right) per epoch, training and test sets."""
+                         train_accuracy: np.ndarray, test_accuracy: np.ndarray, title: str = "",
+                         val_loss: np.ndarray | None = None, val_accuracy: np.ndarray | None = None) -> Figure:
+    """Loss (left) and accuracy (right) per evaluation (x in epochs), training, test and validation sets."""
     fig = new_figure(9.0, 3.6)
     ax_loss, ax_acc = fig.subplots(1, 2)
     marker = "o" if len(epochs) <= 40 else None
     ax_loss.plot(epochs, train_loss, marker=marker, label="train")
     ax_loss.plot(epochs, test_loss, marker=marker, label="test")
+    if val_loss is not None:
+        ax_loss.plot(epochs, val_loss, marker=marker, label="validation")
     ax_loss.set_ylabel("loss (negative log-likelihood)")
     ax_acc.plot(epochs, 100 * np.asarray(train_accuracy), marker=marker, label="train")
     ax_acc.plot(epochs, 100 * np.asarray(test_accuracy), marker=marker, label="test")
+    if val_accuracy is not None:
+        ax_acc.plot(epochs, 100 * np.asarray(val_accuracy), marker=marker, label="validation")
     ax_acc.set_ylabel("accuracy (%)")
     for ax in (ax_loss, ax_acc):
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
         ax.legend()
-        if len(epochs):
-            ax.set_xticks(epochs if len(epochs) <= 12 else ax.get_xticks())
+        if 0 < len(epochs) <= 12 and np.allclose(epochs, np.round(epochs)):
+            ax.set_xticks(epochs)
     if title:
         fig.suptitle(title)
     return fig
