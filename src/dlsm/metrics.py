@@ -88,3 +88,16 @@ def _as_float64(a: ArrayLike) -> np.ndarray:
     if isinstance(a, torch.Tensor):
         a = a.detach().cpu().numpy()
     return np.asarray(a, dtype=np.float64)
+
+
+def ser_confidence_interval(errors: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval (low, high) for an error rate from ``errors`` out of ``trials`` independent trials
+    (scipy's ``binomtest(errors, trials).proportion_ci(level, method="wilson")``); (nan, nan) for no trials."""
+    from scipy.stats import binomtest
+
+    if trials == 0:
+        return float("nan"), float("nan")
+    if not 0 <= errors <= trials:
+        raise ValueError(f"need 0 <= errors <= trials, got errors={errors}, trials={trials}")
+    ci = binomtest(int(errors), int(trials)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)

@@ -1,0 +1,257 @@
+"""Classical MIMO detectors for y = H x + w (real-valued, x ∈ Cⁿ a PAM constellation, w ~ N(0, σ² I)).
+
+Every detector has the same call, as in Sionna's detection module: ``detector(y, H, noise_var)`` with
+y (b, m), H (m, n) shared or (b, m, n) per vector, and σ², returns a :class:`Detection` holding the hard
+symbols x̂ (b, n) and, where the detector has them, soft estimates (b, n). The equalisers are plain
+functions (:func:`zf_equalize`, :func:`lmmse_equalize`); the detectors wrap them.
+
+- ZF:     x̃ = H⁺ y  (= (HᵀH)⁻¹Hᵀy for m >= n)
+- LMMSE:  x̃ = Hᵀ(HHᵀ + (σ²/E_s) I)⁻¹ y, sliced after the bias is removed per stream
+- ML:     x̂ = argmin_{x ∈ Cⁿ} ‖y − Hx‖², by exhaustive batched search (refused above 2²⁰ candidates)
+- symbol-wise MAP: x̂_i = argmax_s Σ_{x: x_i = s} exp(−‖y − Hx‖²/2σ²), the SER-optimal detector
+- K-best: breadth-first tree search on the QR decomposition, keeping the K best partial paths
+  (Guo, Nilsson 2006); with n > m on the MMSE-extended channel [H; (σ/√E_s) I]
+- EP: expectation propagation (Céspedes, Olmos, Sánchez-Fernández, Santamaría, IEEE Trans. Commun. 2014)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from dlsm.errors import ConfigError
+from dlsm.problems.mimo import Constellation
+
+#: Exhaustive search above this many candidate vectors |C|ⁿ is refused.
+MAX_CANDIDATES = 2**20
+#: Elements of one block of the exhaustive search's distance tensor (memory bound).
+_BLOCK = 2**23
+
+
+@dataclass
+class Detection:
+    """Hard decisions x̂ (b, n) on the constellation and soft estimates (b, n), or None."""
+
+    x_hat: torch.Tensor
+    soft: torch.Tensor | None = None
+
+
+def _batched_H(H: torch.Tensor, b: int) -> torch.Tensor:
+    return H.expand(b, *H.shape) if H.dim() == 2 else H  # (b, m, n)
+
+
+def _noise(noise_var: float | torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(noise_var, dtype=y.dtype, device=y.device).reshape(-1, 1, 1)  # (1 or b, 1, 1)
+
+
+def zf_equalize(y: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
+    """x̃ = H⁺ y (b, n): (HᵀH)⁻¹Hᵀy for m >= n (least squares), Hᵀ(HHᵀ)⁻¹y for n > m (minimum norm)."""
+    m, n = H.shape[-2], H.shape[-1]
+    Ht = H.transpose(-1, -2)  # (.., n, m)
+    if m >= n:
+        W = torch.linalg.solve(Ht @ H, Ht)  # (.., n, m)
+    else:
+        W = torch.linalg.solve(H @ Ht, H).transpose(-1, -2)  # (.., n, m)
+    if W.dim() == 2:
+        return y @ W.T  # (b, n)
+    return (W @ y.unsqueeze(-1)).squeeze(-1)  # (b, n)
+
+
+def lmmse_matrix(H: torch.Tensor, noise_var: float | torch.Tensor, energy: float = 1.0) -> torch.Tensor:
+    """W = Hᵀ(HHᵀ + (σ²/E_s) I)⁻¹, (n, m) or (b, n, m)."""
+    m = H.shape[-2]
+    s2 = torch.as_tensor(noise_var, dtype=H.dtype, device=H.device)
+    s2 = s2.reshape(-1, 1, 1) if H.dim() == 3 else s2
+    G = H @ H.transpose(-1, -2) + (s2 / energy) * torch.eye(m, dtype=H.dtype, device=H.device)  # (.., m, m)
+    return torch.linalg.solve(G, H).transpose(-1, -2)  # G symmetric: (G⁻¹H)ᵀ = HᵀG⁻¹
+
+
+def lmmse_equalize(y: torch.Tensor, H: torch.Tensor, noise_var: float | torch.Tensor,
+                   energy: float = 1.0) -> torch.Tensor:
+    """The LMMSE estimate x̃ = Hᵀ(HHᵀ + (σ²/E_s) I)⁻¹ y, (b, n)."""
+    W = lmmse_matrix(H, noise_var, energy)
+    if W.dim() == 2:
+        return y @ W.T  # (b, n)
+    return (W @ y.unsqueeze(-1)).squeeze(-1)  # (b, n)
+
+
+class ZF:
+    """Zero forcing: x̂ = nearest point of H⁺y (soft: H⁺y)."""
+
+    def __init__(self, const: Constellation) -> None:
+        self.const = const
+
+    def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        x_tilde = zf_equalize(y, H)  # (b, n)
+        return Detection(self.const.decide(x_tilde), x_tilde)
+
+
+class LMMSE:
+    """Linear MMSE: x̃ = W y, W = Hᵀ(HHᵀ + σ²/E_s I)⁻¹; decisions on x̃_i / (WH)_ii (unbiased per stream)."""
+
+    def __init__(self, const: Constellation) -> None:
+        self.const = const
+
+    def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        W = lmmse_matrix(H, noise_var, self.const.energy)  # (n, m) or (b, n, m)
+        gain = (W @ H).diagonal(dim1=-2, dim2=-1)  # (n,) or (b, n)
+        x_tilde = y @ W.T if W.dim() == 2 else (W @ y.unsqueeze(-1)).squeeze(-1)  # (b, n)
+        return Detection(self.const.decide(x_tilde / gain), x_tilde)
+
+
+def check_exhaustive(const: Constellation, n: int, what: str = "ml") -> None:
+    """ConfigError when |C|ⁿ exceeds :data:`MAX_CANDIDATES`."""
+    if const.size**n > MAX_CANDIDATES:
+        raise ConfigError(
+            f"detectors: {what} searches all {const.size}^{n} = {const.size**n:.3g} candidate vectors, above the "
+            f"limit 2^20 = {MAX_CANDIDATES}; allowed: n <= {_max_n(const)} for {const.name}. Drop {what} from "
+            "detectors (K-best and EP scale to large n)", key="detectors")
+
+
+def _max_n(const: Constellation) -> int:
+    n = 0
+    while const.size ** (n + 1) <= MAX_CANDIDATES:
+        n += 1
+    return n
+
+
+def candidate_metrics(y: torch.Tensor, H: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """‖y_b − H_b X_k‖² for every vector b and candidate k: (b, K). X (K, n)."""
+    if H.dim() == 2:
+        HX = X @ H.T  # (K, m)
+        return torch.cdist(y.unsqueeze(0), HX.unsqueeze(0)).squeeze(0) ** 2  # (b, K)
+    HX = H @ X.T.unsqueeze(0)  # (b, m, K)
+    return ((y.unsqueeze(-1) - HX) ** 2).sum(1)  # (b, K)
+
+
+def _blocks(b: int, per_row: int) -> range:
+    step = max(1, _BLOCK // max(1, per_row))
+    return range(0, b, step)
+
+
+class ML:
+    """Maximum likelihood by exhaustive search over Cⁿ, in blocks of vectors (exact; refused above 2²⁰)."""
+
+    def __init__(self, const: Constellation) -> None:
+        self.const = const
+
+    def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        n = H.shape[-1]
+        check_exhaustive(self.const, n, "ml")
+        X = self.const.all_vectors(n).to(y.device, y.dtype)  # (K, n)
+        m = H.shape[-2]
+        step = max(1, _BLOCK // (X.shape[0] * (m if H.dim() == 3 else 1)))
+        out = []
+        for s in range(0, y.shape[0], step):
+            Hs = H if H.dim() == 2 else H[s:s + step]
+            out.append(X[candidate_metrics(y[s:s + step], Hs, X).argmin(1)])  # (step, n)
+        x_hat = torch.cat(out) if out else y.new_zeros(0, n)
+        return Detection(x_hat, None)
+
+
+class SymbolMAP:
+    """Symbol-wise MAP: P(x_i = s | y) ∝ Σ_{x ∈ Cⁿ: x_i = s} exp(−‖y − Hx‖²/2σ²) (uniform prior);
+    x̂_i maximises it (minimum SER); soft = posterior mean E[x_i | y]. Exhaustive, small n only."""
+
+    def __init__(self, const: Constellation) -> None:
+        self.const = const
+
+    def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        n, m = H.shape[-1], H.shape[-2]
+        check_exhaustive(self.const, n, "map")
+        pts = self.const.points.to(y.device, y.dtype)
+        X = self.const.all_vectors(n).to(y.device, y.dtype)  # (K, n)
+        onehot = (X.unsqueeze(-1) == pts).to(y.dtype)  # (K, n, |C|)
+        step = max(1, _BLOCK // (X.shape[0] * (m if H.dim() == 3 else 1)))
+        hard, soft = [], []
+        for s in range(0, y.shape[0], step):
+            Hs = H if H.dim() == 2 else H[s:s + step]
+            logp = -candidate_metrics(y[s:s + step], Hs, X) / (2 * noise_var)  # (bs, K)
+            post = torch.softmax(logp, dim=1)  # (bs, K)
+            marg = torch.einsum("bk,kns->bns", post, onehot)  # (bs, n, |C|)
+            hard.append(pts[marg.argmax(-1)])
+            soft.append(marg @ pts)
+        return Detection(torch.cat(hard), torch.cat(soft))
+
+
+class KBest:
+    """K-best tree search. With H = QR (R upper triangular n × n), ‖y − Hx‖² = ‖Qᵀy − Rx‖² + const, so the
+    metric adds up level by level from x_n down to x_1; at each level every kept path is extended by every
+    symbol and only the K with the smallest partial metric survive. K = |C|ⁿ is ML. For n > m the QR is of
+    the MMSE-extended channel [H; (σ/√E_s) I] with [y; 0] (a regularised metric)."""
+
+    def __init__(self, const: Constellation, k: int = 16) -> None:
+        if k < 1:
+            raise ConfigError(f"kbest_k: got {k}; allowed: an integer >= 1", key="kbest_k")
+        self.const, self.k = const, k
+
+    def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        b = y.shape[0]
+        H = _batched_H(H, b)  # (b, m, n)
+        m, n = H.shape[-2], H.shape[-1]
+        if n > m:
+            scale = torch.sqrt(_noise(noise_var, y) / self.const.energy)  # (1 or b, 1, 1)
+            eye = torch.eye(n, dtype=H.dtype, device=H.device).expand(b, n, n)
+            H = torch.cat([H, scale * eye], dim=1)  # (b, m+n, n)
+            y = torch.cat([y, y.new_zeros(b, n)], dim=1)  # (b, m+n)
+        Q, R = torch.linalg.qr(H)  # (b, m', n), (b, n, n)
+        z = (Q.transpose(1, 2) @ y.unsqueeze(-1)).squeeze(-1)  # (b, n)
+        pts = self.const.points.to(y.device, y.dtype)
+        C = pts.numel()
+        paths = y.new_zeros(b, 1, 0)  # (b, P, levels done): symbols x_{i+1..n}
+        metric = y.new_zeros(b, 1)  # (b, P)
+        for i in range(n - 1, -1, -1):
+            P = paths.shape[1]
+            known = (R[:, i, i + 1:].unsqueeze(1) * paths).sum(-1)  # (b, P)
+            resid = z[:, i, None, None] - known.unsqueeze(-1) - R[:, i, i, None, None] * pts  # (b, P, C)
+            cand = (metric.unsqueeze(-1) + resid**2).reshape(b, P * C)  # (b, P*C)
+            keep = min(self.k, P * C)
+            metric, idx = cand.topk(keep, dim=1, largest=False)  # (b, keep)
+            parent, sym = idx // C, idx % C
+            paths = torch.cat([pts[sym].unsqueeze(-1), paths.gather(1, parent.unsqueeze(-1).expand(-1, -1, n - 1 - i))],
+                              dim=-1)  # (b, keep, n - i)
+        return Detection(paths[:, 0, :], None)
+
+
+class EP:
+    """Expectation propagation (Céspedes et al. 2014). The prior 1[x_i ∈ C] is replaced by Gaussians
+    N(x_i; γ_i/λ_i, 1/λ_i); each iteration
+
+        Σ = (HᵀH/σ² + diag λ)⁻¹,  μ = Σ (Hᵀy/σ² + γ)                         (Gaussian posterior)
+        h²_i = Σ_ii / (1 − Σ_ii λ_i),  t_i = h²_i (μ_i/Σ_ii − γ_i)             (cavity)
+        μ̂_i, σ̂²_i = mean, variance of ∝ N(x; t_i, h²_i) 1[x ∈ C]               (moment matching)
+        λ_i ← β (1/σ̂²_i − 1/h²_i) + (1 − β) λ_i,  γ_i ← β (μ̂_i/σ̂²_i − t_i/h²_i) + (1 − β) γ_i
+
+    (updates giving λ_i <= 0 are skipped). x̂ = the nearest point of μ̂; soft = μ̂."""
+
+    def __init__(self, const: Constellation, iterations: int = 10, beta: float = 0.9, min_var: float = 5e-7) -> None:
+        self.const, self.iterations, self.beta, self.min_var = const, iterations, beta, min_var
+
+    def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        b = y.shape[0]
+        H = _batched_H(H, b)  # (b, m, n)
+        n = H.shape[-1]
+        s2 = _noise(noise_var, y)  # (1 or b, 1, 1)
+        A = H.transpose(1, 2) @ H / s2  # (b, n, n)
+        c = (H.transpose(1, 2) @ y.unsqueeze(-1)).squeeze(-1) / s2[:, :, 0]  # (b, n)
+        pts = self.const.points.to(y.device, y.dtype)
+        lam = y.new_full((b, n), 1.0 / self.const.energy)  # (b, n)
+        gam = y.new_zeros(b, n)  # (b, n)
+        mu_hat = y.new_zeros(b, n)
+        for _ in range(self.iterations):
+            Sigma = torch.linalg.inv(A + torch.diag_embed(lam))  # (b, n, n)
+            mu = (Sigma @ (c + gam).unsqueeze(-1)).squeeze(-1)  # (b, n)
+            d = Sigma.diagonal(dim1=1, dim2=2).clamp(min=self.min_var)  # (b, n)
+            h2 = (d / (1 - d * lam)).clamp(min=self.min_var)  # (b, n)
+            t = h2 * (mu / d - gam)  # (b, n)
+            logw = -((t.unsqueeze(-1) - pts) ** 2) / (2 * h2.unsqueeze(-1))  # (b, n, |C|)
+            w = torch.softmax(logw, dim=-1)
+            mu_hat = w @ pts  # (b, n)
+            var_hat = (w @ pts**2 - mu_hat**2).clamp(min=self.min_var)  # (b, n)
+            lam_new = 1 / var_hat - 1 / h2
+            gam_new = mu_hat / var_hat - t / h2
+            ok = lam_new > 0
+            lam = torch.where(ok, self.beta * lam_new + (1 - self.beta) * lam, lam)
+            gam = torch.where(ok, self.beta * gam_new + (1 - self.beta) * gam, gam)
+        return Detection(self.const.decide(mu_hat), mu_hat)

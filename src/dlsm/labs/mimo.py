@@ -1,0 +1,335 @@
+"""Lecture 6: MIMO detection — the course's neural detector, ZF, LMMSE, K-best, EP, ML, symbol-wise MAP and the
+trainable projected-gradient (TPG) detector, compared by their symbol error rate (SER) versus SNR.
+
+y = H x + w with x ∈ {±1}ⁿ (or 4-PAM), H (m, n) with N(0, 1) entries, fixed once (the course: 4×4, noise std
+0.5) or drawn anew per vector, w ~ N(0, σ² I). The SNR per receive antenna is n/σ² (see
+:mod:`dlsm.problems.mimo`). The NN (m-50-50-n, ReLU, tanh output, MSE, Adam 1e-3, batch 50, 10,000 steps)
+and TPG (incremental training, Takabe et al. 2019) are trained at the operating noise level (``noise_std``,
+or ``snr_db`` when set) and then evaluated there and over ``snr_grid``. Each SER is a Monte-Carlo estimate
+that stops after ``target_errors`` symbol errors or ``max_symbols`` symbols, with a 95 % Wilson interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from dlsm.algorithms.detectors import EP, LMMSE, ML, ZF, KBest, SymbolMAP, check_exhaustive
+from dlsm.config import LabConfig, param
+from dlsm.device import DeviceName, device_param, resolve_device
+from dlsm.errors import ConfigError
+from dlsm.labs import Lab
+from dlsm.models.detectors import TPG, NeuralDetector, TPGSearch
+from dlsm.plotting.mimo import plot_ser_vs_snr, plot_tpg_parameters, plot_training
+from dlsm.problems.mimo import (
+    MimoChannel,
+    SerEstimate,
+    constellation,
+    draw_channel,
+    monte_carlo_ser,
+    noise_var_from_snr,
+    snr_db_from_noise_var,
+    symbol_error_rate_zf_bpsk,
+)
+from dlsm.result import Curve, ProgressFn, Result, table_from_columns
+from dlsm.training import (
+    Generation,
+    Trainer,
+    carry_status,
+    count_parameters,
+    make_optimizer,
+    offset_progress,
+    train_incremental,
+    want_figures,
+)
+from dlsm.training.loop import FitLog
+
+#: Every detector the lab knows, in the order of its tables.
+DETECTORS = ("zf", "lmmse", "kbest", "ep", "ml", "map", "nn", "tpg", "tpgsearch")
+LABELS = {"zf": "ZF", "lmmse": "LMMSE", "kbest": "K-best", "ep": "EP", "ml": "ML", "map": "symbol MAP",
+          "nn": "NN (course)", "tpg": "TPG", "tpgsearch": "TPG + local search"}
+EVAL_BATCH = 10_000  # vectors per Monte-Carlo batch
+
+
+@dataclass(frozen=True)
+class Config(LabConfig):
+    """Train the course's neural detector and TPG, then compare every detector's SER versus SNR.
+
+    Sizes: ``course`` (the defaults) is the course's single-H experiment; ``quick`` trains a few hundred
+    steps and counts few errors (a few seconds); ``full`` counts enough errors for 10 % precision at the
+    operating point. Grid sweeps use the scalar key ``snr_db`` (``dlsm run mimo snr_db=0,4,8 --seeds 3``).
+    """
+
+    n: int = param(4, "transmit antennas = symbols per vector (course: 4)", ge=1, le=256)
+    m: int = param(4, "receive antennas (course: 4; n > m is an overloaded system)", ge=1, le=256)
+    modulation: Literal["bpsk", "pam4"] = param("bpsk", "symbols: BPSK {±1} (course) or 4-PAM {±1, ±3}/√5")
+    channel: Literal["fixed", "random"] = param("fixed", "H fixed once by the seed (course), or new per vector "
+                                                "(the NN then also sees the entries of H)")
+    noise_std: float = param(0.5, "noise standard deviation σ of the operating point (course: 0.5)", gt=0)
+    snr_db: float | None = param(None, "operating SNR n/σ² in dB; when set it replaces noise_std (for sweeps)")
+    snr_grid: tuple[float, ...] = param((0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0),
+                                        "SNRs in dB of the SER-versus-SNR curve (empty: none)")
+    detectors: tuple[str, ...] = param(("zf", "lmmse", "kbest", "ep", "ml", "map", "nn", "tpg"),
+                                       "detectors to compare: " + ", ".join(DETECTORS))
+    width: int = param(50, "units per hidden layer of the NN (course: 50)", ge=1, le=4096)
+    depth: int = param(2, "hidden layers of the NN (course: 2, i.e. 4-50-50-4)", ge=1, le=16)
+    steps: int = param(10_000, "Adam steps of the NN (course: 10,000)", ge=1, le=10_000_000)
+    batch_size: int = param(50, "vectors per training batch of the NN (course: 50)", ge=1, le=1_000_000)
+    lr: float = param(1e-3, "Adam learning rate (学習係数) of the NN (course: 0.001)", gt=0, le=10)
+    tpg_layers: int = param(10, "TPG iterations T (each a trainable γ_t, θ_t)", ge=1, le=200)
+    tpg_steps: int = param(300, "Adam steps per TPG generation (incremental training: T generations)",
+                           ge=1, le=1_000_000)
+    tpg_batch: int = param(200, "vectors per TPG training batch", ge=1, le=1_000_000)
+    tpg_lr: float = param(0.01, "Adam learning rate of TPG", gt=0, le=10)
+    search_flips: int = param(2, "tpgsearch: local ML search over 2^p candidates, p least reliable symbols",
+                              ge=0, le=16)
+    kbest_k: int = param(8, "paths kept per level by K-best", ge=1, le=4096)
+    ep_iterations: int = param(10, "iterations of EP", ge=1, le=1000)
+    target_errors: int = param(200, "Monte Carlo: stop a detector's SER estimate after this many symbol errors",
+                               ge=1)
+    max_symbols: int = param(400_000, "Monte Carlo: ... or after this many symbols", ge=1)
+    device: DeviceName = device_param()
+
+    quick = {"steps": 300, "tpg_layers": 4, "tpg_steps": 40, "snr_grid": (0.0, 4.0, 8.0, 12.0),
+             "target_errors": 50, "max_symbols": 20_000}
+    full = {"target_errors": 2000, "max_symbols": 4_000_000}
+
+    def check(self) -> None:
+        bad = [d for d in self.detectors if d not in DETECTORS]
+        if bad or not self.detectors:
+            raise ConfigError(f"detectors: got {self.detectors!r}; allowed: a non-empty list of "
+                              f"{', '.join(DETECTORS)}", key="detectors")
+        if len(set(self.detectors)) != len(self.detectors):
+            raise ConfigError(f"detectors: got {self.detectors!r}; each detector at most once", key="detectors")
+        const = constellation(self.modulation)
+        for name in ("ml", "map"):
+            if name in self.detectors:
+                check_exhaustive(const, self.n, name)
+        if self.snr_db is not None and not math.isfinite(self.snr_db):
+            raise ConfigError(f"snr_db: got {self.snr_db!r}; allowed: a finite number of dB", key="snr_db")
+        if any(not math.isfinite(s) or abs(s) > 100 for s in self.snr_grid):
+            raise ConfigError(f"snr_grid: got {self.snr_grid!r}; allowed: finite SNRs in dB within ±100",
+                              key="snr_grid")
+
+    @property
+    def noise_var(self) -> float:
+        """σ² of the operating point."""
+        if self.snr_db is None:
+            return self.noise_std**2
+        return noise_var_from_snr(self.snr_db, self.n, constellation(self.modulation).energy)
+
+
+# ----- training -------------------------------------------------------------------------------------
+def mse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """(1/(b n)) Σ (x̂ − x)²."""
+    return ((x_hat - x) ** 2).mean()
+
+
+def train_nn(config: Config, channel: MimoChannel, generator: torch.Generator, device: torch.device,
+             progress: ProgressFn | None) -> tuple[NeuralDetector, FitLog]:
+    """The course recipe: fresh batches of (y, x) from the channel, MSE, Adam, ``steps`` updates."""
+    net = NeuralDetector(config.n, config.m, channel.const, (config.width,) * config.depth,
+                         channel_input=config.channel == "random", generator=generator).to(device)
+    trainer = Trainer(net, lambda model, b: mse(model(b.y, b.H), b.x), lambda k: channel.sample(config.batch_size),
+                      make_optimizer("adam", net.parameters(), config.lr), config.steps, name="nn",
+                      skip_nonfinite=True, generators={"data": channel.generator},
+                      log_every=max(1, config.steps // 500), progress=progress)
+    return net, trainer.run()
+
+
+def train_tpg(config: Config, channel: MimoChannel, progress: ProgressFn | None) -> tuple[TPG, FitLog]:
+    """Incremental training: generation g trains γ_1..g, θ_1..g and α on the MSE of s_g."""
+    tpg = TPG(config.tpg_layers, channel.const).to(channel.device)
+
+    def loss_for(g: int):
+        return lambda model, b: mse(model(b.y, b.H, b.noise_var, layers=g), b.x)
+
+    gens = [Generation(list(tpg.parameters()), config.tpg_steps, config.tpg_lr) for _ in range(config.tpg_layers)]
+    log = train_incremental(tpg, loss_for, lambda k: channel.sample(config.tpg_batch), gens, name="tpg-generation",
+                            generators={"data": channel.generator}, progress=progress, skip_nonfinite=True,
+                            log_every=max(1, config.tpg_steps // 50))
+    return tpg, log.as_fit_log()
+
+
+# ----- the lab ----------------------------------------------------------------------------------------
+def run(config: Config, progress: ProgressFn | None = None) -> Result:
+    device = resolve_device(config.device)
+    const = constellation(config.modulation)
+    s2 = config.noise_var
+    snr_op = snr_db_from_noise_var(s2, config.n, const.energy)
+    g_channel = torch.Generator().manual_seed(config.seed)
+    H_fixed = draw_channel(config.n, config.m, g_channel) if config.channel == "fixed" else None  # (m, n)
+    g_init = torch.Generator().manual_seed(config.seed + 1_000_003)
+    train_channel = MimoChannel(config.n, config.m, const, s2, torch.Generator().manual_seed(config.seed + 2_000_003),
+                                H_fixed=H_fixed, device=device)
+    eval_channel = MimoChannel(config.n, config.m, const, s2, torch.Generator().manual_seed(config.seed + 3_000_017),
+                               H_fixed=H_fixed, device=device)
+    use_nn = "nn" in config.detectors
+    use_tpg = "tpg" in config.detectors or "tpgsearch" in config.detectors
+    n_eval = 1 + len(config.snr_grid)
+    total = (config.steps if use_nn else 0) + (config.tpg_layers * config.tpg_steps if use_tpg else 0) + n_eval
+    result = Result()
+    done = 0
+
+    net = nn_log = tpg = tpg_log = None
+    if use_nn:
+        net, nn_log = train_nn(config, train_channel, g_init, device, offset_progress(progress, 0, total))
+        done += config.steps
+        carry_status(nn_log, result)
+    if use_tpg and result.status == "completed":
+        tpg, tpg_log = train_tpg(config, train_channel, offset_progress(progress, done, total))
+        done += config.tpg_layers * config.tpg_steps
+        carry_status(tpg_log, result)
+
+    classical = {"zf": ZF(const), "lmmse": LMMSE(const), "kbest": KBest(const, config.kbest_k),
+                 "ep": EP(const, config.ep_iterations), "ml": ML(const), "map": SymbolMAP(const)}
+    detect: dict = {}
+    for name in config.detectors:
+        if name in classical:
+            detect[name] = lambda y, H, v, d=classical[name]: d(y, H, v).x_hat
+        elif name == "nn" and net is not None:
+            net.eval()
+            detect[name] = lambda y, H, v: net.detect(y, H, v).x_hat
+        elif name == "tpg" and tpg is not None:
+            detect[name] = lambda y, H, v: tpg.detect(y, H, v).x_hat
+        elif name == "tpgsearch" and tpg is not None:
+            search = TPGSearch(tpg, config.search_flips)
+            detect[name] = lambda y, H, v, s=search: s.detect(y, H, v).x_hat
+
+    def estimate(noise_var: float) -> dict[str, SerEstimate]:
+        return monte_carlo_ser(detect, eval_channel, target_errors=config.target_errors,
+                               max_symbols=config.max_symbols, batch=EVAL_BATCH, noise_var=noise_var)
+
+    at_op: dict[str, SerEstimate] = {}
+    grid: list[dict[str, SerEstimate]] = []
+    if detect and not result.interrupted:
+        at_op = estimate(s2)
+        done += 1
+        if progress is not None:
+            progress(done, total, {"ser_" + k: v.ser for k, v in at_op.items()})
+        for snr in config.snr_grid:
+            grid.append(estimate(noise_var_from_snr(snr, config.n, const.energy)))
+            done += 1
+            if progress is not None:
+                progress(done, total, {"snr_db": snr})
+
+    # ----- metrics ------------------------------------------------------------------------------------
+    sers = {name: (at_op[name].ser if name in at_op else None) for name in DETECTORS}
+    main = next((d for d in ("nn", "tpg", "tpgsearch") if sers[d] is not None), None)
+    if main is None:
+        main = next((d for d in reversed(config.detectors) if sers[d] is not None), None)
+
+    def ratio(a: str, b: str) -> float | None:
+        if sers[a] is None or sers[b] is None or sers[b] == 0:
+            return None
+        return sers[a] / sers[b]
+
+    m = result.metrics
+    m.update({"ser": sers[main] if main else None, "ser_detector": main or "none",
+              "snr_db": snr_op, "noise_std": math.sqrt(s2)})
+    m.update({f"ser_{name}": sers[name] for name in DETECTORS})
+    m.update({"nn_over_ml": ratio("nn", "ml"), "tpg_over_ml": ratio("tpg", "ml"),
+              "tpgsearch_over_ml": ratio("tpgsearch", "ml"), "lmmse_over_tpg": ratio("lmmse", "tpg")})
+    m["ser_zf_theory"] = (symbol_error_rate_zf_bpsk(H_fixed, s2) if H_fixed is not None and const.name == "bpsk"
+                          and config.m >= config.n else None)
+    m["steps"] = (nn_log.steps_done if nn_log else 0) + (tpg_log.steps_done if tpg_log else 0)
+    m["n_params"] = count_parameters(net) if net is not None else 0
+    m["train_loss"] = nn_log.losses[-1] if nn_log and nn_log.losses else None
+    m["tpg_train_loss"] = tpg_log.losses[-1] if tpg_log and tpg_log.losses else None
+    m["symbols_counted"] = sum(e.symbols for e in at_op.values())
+    m.setdefault("diverged", False)
+
+    # ----- tables, curves, figures --------------------------------------------------------------------
+    names = [d for d in config.detectors if d in at_op]
+    if at_op:
+        result.tables["ser"] = table_from_columns({
+            "detector": names, "ser": [at_op[d].ser for d in names], "ci_low": [at_op[d].low for d in names],
+            "ci_high": [at_op[d].high for d in names], "errors": [at_op[d].errors for d in names],
+            "symbols": [at_op[d].symbols for d in names]})
+    if grid:
+        rows = [(snr, d, e[d].ser, e[d].low, e[d].high, e[d].errors, e[d].symbols)
+                for snr, e in zip(config.snr_grid, grid, strict=True) for d in names]
+        result.tables["ser_vs_snr"] = table_from_columns(dict(zip(
+            ("snr_db", "detector", "ser", "ci_low", "ci_high", "errors", "symbols"), zip(*rows, strict=True),
+            strict=True)))
+        for d in names:
+            result.curves[f"ser_{d}"] = Curve(np.array(config.snr_grid), np.array([e[d].ser for e in grid]),
+                                              "SNR [dB]", f"SER of {LABELS[d]}", log_y=True)
+    if nn_log and nn_log.losses:
+        result.curves["nn_loss"] = Curve(np.array(nn_log.steps) + 1, np.array(nn_log.losses), "step", "NN training MSE",
+                                         log_y=True)
+    if tpg_log and tpg_log.losses:
+        result.curves["tpg_loss"] = Curve(np.array(tpg_log.steps) + 1, np.array(tpg_log.losses), "step",
+                                          "TPG training MSE (incremental)", log_y=True)
+    if tpg is not None:
+        result.tables["tpg_parameters"] = table_from_columns({
+            "t": list(range(1, config.tpg_layers + 1)), "gamma": tpg.gamma.detach().cpu().numpy(),
+            "theta": tpg.theta.detach().cpu().numpy()})
+        m["tpg_alpha"] = float(tpg.alpha.detach())
+        result.artifacts["tpg"] = tpg.state_dict()
+    if net is not None:
+        result.artifacts["nn"] = net.state_dict()
+    if H_fixed is not None:
+        result.artifacts["H"] = H_fixed
+    if want_figures():
+        _figures(result, config, grid, names, snr_op, nn_log, tpg_log, tpg)
+    result.notes += _notes(config, m, snr_op)
+    return result
+
+
+def _figures(result: Result, config: Config, grid: list, names: list[str], snr_op: float,
+             nn_log: FitLog | None, tpg_log: FitLog | None, tpg: TPG | None) -> None:
+    system = f"{config.n}×{config.m} {config.modulation}, {config.channel} H"
+    if grid:
+        curves = {d: (np.array([e[d].ser for e in grid]), np.array([e[d].low for e in grid]),
+                      np.array([e[d].high for e in grid])) for d in names}
+        result.figures["ser_vs_snr"] = plot_ser_vs_snr(np.array(config.snr_grid), curves, f"SER versus SNR ({system})",
+                                                       operating_snr=snr_op, labels=LABELS)
+    train = {}
+    if nn_log and nn_log.losses:
+        train["nn"] = (np.array(nn_log.steps) + 1, np.array(nn_log.losses))
+    if tpg_log and tpg_log.losses:
+        train["tpg"] = (np.array(tpg_log.steps) + 1, np.array(tpg_log.losses))
+    if train:
+        result.figures["training"] = plot_training(train, f"training ({system})")
+    if tpg is not None:
+        result.figures["tpg_parameters"] = plot_tpg_parameters(tpg.gamma.detach().cpu().numpy(),
+                                                               tpg.theta.detach().cpu().numpy(), float(tpg.alpha))
+
+
+def _notes(config: Config, m: dict, snr_op: float) -> list[str]:
+    notes = [f"Operating point: σ = {m['noise_std']:.4g}, SNR n/σ² = {snr_op:.4g} dB; the NN and TPG were trained "
+             "there and are evaluated unchanged at the other SNRs of the grid."]
+    for name in DETECTORS:
+        if m[f"ser_{name}"] is None:
+            why = "not in detectors" if name not in config.detectors else "not trained (the run stopped early)"
+            notes.append(f"ser_{name} is None: {why}.")
+    if m["ser_zf_theory"] is not None and m["ser_zf"] is not None:
+        notes.append(f"ZF on this fixed H: measured {m['ser_zf']:.4g}, theory (1/n) Σ Q(1/(σ√[(HᵀH)⁻¹]_ii)) = "
+                     f"{m['ser_zf_theory']:.4g}.")
+    if m["nn_over_ml"] is not None:
+        notes.append(f"The NN's SER is {m['nn_over_ml']:.3g} × ML's.")
+    if m["tpg_over_ml"] is not None:
+        notes.append(f"TPG's SER is {m['tpg_over_ml']:.3g} × ML's.")
+    if m["lmmse_over_tpg"] is not None:
+        notes.append(f"LMMSE's SER is {m['lmmse_over_tpg']:.3g} × TPG's.")
+    if config.channel == "random" and "nn" in config.detectors:
+        notes.append("With random H the NN sees [y, vec H]; a plain MLP learns this poorly, unlike TPG, whose "
+                     "structure uses H.")
+    notes.append(f"Each SER is counted until {config.target_errors} symbol errors or {config.max_symbols} symbols; "
+                 "ci_low/ci_high are 95 % Wilson intervals.")
+    return notes
+
+
+LAB = Lab(
+    name="mimo",
+    lecture=6,
+    description="MIMO detection: course NN, TPG, ZF, LMMSE, K-best, EP, ML, symbol MAP; SER versus SNR",
+    config=Config,
+    run=run,
+    headline=("ser", "ser_ml", "ser_lmmse", "ser_tpg", "nn_over_ml", "tpg_over_ml", "snr_db"),
+)

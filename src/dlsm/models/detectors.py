@@ -1,0 +1,145 @@
+"""Trained MIMO detectors for y = H x + w, with the same call as the classical ones:
+``detector.detect(y, H, noise_var)`` -> :class:`~dlsm.algorithms.detectors.Detection`.
+
+- :class:`NeuralDetector`: the course's MLP m-50-50-n with ReLU and a tanh output, trained on MSE; it sees y
+  only (it learns one fixed H), or y and the entries of H (``channel_input=True``, for random H).
+- :class:`TPG`: the trainable projected-gradient detector (Takabe, Imanishi, Wadayama, Hayakawa, Hayashi,
+  "Trainable projected gradient detector for massive overloaded MIMO channels: data-driven tuning approach",
+  IEEE Access 2019): s_0 = 0 and for t = 0..T-1
+
+      r_t = s_t + γ_t W (y − H s_t),   W = Hᵀ(HHᵀ + α I)⁻¹,
+      s_{t+1} = ψ_{θ_t}(r_t)          (soft projection: tanh(r/θ_t) for BPSK),
+
+  with trainable γ_t, θ_t and α, all positive by construction (softplus of a free parameter), and α in
+  units of σ² (α = a σ²; a = 1 makes the first step with γ_0 = 1 the LMMSE estimate). Trained incrementally.
+- :class:`TPGSearch`: TPG followed by a local ML search over the 2^p candidates obtained by replacing the p
+  least reliable symbols of TPG's decision by their second-nearest point (the stretch goal).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dlsm.algorithms.detectors import Detection
+from dlsm.models.mlp import MLP
+from dlsm.problems.mimo import Constellation
+
+
+def inverse_softplus(v: float) -> float:
+    """u with softplus(u) = v > 0."""
+    return v + math.log(-math.expm1(-v))
+
+
+class NeuralDetector(nn.Module):
+    """x̂ = A · tanh-MLP(input), A = the largest |point| of C; input = y (b, m) or [y, vec H] (b, m + m n)."""
+
+    def __init__(self, n: int, m: int, const: Constellation, hidden: Sequence[int] = (50, 50),
+                 channel_input: bool = False, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.n, self.m, self.const, self.channel_input = n, m, const, channel_input
+        in_dim = m + (m * n if channel_input else 0)
+        self.mlp = MLP((in_dim, *hidden, n), "relu", output_activation="tanh", generator=generator)
+        self.amplitude = float(const.points.abs().max())
+
+    def forward(self, y: torch.Tensor, H: torch.Tensor | None = None) -> torch.Tensor:
+        inp = y
+        if self.channel_input:
+            if H is None:
+                raise ValueError("this detector was built with channel_input=True and needs H")
+            Hb = H.expand(y.shape[0], *H.shape) if H.dim() == 2 else H  # (b, m, n)
+            inp = torch.cat([y, Hb.flatten(1)], dim=1)  # (b, m + m n)
+        return self.amplitude * self.mlp(inp)  # (b, n)
+
+    @torch.no_grad()
+    def detect(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        soft = self(y, H)
+        return Detection(self.const.decide(soft), soft)
+
+
+class TPG(nn.Module):
+    """The trainable projected-gradient detector with ``layers`` = T iterations (see the module docstring)."""
+
+    def __init__(self, layers: int, const: Constellation, gamma0: float = 1.0, theta0: float = 1.0,
+                 alpha0: float = 1.0) -> None:
+        super().__init__()
+        self.layers, self.const = layers, const
+        self.gamma_raw = nn.Parameter(torch.full((layers,), inverse_softplus(gamma0)))
+        self.theta_raw = nn.Parameter(torch.full((layers,), inverse_softplus(theta0)))
+        self.alpha_raw = nn.Parameter(torch.tensor(inverse_softplus(alpha0)))
+
+    @property
+    def gamma(self) -> torch.Tensor:
+        return F.softplus(self.gamma_raw)  # (T,) > 0
+
+    @property
+    def theta(self) -> torch.Tensor:
+        return F.softplus(self.theta_raw)  # (T,) > 0
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        """a in α = a σ² (> 0)."""
+        return F.softplus(self.alpha_raw)
+
+    def forward(self, y: torch.Tensor, H: torch.Tensor, noise_var: float | torch.Tensor,
+                layers: int | None = None) -> torch.Tensor:
+        """s_T (b, n) after the first ``layers`` iterations (all T by default)."""
+        T = self.layers if layers is None else layers
+        b, m = y.shape
+        Hb = H.expand(b, *H.shape) if H.dim() == 2 else H  # (b, m, n)
+        s2 = torch.as_tensor(noise_var, dtype=y.dtype, device=y.device).reshape(-1, 1, 1)
+        G = Hb @ Hb.transpose(1, 2) + self.alpha * s2 * torch.eye(m, dtype=y.dtype, device=y.device)  # (b, m, m)
+        W = torch.linalg.solve(G, Hb).transpose(1, 2)  # (b, n, m) = Hᵀ G⁻¹
+        gamma, theta = self.gamma, self.theta
+        s = y.new_zeros(b, Hb.shape[-1])  # (b, n)
+        for t in range(T):
+            resid = y - (Hb @ s.unsqueeze(-1)).squeeze(-1)  # (b, m)
+            r = s + gamma[t] * (W @ resid.unsqueeze(-1)).squeeze(-1)  # (b, n)
+            s = self.const.soft_projection(r, theta[t])  # (b, n)
+        return s
+
+    @torch.no_grad()
+    def detect(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        soft = self(y, H, noise_var)
+        return Detection(self.const.decide(soft), soft)
+
+
+class TPGSearch:
+    """A trained TPG, then ML among 2^p candidates: TPG's decision with any subset of its p least reliable
+    symbols (largest |s_i − x̂_i| / distance to the second-nearest point) moved to their second-nearest point.
+
+    p = 0 is TPG; p = n with BPSK is exhaustive ML. Cost: T TPG iterations plus 2^p metrics ‖y − Hx‖².
+    """
+
+    def __init__(self, tpg: TPG, flips: int) -> None:
+        self.tpg, self.flips, self.const = tpg, flips, tpg.const
+
+    @torch.no_grad()
+    def detect(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
+        soft = self.tpg(y, H, noise_var)  # (b, n)
+        b, n = soft.shape
+        p = min(self.flips, n)
+        pts = self.const.points.to(soft.device, soft.dtype)
+        dist = (soft.unsqueeze(-1) - pts).abs()  # (b, n, |C|)
+        order = dist.argsort(-1)
+        first, second = pts[order[..., 0]], pts[order[..., 1]]  # (b, n)
+        gap = dist.gather(-1, order[..., 1:2]).squeeze(-1) - dist.gather(-1, order[..., :1]).squeeze(-1)  # (b, n)
+        if p == 0:
+            return Detection(first, soft)
+        weak = gap.topk(p, dim=1, largest=False).indices  # (b, p): least reliable symbols
+        subsets = torch.cartesian_prod(*([torch.tensor([False, True], device=soft.device)] * p)).reshape(-1, p)
+        mask = torch.zeros(subsets.shape[0], b, n, dtype=torch.bool, device=soft.device)  # (S, b, n)
+        mask.scatter_(2, weak.unsqueeze(0).expand(subsets.shape[0], b, p), subsets.unsqueeze(1).expand(-1, b, p))
+        cands = torch.where(mask, second, first)  # (S, b, n)
+        Hb = H.expand(b, *H.shape) if H.dim() == 2 else H  # (b, m, n)
+        metric = ((y.unsqueeze(0) - (Hb.unsqueeze(0) @ cands.unsqueeze(-1)).squeeze(-1)) ** 2).sum(-1)  # (S, b)
+        best = metric.argmin(0)  # (b,)
+        x_hat = cands[best, torch.arange(b, device=soft.device)]  # (b, n)
+        return Detection(x_hat, soft)
+
+
+__all__ = ["TPG", "NeuralDetector", "TPGSearch", "inverse_softplus"]

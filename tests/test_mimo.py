@@ -1,0 +1,133 @@
+"""The MIMO channel, the Monte-Carlo SER with its confidence interval, and the mimo lab."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlsm.algorithms.detectors import ZF
+from dlsm.errors import ConfigError
+from dlsm.labs import get_lab, mimo
+from dlsm.metrics import ser_confidence_interval
+from dlsm.problems.mimo import (
+    MimoChannel,
+    constellation,
+    draw_channel,
+    monte_carlo_ser,
+    noise_var_from_snr,
+    snr_db_from_noise_var,
+    symbol_error_rate_zf_bpsk,
+)
+
+BPSK = constellation("bpsk")
+ZF_HARD = {"zf": lambda y, H, v: ZF(BPSK)(y, H, v).x_hat}
+
+
+def test_snr_definition_matches_the_course_noise():
+    assert snr_db_from_noise_var(0.25, 4) == pytest.approx(10 * math.log10(16))
+    assert noise_var_from_snr(10 * math.log10(16), 4) == pytest.approx(0.25)
+    g = torch.Generator().manual_seed(0)
+    b = MimoChannel(8, 8, BPSK, noise_var_from_snr(10.0, 8), g).sample(20_000)
+    signal = float((torch.einsum("bmn,bn->bm", b.H, b.x) ** 2).mean())  # E|(Hx)_i|² = n
+    noise = float(((b.y - torch.einsum("bmn,bn->bm", b.H, b.x)) ** 2).mean())
+    assert 10 * math.log10(signal / noise) == pytest.approx(10.0, abs=0.1)
+
+
+def test_zf_ser_agrees_with_theory_on_a_fixed_channel():
+    g = torch.Generator().manual_seed(1)
+    H = draw_channel(4, 4, g)
+    s2 = 0.5
+    est = monte_carlo_ser(ZF_HARD, MimoChannel(4, 4, BPSK, s2, g, H_fixed=H), target_errors=10**9,
+                          max_symbols=200_000)["zf"]
+    p = symbol_error_rate_zf_bpsk(H, s2)
+    assert est.symbols == 200_000
+    # the four streams are independent Bernoulli; the variance of their mean is at most p(1-p)/N
+    assert abs(est.ser - p) < 4 * math.sqrt(p * (1 - p) / est.symbols)
+    assert est.low < p < est.high
+
+
+def test_confidence_interval_covers_the_true_ser_at_its_nominal_rate():
+    # H = I: every symbol is an independent trial with error probability Q(1/σ)
+    sigma = 1.0
+    p = 0.5 * math.erfc(1 / sigma / math.sqrt(2))
+    g = torch.Generator().manual_seed(2)
+    ch = MimoChannel(4, 4, BPSK, sigma**2, g, H_fixed=torch.eye(4))
+    reps = 400
+    covered = 0
+    for _ in range(reps):
+        est = monte_carlo_ser(ZF_HARD, ch, target_errors=10**9, max_symbols=200)["zf"]
+        covered += est.low <= p <= est.high
+    rate = covered / reps
+    assert abs(rate - 0.95) < 4 * math.sqrt(0.95 * 0.05 / reps), rate
+
+
+def test_monte_carlo_stops_on_target_errors_or_budget():
+    g = torch.Generator().manual_seed(3)
+    ch = MimoChannel(4, 4, BPSK, 4.0, g, H_fixed=torch.eye(4))
+    est = monte_carlo_ser(ZF_HARD, ch, target_errors=100, max_symbols=10**7, batch=50)["zf"]
+    assert 100 <= est.errors < 100 + 200 and est.symbols < 10**7
+    est = monte_carlo_ser(ZF_HARD, ch, target_errors=10**9, max_symbols=1000, batch=50)["zf"]
+    assert est.symbols == 1000
+
+
+def test_ser_confidence_interval_edges():
+    low, high = ser_confidence_interval(0, 1000)
+    assert low == 0.0 and 0 < high < 0.005
+    assert all(math.isnan(v) for v in ser_confidence_interval(0, 0))
+    with pytest.raises(ValueError):
+        ser_confidence_interval(5, 3)
+
+
+@pytest.mark.parametrize(("overrides", "key"), [
+    ({"n": 21}, "detectors"), ({"n": 0}, "n"), ({"m": 0}, "m"), ({"snr_grid": (0.0, math.nan)}, "snr_grid"),
+    ({"snr_grid": (0.0, math.inf)}, "snr_grid"), ({"snr_db": math.inf}, "snr_db"),
+    ({"detectors": ("zf", "sphere")}, "detectors"), ({"detectors": ()}, "detectors"),
+    ({"modulation": "pam4", "n": 11}, "detectors")])
+def test_bad_input_is_a_config_error(overrides, key):
+    with pytest.raises(ConfigError) as err:
+        mimo.Config.make("quick", **overrides)
+    assert err.value.key == key and str(err.value)
+
+
+def test_large_systems_run_without_exhaustive_detectors():
+    mimo.Config.make("quick", n=32, m=32, detectors=("lmmse", "ep", "kbest", "tpg"))
+
+
+SMALL = {"steps": 100, "tpg_layers": 2, "tpg_steps": 20, "snr_grid": (4.0, 10.0), "target_errors": 20,
+         "max_symbols": 4000}
+
+
+def test_quick_lab_course_setting():
+    torch_state, np_state = torch.get_rng_state(), np.random.get_state()[1].copy()  # noqa: NPY002
+    cfg = mimo.Config.make("quick", **SMALL)
+    res = mimo.run(cfg)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
+    m = res.metrics
+    for name in mimo.DETECTORS:
+        assert f"ser_{name}" in m
+    assert m["ser_tpgsearch"] is None and any("ser_tpgsearch" in n for n in res.notes)
+    assert m["ser"] == m["ser_nn"] and m["ser_detector"] == "nn"
+    assert m["diverged"] is False and m["steps"] == 100 + 2 * 20
+    assert m["n_params"] == (4 * 50 + 50) + (50 * 50 + 50) + (50 * 4 + 4)
+    assert m["snr_db"] == pytest.approx(10 * math.log10(16))
+    assert m["ser_ml"] <= m["ser_zf"]
+    assert set(res.tables["ser_vs_snr"].column("snr_db")) == {4.0, 10.0}
+    assert {"ser_vs_snr", "training", "tpg_parameters"} <= set(res.figures)
+    again = mimo.run(cfg)
+    assert again.metrics == m
+
+
+def test_sweepable_scalar_snr_and_random_overloaded_pam4():
+    cfg = mimo.Config.make("quick", **{**SMALL, "snr_db": 8.0, "channel": "random", "n": 6, "m": 4,
+                                       "detectors": ("lmmse", "ml", "tpg", "tpgsearch", "kbest", "ep")})
+    res = mimo.run(cfg)
+    assert res.metrics["snr_db"] == pytest.approx(8.0)
+    assert res.metrics["ser_nn"] is None and res.metrics["ser"] == res.metrics["ser_tpg"]
+    assert res.metrics["ser_tpgsearch"] <= res.metrics["ser_tpg"] + 0.05
+    res = mimo.run(mimo.Config.make("quick", **{**SMALL, "modulation": "pam4", "detectors": ("zf", "ml", "nn")}))
+    assert 0 <= res.metrics["ser_ml"] <= res.metrics["ser_zf"]
+    assert get_lab("mimo").config is mimo.Config
