@@ -1,0 +1,102 @@
+"""Figures of deep unfolding: error per iteration / layer, learned parameters per layer, a recovered signal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dlsm.plotting import new_figure
+
+#: Squared errors below this are drawn at this value (an exact zero has no logarithm).
+FLOOR = 1e-32
+
+
+def plot_error_per_iteration(curves: Mapping[str, np.ndarray], title: str, ylabel: str = "log10 squared error",
+                             floor: float = FLOOR) -> Figure:
+    """log10 of each schedule's error after t = 0..T iterations; ``curves`` maps a label to values (T+1,)."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    for label, y in curves.items():
+        y = np.maximum(np.asarray(y, dtype=float), floor)
+        ax.plot(np.arange(len(y)), np.log10(y), marker="o", ms=3, label=label)
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_steps(steps: Mapping[str, np.ndarray], title: str, log_y: bool = False) -> Figure:
+    """Step sizes β_t per iteration t = 1..T for several schedules (learned, Chebyshev, optimal, ...)."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    markers = "osD^vx+"
+    for i, (label, b) in enumerate(steps.items()):
+        b = np.asarray(b, dtype=float)
+        ax.plot(np.arange(1, len(b) + 1), b, marker=markers[i % len(markers)], ls="-" if i == 0 else ":",
+                label=label)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel(r"step $\beta_t$")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_nmse_per_layer(curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                        levels: Mapping[str, float], title: str,
+                        spread: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Figure:
+    """NMSE [dB] per layer / iteration; ``curves`` maps a label to (t, nmse_db), ``levels`` draws horizontal
+    lines (the Bayes-optimal and genie limits), ``spread`` shades (low, high) around a curve (over A draws)."""
+    fig = new_figure(7.2, 4.6)
+    ax = fig.add_subplot()
+    for label, (t, y) in curves.items():
+        line = ax.plot(t, y, marker="." if len(t) <= 40 else None, label=label)[0]
+        if spread and label in spread:
+            lo, hi = spread[label]
+            ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+    for i, (label, v) in enumerate(levels.items()):
+        if v is not None and np.isfinite(v):
+            ax.axhline(v, color="0.3", ls=("--", ":", "-.")[i % 3], lw=1, label=label)
+    ax.set_xlabel("layer / iteration t")
+    ax.set_ylabel("NMSE [dB]")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", ncol=2)
+    return fig
+
+
+def plot_parameters(params: Mapping[str, np.ndarray], title: str) -> Figure:
+    """Learned parameters per layer, one panel each (e.g. β_t·L and λ_t of DU-ISTA, γ_t of TISTA)."""
+    k = max(1, len(params))
+    fig = new_figure(3.2 * k, 3.4)
+    axes = fig.subplots(1, k, squeeze=False)[0]
+    for ax, (label, v) in zip(axes, params.items(), strict=False):
+        v = np.asarray(v, dtype=float)
+        ax.plot(np.arange(1, len(v) + 1), v, marker="o", ms=3)
+        ax.set_xlabel("layer t")
+        ax.set_title(label, fontsize="medium")
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_signal(x: np.ndarray, estimates: Mapping[str, np.ndarray], title: str) -> Figure:
+    """A true sparse signal (stems) and estimates of it (markers)."""
+    fig = new_figure(7.2, 3.8)
+    ax = fig.add_subplot()
+    idx = np.arange(len(x))
+    ax.stem(idx, x, linefmt="0.6", markerfmt="o", basefmt=" ", label="true x")
+    for i, (label, xh) in enumerate(estimates.items()):
+        ax.plot(idx, xh, "x+."[i % 3], ms=5, label=label)
+    ax.set_xlabel("index i")
+    ax.set_ylabel("value")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
