@@ -21,7 +21,8 @@ from dlsm.errors import ConfigError
 from dlsm.labs import backprop
 from dlsm.problems.gates import INPUTS, sample_batch
 
-TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda u: u}
+TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda u: u,
+             "softplus": torch.nn.functional.softplus}
 TORCH_LOSS = {
     "mse": lambda y_hat, y: ((y_hat - y) ** 2).mean(),
     "bce": lambda y_hat, y: -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).mean(),
@@ -55,8 +56,8 @@ def test_activation_derivatives_match_autograd(name):
     u_np = u.detach().numpy().copy()
     assert np.all(np.abs(u_np) > 1e-6)  # away from the ReLU kink
     (du,) = torch.autograd.grad(TORCH_ACT[name](u).sum(), u)
-    np.testing.assert_allclose(ACTIVATIONS[name].f(u_np), TORCH_ACT[name](u).detach().numpy(), rtol=1e-14)
-    np.testing.assert_allclose(ACTIVATIONS[name].df(u_np), du.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ACTIVATIONS[name].np_f(u_np), TORCH_ACT[name](u).detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(ACTIVATIONS[name].np_df(u_np), du.numpy(), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", list(LOSSES))

@@ -27,62 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlsm.algorithms.activations import ACTIVATIONS
 
-# ----- activations φ, each next to its derivative φ' ------------------------------------------------
-def sigmoid(u: np.ndarray) -> np.ndarray:
-    """σ(u) = 1 / (1 + e^{-u})."""
-    return 1.0 / (1.0 + np.exp(-u))
-
-
-def sigmoid_prime(u: np.ndarray) -> np.ndarray:
-    """σ'(u) = σ(u) (1 - σ(u))."""
-    s = sigmoid(u)
-    return s * (1.0 - s)
-
-
-def tanh(u: np.ndarray) -> np.ndarray:
-    """tanh(u)."""
-    return np.tanh(u)
-
-
-def tanh_prime(u: np.ndarray) -> np.ndarray:
-    """tanh'(u) = 1 - tanh(u)²."""
-    return 1.0 - np.tanh(u) ** 2
-
-
-def relu(u: np.ndarray) -> np.ndarray:
-    """ReLU(u) = max(0, u)."""
-    return np.maximum(u, 0.0)
-
-
-def relu_prime(u: np.ndarray) -> np.ndarray:
-    """ReLU'(u) = 1 if u > 0 else 0 (0 at the kink, as PyTorch)."""
-    return (u > 0).astype(u.dtype)
-
-
-def identity(u: np.ndarray) -> np.ndarray:
-    return u
-
-
-def identity_prime(u: np.ndarray) -> np.ndarray:
-    return np.ones_like(u)
-
-
-@dataclass(frozen=True)
-class Activation:
-    """An element-wise function φ and its derivative φ'."""
-
-    name: str
-    f: Callable[[np.ndarray], np.ndarray]
-    df: Callable[[np.ndarray], np.ndarray]
-
-
-ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime),
-    "tanh": Activation("tanh", tanh, tanh_prime),
-    "relu": Activation("relu", relu, relu_prime),
-    "identity": Activation("identity", identity, identity_prime),
-}
+# ----- activations φ, each next to its derivative φ': the shared registry, NumPy side (np_f, np_df) ---
+# (dlsm.algorithms.activations defines them once for this network, the torch networks and the activations lab)
 
 
 # ----- losses L(ŷ, y), each next to its gradient ∂L/∂ŷ ---------------------------------------------
@@ -166,7 +114,7 @@ class NumpyMLP:
         for W, b, phi in zip(self.W, self.b, self.phi, strict=True):
             u = h @ W.T + b  # (batch, n_l)  affine map
             caches.append(LayerCache(h_prev=h, u=u))
-            h = phi.f(u)  # (batch, n_l)  activation
+            h = phi.np_f(u)  # (batch, n_l)  activation
         return h, caches
 
     def backward(self, caches: list[LayerCache], dL_dyhat: np.ndarray) -> tuple[list, list]:
@@ -176,7 +124,7 @@ class NumpyMLP:
         dL_dh = dL_dyhat  # (batch, n_L)  ∂L/∂h_L
         for l in reversed(range(len(self.W))):
             cache = caches[l]
-            delta = dL_dh * self.phi[l].df(cache.u)  # (batch, n_l)      δ_l = ∂L/∂u_l
+            delta = dL_dh * self.phi[l].np_df(cache.u)  # (batch, n_l)      δ_l = ∂L/∂u_l
             dW[l] = delta.T @ cache.h_prev  # (n_l, n_{l-1})          ∂L/∂W_l
             db[l] = delta.sum(axis=0)  # (n_l,)                       ∂L/∂b_l
             dL_dh = delta @ self.W[l]  # (batch, n_{l-1})             ∂L/∂h_{l-1}

@@ -21,19 +21,13 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from dlsm.algorithms.activations import ACTIVATIONS
 from dlsm.errors import ConfigError
-
-#: Activations by name (what the labs' ``activation`` options accept).
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-    "identity": nn.Identity,
-}
 
 
 def make_activation(activation: str | nn.Module | None) -> nn.Module:
-    """An activation module from a name in ACTIVATIONS, a module (copied) or None (identity)."""
+    """An activation module from a name in the registry :data:`dlsm.algorithms.activations.ACTIVATIONS`,
+    a module (copied) or None (identity)."""
     if activation is None:
         return nn.Identity()
     if isinstance(activation, nn.Module):
@@ -43,7 +37,7 @@ def make_activation(activation: str | nn.Module | None) -> nn.Module:
             f"activation: got {activation!r}; allowed: one of: {', '.join(ACTIVATIONS)} (or an nn.Module)",
             key="activation",
         )
-    return ACTIVATIONS[activation]()
+    return ACTIVATIONS[activation].module()
 
 
 class MLP(nn.Module):
@@ -51,7 +45,8 @@ class MLP(nn.Module):
 
     Args:
         widths: layer widths including input and output, e.g. ``(2, 2, 1)``; at least two, all >= 1.
-        activation: hidden activation, a name ("sigmoid", "tanh", "relu", "identity") or an nn.Module.
+        activation: hidden activation, a name from the registry (sigmoid, tanh, relu, softplus, identity) or an
+            nn.Module.
         output_activation: activation after the last layer (same choices), or None for none.
         generator: draws the initial parameters; None uses PyTorch's global generator.
 
