@@ -1,6 +1,6 @@
-"""Measure every lab at full size and each benchmark module's tables; write BENCHMARKS.md.
+"""Measure every lab at its benchmark size and each benchmark module's tables; write BENCHMARKS.md.
 
-    python benchmarks/run.py                 # everything, full size (minutes)
+    python benchmarks/run.py                 # everything (minutes)
     python benchmarks/run.py --only lecture1  # one benchmark module (bench_lecture1.py)
     python benchmarks/run.py --quick          # smoke size: checks the code runs; numbers not reported
 
@@ -25,6 +25,18 @@ from dlsm.labs import registry  # noqa: E402
 from dlsm.result import Table, format_scalar  # noqa: E402
 
 
+def commit() -> str:
+    """The commit the benchmark ran on, with ``+ uncommitted changes`` when the tree differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
+
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown (not a git checkout)"
+    dirty = git("status", "--porcelain", "--", "src", "benchmarks")
+    return head + (" + uncommitted changes in src/ or benchmarks/" if dirty else "")
+
+
 def machine() -> list[str]:
     import torch
 
@@ -39,6 +51,8 @@ def machine() -> list[str]:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     return [
         f"- date: {dt.datetime.now():%Y-%m-%d %H:%M}",
+        f"- commit: {commit()}",
+        f"- load average when the benchmark started (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
         f"- CPU: {cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}",
         f"- GPU: {gpu}",
         f"- Python {platform.python_version()}, torch {torch.__version__}, {platform.platform()}",
@@ -46,19 +60,25 @@ def machine() -> list[str]:
 
 
 def lab_section(quick: bool, names: list[str] | None) -> BenchSection:
-    """Each lab once at its full size (quick size with --quick): headline metrics and wall time."""
+    """Each lab once at its ``full`` preset (or its course defaults when it has none): headline metrics and time."""
+    from dlsm.training import RunSession
+
     rows = []
     for name, lab in registry().items():
         if names and name not in names:
             continue
-        config = lab.config.make("quick" if quick else "full")
-        result, seconds = timed(lambda lab=lab, config=config: lab.run(config))
+        size = "quick" if quick else ("full" if lab.config.full else "course")
+        config = lab.config.make(size)
+        with RunSession(figures=False):  # numbers only: no figures are drawn
+            result, seconds = timed(lambda lab=lab, config=config: lab.run(config))
         shown = lab.headline or tuple(result.metrics)[:5]
         text = ", ".join(f"{m} = {format_scalar(result.metrics[m])}" for m in shown if m in result.metrics)
-        rows.append([name, lab.lecture, text, round(seconds, 2)])
+        rows.append([name, lab.lecture, size, text, round(seconds, 2)])
         print(f"  {name}: {seconds:.1f} s", file=sys.stderr)
-    return BenchSection("Every lab at full size", Table(["lab", "lecture", "headline metrics", "time_s"], rows),
-                        ["`Config.make('full')` of each lab, run once; time is wall-clock of `run`."])
+    return BenchSection("Every lab at its benchmark size",
+                        Table(["lab", "lecture", "size", "headline metrics", "time_s"], rows),
+                        ["Each lab run once with `Config.make(size)`: `full` where the lab has a full preset, else "
+                         "`course` (the course's settings); time is the wall-clock of `run` without figures."])
 
 
 def load_modules(only: list[str] | None):
