@@ -17,6 +17,7 @@ unpickler accepts only tensors and plain containers, so loading a file never exe
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -121,15 +122,46 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
     return path
 
 
+#: What works when a folder or file holds no classifier: the commands that make one.
+HOW_TO_GET_ONE = ("dlsm predict needs a run of the classify lab, e.g. `dlsm run classify --quick` (MNIST digits) or "
+                  "`dlsm run classify data=folder:PATH` (your own images), then `dlsm predict RUN_FOLDER IMAGE...`")
+
+
+def run_lab(folder: Path) -> str | None:
+    """The lab named in a run folder's ``config.json`` (None when there is none or it cannot be read)."""
+    try:
+        lab = json.loads((folder / "config.json").read_text()).get("lab")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return lab if isinstance(lab, str) else None
+
+
+def _not_a_classifier(where: Path, folder: Path) -> DataError | None:
+    """The error for a run folder of another lab, or of classify run without a checkpoint (else None)."""
+    lab = run_lab(folder)
+    if lab is None:
+        return None
+    if lab != "classify":
+        return DataError(f"{where} is a run of the {lab} lab, which trains no image classifier; {HOW_TO_GET_ONE}")
+    if not (folder / "artifacts.pt").is_file():
+        return DataError(f"{where} is a classify run that did not finish (no artifacts.pt); resume it with "
+                         f"`dlsm run classify --resume {folder}`, or start a new one")
+    return DataError(f"{where} is a classify run saved without a checkpoint; rerun it with save_checkpoint=true "
+                     "(the default)")
+
+
 def resolve_path(path: str | Path) -> Path:
     """The checkpoint file meant by ``path``: the file itself, or ``artifacts.pt`` in a run folder."""
     path = Path(path)
     if path.is_dir():
+        if run_lab(path) not in (None, "classify"):
+            raise _not_a_classifier(path, path)  # type: ignore[misc]
         for name in FILE_NAMES:
             if (path / name).is_file():
                 return path / name
-        raise DataError(f"{path} is a folder without {' or '.join(FILE_NAMES)}; give a run folder of the "
-                        "classify lab (run with save_checkpoint=true) or a checkpoint file")
+        problem = _not_a_classifier(path, path)
+        raise problem or DataError(f"{path} is a folder without {' or '.join(FILE_NAMES)}; {HOW_TO_GET_ONE}, "
+                                   "or give a checkpoint file")
     if not path.is_file():
         raise DataError(f"checkpoint not found: {path}")
     return path
@@ -155,7 +187,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                         "again (rerun the lab)") from None
     if isinstance(payload, dict) and payload.get("format") != FORMAT and "checkpoint" in payload:
         payload = payload["checkpoint"]  # a run folder's artifacts.pt
-    elif isinstance(payload, dict) and payload.get("format") != FORMAT and "state_dict" in payload:
-        raise DataError(f"{file} holds a trained model but no checkpoint; rerun the lab with "
-                        "save_checkpoint=true")
+    elif isinstance(payload, dict) and payload.get("format") != FORMAT:
+        problem = _not_a_classifier(file, file.parent)
+        if problem is not None:
+            raise problem
+        if "state_dict" in payload:
+            raise DataError(f"{file} holds a trained model but no classifier checkpoint; {HOW_TO_GET_ONE}")
     return Checkpoint.from_payload(payload, source=str(file))

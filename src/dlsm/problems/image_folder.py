@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from dlsm.errors import ConfigError, DataError
 from dlsm.problems.images import ImageDataset
@@ -140,6 +140,60 @@ def load_image_files(
         raise DataError(f"no such image file: {_listing(missing)}")
     X = _to_tensor(_read_all(paths, image_size, None), channels)  # (N, C, H, W)
     return 1.0 - X if invert else X
+
+
+#: MNIST's geometry (LeCun et al. 1998): each digit fitted in a 20×20 box, keeping its aspect ratio, then
+#: placed in a 28×28 field so that its centre of mass is at the centre.
+MNIST_FIELD, MNIST_BOX = 28, 20
+
+
+def read_grey(path: str | Path) -> np.ndarray:
+    """One image decoded, upright, on white, as luma ``(H, W)`` float32 in [0, 1] (its own size).
+
+    Raises whatever Pillow raises for a file it cannot decode."""
+    with Image.open(path) as img:
+        img.draft("L", (4 * MNIST_FIELD, 4 * MNIST_FIELD))  # JPEG: decode at a reduced scale
+        img = ImageOps.exif_transpose(img)
+        img = _on_white(_to_8bit(img)).convert("RGB")
+        return luma(np.asarray(img, dtype=np.uint8)).astype(np.float32) / 255.0  # (H, W)
+
+
+def mnist_style(grey: np.ndarray) -> np.ndarray:
+    """A photo or scan of one digit as MNIST shows digits: ``(H, W)`` in [0, 1] -> ``(28, 28)`` float32.
+
+    1. Invert a light background (MNIST: white ink on black), judged by the median of the border pixels.
+    2. Remove the background level and the noise: subtract the border median, median-filter 3×3, and scale
+       so that the ink's 99th percentile is 1.
+    3. Crop to the ink: the rows and columns where pixels above half the ink level lie.
+    4. Fit the crop into 20×20 keeping the aspect ratio (antialiased), and place it in 28×28 so that its
+       centre of mass (intensity-weighted) is at the centre (14, 14), as MNIST's preparation did.
+    """
+    x = np.asarray(grey, dtype=np.float32)
+    border = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:
+        x, background = 1.0 - x, 1.0 - background
+    x = np.clip(x - background, 0.0, None)
+    smooth = np.asarray(Image.fromarray(x, mode="F").filter(ImageFilter.MedianFilter(3)), dtype=np.float32)
+    level = float(np.percentile(smooth[smooth > 0], 99)) if (smooth > 0).any() else 0.0
+    field = np.zeros((MNIST_FIELD, MNIST_FIELD), dtype=np.float32)
+    if level <= 0:
+        return field  # a blank image
+    x = np.clip(smooth / level, 0.0, 1.0)
+    rows, cols = np.flatnonzero((x > 0.5).any(axis=1)), np.flatnonzero((x > 0.5).any(axis=0))
+    crop = x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]                        # (h, w)
+    h, w = crop.shape
+    scale = MNIST_BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))                 # PIL: (width, height)
+    digit = np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
+    digit = np.clip(digit, 0.0, 1.0)                                            # (h', w') with max side 20
+    mass = digit.sum()
+    r_c = (digit.sum(axis=1) @ np.arange(digit.shape[0])) / mass               # centre of mass in the crop
+    c_c = (digit.sum(axis=0) @ np.arange(digit.shape[1])) / mass
+    top = int(np.clip(round((MNIST_FIELD - 1) / 2 - r_c), 0, MNIST_FIELD - digit.shape[0]))
+    left = int(np.clip(round((MNIST_FIELD - 1) / 2 - c_c), 0, MNIST_FIELD - digit.shape[1]))
+    field[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+    return field
 
 
 def read_image(path: str | Path, image_size: tuple[int, int]) -> np.ndarray:
