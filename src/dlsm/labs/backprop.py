@@ -30,6 +30,7 @@ from dlsm.models.mlp import MLP
 from dlsm.plotting.gates import plot_decision_surface, plot_gate_losses, plot_gradient_check
 from dlsm.problems.gates import INPUTS, GateName, sample_batch, truth_table
 from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
+from dlsm.status import Status
 from dlsm.training import fit, want_figures
 
 TOLERANCE = 1e-6  # a backprop gradient passes when its relative error to the reference is below this
@@ -146,10 +147,10 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
 
     result.metrics["diverged"] = log.status == "diverged"
     if log.status == "interrupted":
-        result.status = "interrupted"
+        result.status = Status.INTERRUPTED
         result.notes.append(t("backprop.note.interrupted", message=log.message))
     if log.status == "diverged":
-        result.status = "diverged"
+        result.status = Status.DIVERGED
         result.notes.append(t("backprop.note.diverged", message=log.message))
     if not result.metrics["grad_check_passed"]:
         bad = [f"{r[0]} {r[1]}" for r in check.rows if not r[6]]

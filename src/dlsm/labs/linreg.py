@@ -33,6 +33,7 @@ from dlsm.labs import Lab
 from dlsm.plotting.regression import plot_loss_with_floor, plot_predictions
 from dlsm.problems.regression import FEATURES, crop_yields
 from dlsm.result import Curve, ProgressFn, Result, table_from_columns
+from dlsm.status import Status
 from dlsm.training import fit, want_figures
 
 #: Step size used when ``lr`` is none: the course's on raw inputs; on standardised inputs λmax(H) ≈ 4,
@@ -120,7 +121,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
 
     result = Result()
     if log.status == "interrupted":
-        result.status = "interrupted"
+        result.status = Status.INTERRUPTED
         result.notes.append(log.message)
     result.metrics = {
         "loss": loss_final,
