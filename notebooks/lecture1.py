@@ -134,17 +134,24 @@ plt.show()
 # %% [markdown]
 # ### 演習 1-1
 #
-# 1 から 100 までの整数の二乗の和 $1^2 + 2^2 + \dots + 100^2$ をループで計算して表示しなさい。
-# 公式 $\sum_{k=1}^{n} k^2 = n(n+1)(2n+1)/6$ と一致することも確かめます (`assert` が通れば一致)。
+# 1 から 100 までの整数の二乗の和 $1^2 + 2^2 + \dots + 100^2$ を `for` ループで計算し、変数 `total` に入れなさい。
+# `# YOUR CODE HERE` と `raise NotImplementedError()` の 2 行を消して、そこに自分のコードを書きます。
+# 次のセル (自動採点 autograder のテスト) が、公式 $\sum_{k=1}^{n} k^2 = n(n+1)(2n+1)/6$ で求めた値と比べます。
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1_1_code", "locked": false, "solution": true, "schema_version": 3}
 n = 100
+### BEGIN SOLUTION
 total = 0
 for k in range(1, n + 1):
     total += k**2
+### END SOLUTION
+print("ループで求めた和:", total)
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_1_test", "locked": true, "points": 1, "solution": false, "schema_version": 3}
+# 自動採点: 公式で求めた値と一致するか (値はここで計算します)
 closed_form = n * (n + 1) * (2 * n + 1) // 6
-print("ループ:", total, " 公式:", closed_form)
-assert total == closed_form == 338350
+assert total == closed_form, f"ループの和 {total} が公式の値と一致しません。range の範囲と k**2 を確かめましょう"
+print("正解です: ループの和は公式の値と一致しました")
 
 # %% [markdown]
 # ## 3. 活性化関数 (activation function)
@@ -171,6 +178,10 @@ for note in act.notes:
     print(note)
 
 # %% [markdown]
+# 表の読み方: 式の導関数と autograd の導関数の差 (`*_max_abs_diff_vs_autograd`)、$\sigma'$ と $\tanh'$ の最大値と
+# その位置、$|u|$ が大きいときの値、softplus' の列と sigmoid の列の関係を見てください。
+
+# %% [markdown] tags=["instructor"]
 # 表の読み方 (この実行で得た数値):
 #
 # - 式の導関数と autograd の導関数の差は最大でも `*_max_abs_diff_vs_autograd` (0 または 1e-16 程度、丸め誤差) で、
@@ -216,9 +227,12 @@ r1.figures["function"]
 # %%
 r1.figures["distance"]  # |s_k - x*| (対数目盛): 直線 = 毎回同じ比率で縮む
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 25 回の反復で $s$ は 2 から約 $5.7 \times 10^{-6}$ まで小さくなりました (この実行の `s_final`)。
 # 対数目盛で直線になるのは、誤差が毎回同じ比率 0.6 で縮む (一次収束, linear convergence) からです。
+
+# %% [markdown]
+# 対数目盛の図が直線になる理由を考えましょう。
 #
 # ### 別の関数: $f(x) = x^4$
 #
@@ -231,12 +245,15 @@ for note in r4.notes:
     print(note)
 r4.figures["function"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 発散 (diverge) しました: 2 → −4.4 → 63.7 → ... と $|s|$ が増え続け、4 ステップで $10^6$ を超えたところで止めています。
 # ラボの注釈のとおり、$x^4$ では更新が $s_{k+1} = s_k(1 - 4a s_k^2)$ なので、$|s_k| < 1/\sqrt{2a}$ (ここでは 1.581)
 # のときにしか $|s|$ は小さくなりません。$x^2$ と違って勾配 $4s^3$ が $s$ とともに急に大きくなるため、
 # 出発点が遠いと 1 歩目で大きく飛び越えてしまうのです。学習係数を小さくすれば ($a = 0.05$ なら境界は 3.162) 収束に向かいますが、
 # 最小点の近くでは $f''(0) = 0$ なので勾配がとても小さく、進みが遅くなります:
+
+# %% [markdown]
+# 何が起きたかは表とラボの注釈 (note) から読み取れます。次のセルは、学習係数を $a = 0.05$ に下げた場合です。
 
 # %%
 r4_small = gd1d.run(gd1d.Config.make(SIZE, function="x4", lr=0.05))
@@ -248,14 +265,17 @@ r4_small.figures["distance"]
 
 # %% [markdown]
 # 極小点がいくつもある関数 (`double_well`: $x^4 - 3x^2 + x$) では、どの極小点に落ちるかが出発点で決まります。
-# $s_0$ を変えて試してみましょう (この実行では $s_0 = 2$ と $0.5$ は $x \approx 1.131$ の極小点 ($f \approx -1.07$)、
-# $s_0 = -2$ は $x \approx -1.301$ の最小点 ($f \approx -3.51$) に行きました)。
+# $s_0$ を変えて試してみましょう。
 
 # %%
 for s0 in [2.0, 0.5, -2.0]:
     rw = gd1d.run(gd1d.Config.make(SIZE, function="double_well", s0=s0, lr=0.05))
     print(f"s0 = {s0:5}: s_final = {rw.metrics['s_final']:.4f}, f = {rw.metrics['f_final']:.4f}")
 rw.figures["function"]
+
+# %% [markdown] tags=["instructor"]
+# この実行では $s_0 = 2$ と $0.5$ は $x \approx 1.131$ の極小点 ($f \approx -1.07$)、
+# $s_0 = -2$ は $x \approx -1.301$ の最小点 ($f \approx -3.51$) に行きました。
 
 # %% [markdown]
 # ## 5. 2 次元の勾配法
@@ -303,14 +323,18 @@ base.figures["error"]  # ||x_t - x*||² per iteration, log scale
 # $\alpha = 0.18$ では $x_1$ は毎回 0.82 倍、$x_2$ は毎回 $-0.8$ 倍です。表で $x_2$ が $1, -0.8, 0.64, -0.512$
 # と符号を変えながら縮むのはこのためです。両方の係数の絶対値が 1 より小さいこと、つまり
 # $0 < \alpha < 2/\lambda_{\max} = 2/10 = 0.2$ ($\lambda_{\max}$ は $Q$ の最大固有値) が、どの初期値からでも収束する条件です。
-# 誤差は毎ステップ $\max(|1-\alpha|, |1-10\alpha|)$ 倍 (この実行の `rate_measured` = 0.82) になり、
-# 最も速い固定ステップは $\alpha^* = 2/(\lambda_{\min} + \lambda_{\max}) = 2/11 \approx 0.1818$ (`lr_opt`) です。
-# 講義の $\alpha = 0.18$ はほぼ最良の値で、20 回で二乗誤差は 17 から 0.0058 になりました (`error_final`)。
-# ラボの注釈 (note) にも同じ説明が出ます:
+# 誤差は毎ステップ $\max(|1-\alpha|, |1-10\alpha|)$ 倍 (ラボの `rate_theory`、実測は `rate_measured`) になり、
+# 最も速い固定ステップは $\alpha^* = 2/(\lambda_{\min} + \lambda_{\max})$ (`lr_opt`) です。
+# 次のセルがこれらの値を表示します。ラボの注釈 (note) にも同じ説明が出ます:
 
 # %%
+print(f"理論の比率 = {base.metrics['rate_theory']:.4g}, 実測の比率 = {base.metrics['rate_measured']:.4g}, "
+      f"α* = {base.metrics['lr_opt']:.4g}, 20 回後の二乗誤差 = {base.metrics['error_final']:.3g}")
 for note in base.notes:
     print(note)
+
+# %% [markdown] tags=["instructor"]
+# 講義の $\alpha = 0.18$ はほぼ最良の値 ($\alpha^* = 2/11 \approx 0.1818$) で、20 回で二乗誤差は 17 から 0.0058 になりました。
 
 # %% [markdown]
 # ## 6. 演習 1-2: 学習係数と初期値を変える
@@ -336,7 +360,12 @@ overlay_figures("lr", lr_sweep.runs)["overlay_error"]
 # %% [markdown]
 # 比較表の列: `error_final` は 20 回後の二乗誤差 $\|x_{20} - x^*\|^2$、`converged` はそれが `tol` (0.01) 以下になったか、
 # `behaviour` は最後の 10 ステップの縮み方 (`rate_measured`) から判定した長期的なふるまい、`rate_theory` は理論値
-# $\max_i |1 - \alpha\lambda_i|$ です。この実行では:
+# $\max_i |1 - \alpha\lambda_i|$ です。
+#
+# 発散と振動を等高線の上で見てみます。
+
+# %% [markdown] tags=["instructor"]
+# この実行では:
 #
 # - $\alpha = 0.2$: $1 - 10\alpha = -1$ なので $x_2$ は $+1, -1, +1, \dots$ と永遠に振動します。誤差は 1 より下がらず (20 回後 1.002)、
 #   `behaviour` は "oscillates (never converges)"、測定した比率は 1 でした。
@@ -344,8 +373,6 @@ overlay_figures("lr", lr_sweep.runs)["overlay_error"]
 #   数値があふれる (overflow) 前に、発散として理由とともに報告されます。
 # - $\alpha = 0.05$ と $0.005$: 収束はしますが比率が 0.95, 0.995 と 1 に近く、20 回では誤差が 2.06, 13.2 までしか下がりません
 #   (`behaviour` は "converges"、`converged` は False)。
-#
-# 発散と振動を等高線の上で見てみます。
 
 # %%
 by_lr = {r.config.lr: r.result for r in lr_sweep.runs}
@@ -354,14 +381,27 @@ print(by_lr[0.2].notes[-1])
 by_lr[0.25].figures["contour"]
 
 # %% [markdown]
-# 小さい $\alpha$ で誤差が `tol` を下回るには何回必要でしょうか。反復回数を増やして確かめます
-# (この実行では $\alpha = 0.05$ で 72 回でした。$\alpha$ や `steps` を自分で変えてみてください)。
+# ### 演習 1-2 (a): 何回で `tol` を下回るか
+#
+# 小さい $\alpha$ で誤差が `tol` を下回るには何回必要でしょうか。$\alpha = 0.05$ で 200 回反復した結果の表
+# `traj` (列 `t` と `error`) から、二乗誤差 $\|x_t - x^*\|^2$ が初めて `tol` 以下になった反復回数 $t$ を求め、
+# 変数 `first` に入れなさい (`traj.column("t")`、`traj.column("error")` で列がリストとして取り出せます)。
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1_2_code", "locked": false, "solution": true, "schema_version": 3}
 slow = gd2d.run(gd2d.Config.make(SIZE, lr=0.05, steps=200, compare=False))
 traj = slow.tables["trajectory"]
-first = next(t for t, e in zip(traj.column("t"), traj.column("error"), strict=True) if e <= 0.01)
-print(f"α = 0.05: 二乗誤差が 0.01 以下になった最初の t = {first}, 200 回後の誤差 = {slow.metrics['error_final']:.3g}")
+tol = slow.config.tol
+### BEGIN SOLUTION
+first = next(t for t, e in zip(traj.column("t"), traj.column("error"), strict=True) if e <= tol)
+### END SOLUTION
+print(f"α = 0.05: 二乗誤差が {tol} 以下になった最初の t = {first}, 200 回後の誤差 = {slow.metrics['error_final']:.3g}")
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_2_test", "locked": true, "points": 1, "solution": false, "schema_version": 3}
+# 自動採点: 理論 (成分ごとに x1 は (1-α) 倍、x2 は (1-10α) 倍) から同じ t を数えて比べます
+alpha, (x1, x2) = slow.config.lr, slow.config.x0
+theory_first = next(t for t in range(10_000) if ((1 - alpha) ** t * x1) ** 2 + ((1 - 10 * alpha) ** t * x2) ** 2 <= tol)
+assert first == theory_first, f"t = {first} は理論の値と違います。誤差が初めて tol 以下になった t を探しましょう"
+print(f"正解です: t = {first} (理論と一致)")
 
 # %% [markdown]
 # ### 初期値を変える
@@ -376,6 +416,9 @@ show(x0_sweep.comparison)
 overlay_figures("x0", x0_sweep.runs)["overlay_error"]
 
 # %% [markdown]
+# 考察のヒント: どの初期値で収束し、どの初期値で発散したでしょうか。更新式 $x_2 \leftarrow (1 - 10\alpha) x_2$ から説明してください。
+
+# %% [markdown] tags=["instructor"]
 # この実行では、$x_1$ 軸上の $(4, 0)$ から始めると $\alpha = 0.25$ でも収束しました (比率 0.75 = $|1 - 0.25|$)。
 # $x_2 = 0$ なら $x_2 \leftarrow (1 - 10\alpha) x_2$ はずっと 0 のままで、不安定な方向がまったく動かないからです。
 # ところが $x_2$ を 0.001 だけずらすと、その小さなずれが毎回 1.5 倍に増えて発散します (20 回で誤差 11.06)。
@@ -393,14 +436,14 @@ overlay_figures("x0", x0_sweep.runs)["overlay_error"]
 # - Nesterov: momentum で少し先に進んだ点の勾配を使う
 # - Adam: 勾配の移動平均を、勾配の二乗の移動平均の平方根で成分ごとに割る (正規化する) ので、1 歩の大きさがおよそ $\alpha$ になる
 #
-# 講義の設定 ($\alpha = 0.18$, 20 回) の結果:
+# 講義の設定 ($\alpha = 0.18$, 20 回) の結果です。どの手法がいちばん速く `tol` に届いたかを表から読み取りましょう。
 
 # %%
 show(base.tables["optimizers"])
 display(base.figures["optimizers_error"])
 base.figures["optimizers_contour"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 正直に読むと、**講義の $\alpha = 0.18$ ではふつうの勾配法がいちばん良い** 結果でした (この実行の数値):
 #
 # - gd は 19 回目以降、誤差 0.01 以下 (`t_stays_within_tol` = 19) で、20 回後 0.0058。
@@ -411,6 +454,8 @@ base.figures["optimizers_contour"]
 # - Adam は 0.545 で、まだ `tol` に届きません。
 #
 # $\alpha = 0.18$ は gd にとってほぼ最適な値 ($\alpha^* \approx 0.1818$) なので、gd に有利な比較です。
+
+# %% [markdown]
 # 次のセルは、ラボと同じ理論式 (`momentum_rate`) で Nesterov ($\mu = 0.9$) が安定な $\alpha$ の上限を数値的に探し、
 # さらに「小さい $\alpha$」と「小さい $\mu$」の 2 通りで比べ直します。
 
@@ -429,7 +474,7 @@ print("α = 0.18, μ = 0.5:")
 show(small_mu.tables["optimizers"])
 small_lr.figures["optimizers_error"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # この実行では:
 #
 # - Nesterov ($\mu = 0.9$) が収束するのは $\alpha$ がおよそ 0.136 未満のときだけでした。
@@ -439,6 +484,8 @@ small_lr.figures["optimizers_error"]
 #   Nesterov はこの $\mu$ でも発散しました。
 #
 # つまり「どの手法が速いか」は学習係数や $\mu$ の選び方しだいで、手法ごとに適切なハイパーパラメータ (hyperparameter) が違います。
+
+# %% [markdown]
 # 考察のヒント: `momentum` や `lr` の値を変えて、表の `rate_measured` と `rate_theory` を比べてみましょう。
 
 # %% [markdown]
@@ -465,17 +512,21 @@ display(qf.figures["loss"])
 qf.figures["parameters"]
 
 # %% [markdown]
-# 最小二乗解は $\Theta^* \approx (2.177, -1.013, 0.529)$ で、真の値 $(2, -1, 0.5)$ とは雑音のぶんだけずれます。
-# 勾配法の $\Theta$ はこの $\Theta^*$ に近づきます: 講義サイズ (1000 回) では両者の距離は $7 \times 10^{-15}$、
-# CI 用の小さいサイズ (300 回) では $8 \times 10^{-5}$ でした。第 5 節と同じ理論がここでも使えます:
-# 損失のヘッセ行列 (Hessian) の最大固有値から、収束する学習係数の上限は $2/\lambda_{\max} \approx 1.859$ です。
-# 試しに上限を超える $\alpha = 1.9$ にすると発散します (この実行では 222 ステップ目で止まりました):
+# 第 5 節と同じ理論がここでも使えます: 損失のヘッセ行列 (Hessian) の最大固有値 $\lambda_{\max}$ から、
+# 収束する学習係数の上限は $2/\lambda_{\max}$ (指標 `lr_max`) です。次のセルは、上限を超える $\alpha = 1.9$ で学習します。
 
 # %%
 qf_big = quadfit.run(quadfit.Config.make(SIZE, lr=1.9))
 print("diverged:", qf_big.metrics["diverged"], " steps_run:", qf_big.metrics["steps_run"])
 for note in qf_big.notes:
     print(note)
+
+# %% [markdown] tags=["instructor"]
+# 最小二乗解は $\Theta^* \approx (2.177, -1.013, 0.529)$ で、真の値 $(2, -1, 0.5)$ とは雑音のぶんだけずれます。
+# 勾配法の $\Theta$ はこの $\Theta^*$ に近づきます: 講義サイズ (1000 回) では両者の距離は $7 \times 10^{-15}$、
+# CI 用の小さいサイズ (300 回) では $8 \times 10^{-5}$ でした。第 5 節と同じ理論がここでも使えます:
+# 損失のヘッセ行列 (Hessian) の最大固有値から、収束する学習係数の上限は $2/\lambda_{\max} \approx 1.859$ です。
+# 上限を超える $\alpha = 1.9$ にすると発散します (この実行では 222 ステップ目で止まりました)。
 
 # %% [markdown]
 # ## 8. レポートの作り方

@@ -69,15 +69,63 @@ for gate in ("and", "or", "nand", "xor"):
 #
 # **学習の設定 (講義と同じ)。** 損失は二乗誤差 (PyTorch の `MSELoss`、バッチ内の平均)、最適化手法は Adam (学習係数 0.1)。
 # 各ステップで $\{0,1\}^2$ からランダムな入力を 5 個 (各ビットは確率 1/2 で 1) 選んでミニバッチ (mini-batch) とし、
-# 1000 ステップ学習します。ラボの中の学習ループは次のとおりです (講義のコードと同じ流れ: 順伝播 → 損失 → `backward()` → `step()`)。
+# 1000 ステップ学習します。
+#
+# ### 演習 2-1: 学習ループを書く
+#
+# 次のセルには、ネットワーク `net`、最適化手法 `optimizer`、損失関数 `loss_fn` と、ミニバッチを作る
+# `sample_batch("and", 5, generator)` (入力 `X` (5×2) と正解 `y` (5×1) を返す) が用意してあります。
+# `STEPS` 回の学習ループを PyTorch で書きなさい。1 ステップは 順伝播 `net(X)` → 損失 → `optimizer.zero_grad()` →
+# `loss.backward()` → `optimizer.step()` です。100 ステップごとにミニバッチの損失を `print` しましょう (講義と同じ)。
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2_1_code", "locked": false, "solution": true, "schema_version": 3}
+import torch
+
 from dlsm.labs import gates
+from dlsm.models.mlp import MLP
+from dlsm.problems.gates import sample_batch, truth_table
 
-print(inspect.getsource(gates.train_gate))
+cfg = gates.Config.make(SIZE)  # the course setting (quick size in CI: fewer steps)
+STEPS = cfg.steps
+generator = torch.Generator().manual_seed(cfg.seed)  # the initial weights and the mini-batches come from it
+net = MLP((2, 2, 1), "sigmoid", output_activation="sigmoid", generator=generator)
+optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+loss_fn = torch.nn.MSELoss()
+### BEGIN SOLUTION
+for k in range(STEPS):
+    X, y = sample_batch("and", cfg.batch_size, generator)  # (5, 2), (5, 1)
+    loss = loss_fn(net(X), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if k % 100 == 0:
+        print(f"step {k:4d}   loss {loss.item():.6f}")
+### END SOLUTION
+
+# %% [markdown]
+# 同じ設定 (seed も同じ) で `gates` ラボを実行します。その次のセルが、あなたのネットワークの 4 つの入力に対する出力と
+# 4 入力での二乗誤差をラボの結果と比べて自動採点します (自己チェック: 自分の損失がラボの損失の何倍かを表示します)。
 
 # %%
-res_and = gates.run(gates.Config.make(SIZE))
+res_and = gates.run(cfg)
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_1_test", "locked": true, "points": 2, "solution": false, "schema_version": 3}
+# 自動採点: 自分の学習ループの結果を、同じ設定の gates ラボ (seed も同じ) の結果と比べます
+X_all, y_all = truth_table("and")  # (4, 2), (4, 1)
+with torch.no_grad():
+    my_out = net(X_all)  # (4, 1)
+my_loss = float(loss_fn(my_out, y_all))
+lab_loss = res_and.metrics["table_loss"]
+print("出力:", [round(float(v), 4) for v in my_out[:, 0]], " 正解:", [int(v) for v in y_all[:, 0]])
+print(f"4 入力での二乗誤差: あなた {my_loss:.3g}, ラボ {lab_loss:.3g} (比 {my_loss / lab_loss:.2f})")
+assert bool(((my_out > 0.5) == (y_all > 0.5)).all()), "4 つの出力のどれかが 0.5 の反対側です: ループを見直しましょう"
+assert my_loss <= 5 * lab_loss, "損失がラボより大きすぎます: 学習のステップ数と optimizer.step() を確かめましょう"
+print("合格: AND を学習できました" + (" (ラボと同じ結果です)" if abs(my_loss - lab_loss) <= 1e-6 * lab_loss else ""))
+
+# %% [markdown]
+# `gates` ラボの結果 (`res_and`) です。損失の推移と真理値表を表示します。
+
+# %%
 loss = res_and.curves["loss"]
 for k in range(0, len(loss.x), 100):  # the course printed the loss every 100 steps
     print(f"step {int(loss.x[k]):4d}   loss {loss.y[k]:.6f}")
@@ -85,9 +133,13 @@ show(res_and.tables["truth_table"])
 
 # %% [markdown]
 # 4 つの入力すべてで、正解が 1 のところは出力が 0.5 より大きく、0 のところは 0.5 より小さくなっていれば
-# 「学習できた」とみなします (`correct` 列)。講義の設定 (1000 ステップ、seed 0) で実行すると、4 入力での二乗誤差は約 1.7e-4、
+# 「学習できた」とみなします (`correct` 列)。
+
+# %% [markdown] tags=["instructor"]
+# 講義の設定 (1000 ステップ、seed 0) で実行すると、4 入力での二乗誤差は約 1.7e-4、
 # 出力と正解のずれは最大でも約 0.022 でした。
-#
+
+# %% [markdown]
 # 下の図の薄い線はミニバッチの損失 (講義で 100 ステップごとに表示していた値)、濃い線は 4 入力すべてでの損失です。
 # ミニバッチは毎回ランダムなので薄い線はぎざぎざしますが、全体としては下がっていきます。
 
@@ -124,7 +176,7 @@ show(steps_sweep.comparison)
 # %%
 overlay_figures("steps", steps_sweep.runs)["overlay_table_loss"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義のサイズ (seed 0) で実行すると、10 ステップでは 4 つの出力がまだ正しい側に分かれず (`success_rate` が 0)、
 # 100 ステップで分かれはするものの出力と正解のずれは最大 0.43 もありました。4 入力での二乗誤差は 10, 100, 300, 1000, 3000
 # ステップで 0.18, 0.050, 1.7e-3, 1.7e-4, 2.0e-5 と小さくなり続けますが、減り方 (対数目盛での傾き) はだんだん緩やかになります。
@@ -144,7 +196,7 @@ opt_sweep = sweep(gates.LAB, {}, "optimizer", ["sgd", "momentum", "adam"], root=
 show(opt_sweep.comparison)
 overlay_figures("optimizer", opt_sweep.runs)["overlay_table_loss"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義のサイズ (seed 0) では、lr = 0.001 だと 1000 ステップで学習できず (4 入力の二乗誤差 0.19)、0.01 でようやく正しい側に
 # 分かれ (ずれは最大 0.23)、0.1 (講義の値) と 1.0 ではしっかり学習できました。この問題では 1.0 のほうが損失は小さく (4.1e-6)
 # なりましたが、いつもそうとは限りません。10 や 100 も試してみましょう。
@@ -174,8 +226,11 @@ show(res_xor.tables["truth_table"])
 res_xor.figures["decision_surface"]
 
 # %% [markdown]
-# 1 回の実験だけでは、うまくいったのが偶然なのか分かりません。`seeds=20` とすると seed 0, 1, ..., 19 で
+# 1 回の実験だけでは、うまくいったのが偶然なのか分かりません。`seeds=20` とすると seed 0, 1, 2, ... の 20 個で
 # (初期値とミニバッチを変えて) 20 回学習し、4 つの出力がすべて正しい側に入った割合 (成功率 `success_rate`) を数えます。
+# 失敗した seed (下の図の赤枠) の出力を `res_xor20.tables["seeds"]` で確かめ、どんな解に止まっているかを考えましょう。
+
+# %% [markdown] tags=["instructor"]
 # 講義の 2-2-1 ネットワークでは、講義の設定 (1000 ステップ) で 20 回中 11 回しか XOR を学習できませんでした。
 # 失敗した 9 個の seed (下の図の赤枠) は、悪い局所解 (local minimum) に止まっています。講義のサイズで見ると、
 # (0,0) 以外の 3 入力に同じ 0.6〜0.7 程度を出す「OR のような」解 (4 入力の二乗誤差 ≈ 1/6) か、
@@ -197,6 +252,8 @@ res_xor20.figures["loss_seeds"]
 # %% [markdown]
 # **隠れ層を広げる。** 隠れユニットを増やすと、良い直線の組を持つ初期値が選ばれやすくなり、成功率が上がります。
 # 幅 (hidden width) ごとに 20 個の seed で成功率を数えてみましょう (講義のサイズで 1 分ほどかかります)。
+
+# %% [markdown] tags=["instructor"]
 # 講義の設定で実行したときは、幅 1 では 0/20 (直線 1 本では XOR は作れない)、幅 2 では 11/20、幅 4 では 19/20、
 # 幅 8 と 16 では 20/20 でした。
 
@@ -257,10 +314,12 @@ res_bp = backprop.run(backprop.Config.make(SIZE))
 show(res_bp.tables["gradient_check"])
 res_bp.figures["gradient_check"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義のサイズで実行すると、autograd との相対誤差は最大 5e-15 (計算順序の違いによる丸め誤差だけで、0 の行もあります)、
 # 数値微分との相対誤差は最大 7e-10 (数値微分そのものの誤差) でした。
-# 自分の逆伝播で学習したネットワークも AND を学習できています。
+
+# %% [markdown]
+# NumPy の逆伝播で学習したネットワークの真理値表と決定面です。AND を学習できたか確かめましょう。
 
 # %%
 show(res_bp.tables["truth_table"])

@@ -81,10 +81,14 @@ print({k: res_ad.metrics[k] for k in ("y", "dy_dw", "dy_db")})
 show(res_ad.tables["derivatives"])
 
 # %% [markdown]
+# `abs_error` 列の大きさと、$y = \sigma(wx+b)$ の微分の値に注目しましょう。
+
+# %% [markdown] tags=["instructor"]
 # 差はどれも 0 か $10^{-16}$ 程度 (浮動小数点の丸め誤差) です。$y = \sigma(wx+b)$ の微分がほぼ 0
 # ($\sigma'(17) \approx 4 \times 10^{-8}$) なのは、シグモイドが飽和 (saturation) しているためです。
 # 入力が大きいとシグモイドの勾配が消え、学習が進まなくなる理由の 1 つです。
-#
+
+# %% [markdown]
 # 下の図は、$x$ だけの関数について $f(x)$ (灰色)、autograd の $f'(x)$ (青線)、手計算の式 (赤い点) を $[-3, 3]$ で描いたものです。
 # 要素ごと (element-wise) の関数なら、$x$ をベクトルにして $\sum_i f(x_i)$ を 1 回 `backward()` するだけで、
 # すべての点の $f'(x_i)$ が得られます (`autograd.derivative_on_grid`)。
@@ -102,21 +106,29 @@ show(res_ad.tables["gradients"])
 # %% [markdown]
 # ## 2. 演習: 自分で autograd の例を作る
 #
-# 好きな関数を作り、autograd の微分と手で計算した微分を比べてみましょう。下の例は $y = x^2 e^{-x}$ で、
-# 手計算では $dy/dx = (2x - x^2) e^{-x}$ です。`f` と `df_by_hand` と `x0` を書き換えて試してください。
+# 関数 $y = x^2 e^{-x}$ の導関数 $dy/dx$ を手で計算し、関数 `df_by_hand` に書きなさい。
+# 次のセルが、autograd の微分と比べて自動採点します。できたら `f` と `df_by_hand` を自分の好きな関数に書き換えて試しましょう。
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4_2_code", "locked": false, "solution": true, "schema_version": 3}
 def f(x):
     return x**2 * torch.exp(-x)
 
 
 def df_by_hand(x):
+    ### BEGIN SOLUTION
     return (2 * x - x**2) * torch.exp(-x)
+    ### END SOLUTION
 
 
-x0 = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
-f(x0).backward()
-print(f"autograd: {x0.grad.item():.10f}   by hand: {df_by_hand(x0.detach()).item():.10f}")
+# %% nbgrader={"grade": true, "grade_id": "ex4_2_test", "locked": true, "points": 1, "solution": false, "schema_version": 3}
+# 自動採点: いくつかの点で autograd の微分と比べます
+xs = torch.linspace(-2.0, 3.0, 11, dtype=torch.float64, requires_grad=True)  # (11,)
+f(xs).sum().backward()  # element-wise f: the gradient of the sum is f'(x) at every point
+by_hand = df_by_hand(xs.detach())
+print("autograd:", [round(v, 6) for v in xs.grad.tolist()[:4]], "...")
+print("by hand: ", [round(v, 6) for v in by_hand.tolist()[:4]], "...")
+assert torch.allclose(by_hand, xs.grad, rtol=1e-9, atol=1e-12), "手計算の導関数が autograd と一致しません"
+print("正解です: すべての点で autograd と一致しました")
 
 # %% [markdown]
 # ## 3. ブロードキャスト (broadcasting)
@@ -147,15 +159,46 @@ print(X + torch.tensor([[100.0], [200.0]]))
 # モデルは $\hat y = x^\top w + b$ ($w$ は 3 次元、$b$ はスカラー)、損失は平均二乗誤差 (mean squared error)
 # $L(w, b) = \frac15 \sum_{i=1}^5 (x_i^\top w + b - y_i)^2$ です。講義と同じく $w, b$ を乱数で初期化し、
 # autograd で勾配を求めて、学習係数 $\alpha = 10^{-5}$ の勾配法 $w \leftarrow w - \alpha\, \partial L/\partial w$,
-# $b \leftarrow b - \alpha\, \partial L/\partial b$ を 100 回繰り返します。ラボの中の 1 ステップは次のとおりです。
+# $b \leftarrow b - \alpha\, \partial L/\partial b$ を 100 回繰り返します。
+#
+# ### 演習 4-3: 勾配法のループを書く
+#
+# データ `X` (5×3) と `y` (5 個)、ラボと同じ初期値 `w`, `b` (`requires_grad=True`) が用意してあります。
+# 学習係数 `lr` で `steps` 回の勾配法を書きなさい。1 回は: 損失 `loss = ((X @ w + b - y) ** 2).mean()` →
+# `loss.backward()` → `torch.no_grad()` の中で `w -= lr * w.grad`、`b -= lr * b.grad` → 勾配を 0 に戻す
+# (`w.grad = None`、`b.grad = None`) です。
 
 # %%
-import inspect
-
 from dlsm.labs import linreg
+from dlsm.problems.regression import crop_yields
 
-src = inspect.getsource(linreg.run)
-print(src[src.index("    def step"):src.index("    log = fit")])
+res_lr = linreg.run(linreg.Config.make(SIZE))  # the lab, course setting: its initial w, b are in the artifacts
+
+# %% nbgrader={"grade": false, "grade_id": "ex4_3_code", "locked": false, "solution": true, "schema_version": 3}
+X, y = crop_yields("apples")  # (5, 3), (5,) float64
+w = res_lr.artifacts["w_init"].clone().requires_grad_(True)  # (3,)
+b = res_lr.artifacts["b_init"].clone().requires_grad_(True)  # ()
+lr, steps = res_lr.metrics["lr"], res_lr.metrics["steps_run"]
+### BEGIN SOLUTION
+for _ in range(steps):
+    loss = ((X @ w + b - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= lr * w.grad
+        b -= lr * b.grad
+    w.grad = None
+    b.grad = None
+### END SOLUTION
+with torch.no_grad():
+    my_loss = float(((X @ w + b - y) ** 2).mean())
+print(f"{steps} 回の勾配法のあとの損失: {my_loss:.6g}")
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_3_test", "locked": true, "points": 1, "solution": false, "schema_version": 3}
+# 自動採点: linreg ラボが同じ初期値・学習係数・回数で得た損失と比べます
+lab_loss = res_lr.metrics["loss"]
+print(f"あなたの損失 {my_loss:.6g}, ラボの損失 {lab_loss:.6g}, 最小二乗解の損失 {res_lr.metrics['lstsq_loss']:.6g}")
+assert abs(my_loss - lab_loss) <= 1e-6 * lab_loss, "ラボの損失と一致しません: 更新式と勾配のリセットを確かめましょう"
+print("正解です: ラボと同じ勾配法になっています")
 
 # %% [markdown]
 # この問題は正解を式で求められます。損失は $\theta = (w, b)$ の 2 次関数なので、勾配が 0 になる点
@@ -163,7 +206,6 @@ print(src[src.index("    def step"):src.index("    log = fit")])
 # ラボは勾配法の結果とこの最小二乗解を並べて表示します。
 
 # %%
-res_lr = linreg.run(linreg.Config.make(SIZE))
 show(res_lr.tables["data"])
 show(res_lr.tables["weights"])
 print({k: res_lr.metrics[k] for k in ("loss", "lstsq_loss", "prediction", "lstsq_prediction")})
@@ -171,10 +213,14 @@ print({k: res_lr.metrics[k] for k in ("loss", "lstsq_loss", "prediction", "lstsq
 # %%
 res_lr.figures["loss"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義の設定 (100 ステップ、seed 0) では、損失は 13974 から 733 まで下がりましたが、最小二乗解の損失 0.9615 には
 # ほど遠く、(80, 80, 80) での予測も 34.3 (最小二乗解では 91.03) でした。図の黒い点線は、後で説明する理論
 # (ヘッセ行列の固有値) から計算した損失で、実際の勾配法の曲線と重なっています。
+
+# %% [markdown]
+# 勾配法の損失と最小二乗解の損失 (`lstsq_loss`)、2 つの予測を比べましょう。図の黒い点線は、後で説明する理論
+# (ヘッセ行列の固有値) から計算した損失です。
 
 # %% [markdown]
 # ## 5. 演習: 学習係数を変える
@@ -188,9 +234,11 @@ lr_sweep = sweep(linreg.LAB, {}, "lr", [1e-6, 1e-5, 5e-5, 1e-4], root=RUNS, size
 show(lr_sweep.comparison)
 overlay_figures("lr", lr_sweep.runs)["overlay_loss"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 1e-4 では損失が 1 ステップごとに約 6.7 倍になり、11 ステップで 1e12 を超えたところで止まりました (発散 diverged)。
-# 理由は損失の曲がり具合 (curvature) にあります。
+
+# %% [markdown]
+# 学習係数によって、損失の下がり方はどう違ったでしょうか。理由は損失の曲がり具合 (curvature) にあります。
 #
 # **理論。** $A = [X\ \mathbf 1]$ (5×4) とすると $L(\theta) = \frac15 \|A\theta - y\|^2$ は 2 次関数で、
 # ヘッセ行列 (Hessian) は $H = \frac25 A^\top A$ (一定) です。最小点 $\theta^*$ からのずれ $e_t = \theta_t - \theta^*$ は
@@ -207,13 +255,17 @@ show(res_lr.tables["curvature"])
 for note in res_lr.notes:
     print(note)
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 固有値は $\lambda_{\max} \approx 35819$ (主に降水量の重み) から $\lambda_{\min} \approx 0.0164$ (ほぼ切片 $b$) まで
 # 大きく違い、比 (条件数 condition number) $\kappa = \lambda_{\max}/\lambda_{\min}$ は約 $2.2 \times 10^6$ です。
 # 安定に収束する学習係数は $\alpha < 2/\lambda_{\max} \approx 5.58 \times 10^{-5}$ なので、1e-4 は上限を超えて発散し
 # (最大固有値の方向の成分が毎回 $|1 - 10^{-4} \lambda_{\max}| \approx 2.58$ 倍、損失は約 6.7 倍)、
 # 5e-5 は上限ぎりぎりで収束します。一方で切片の方向は、$\alpha = 10^{-5}$ では 1 ステップに $1.6 \times 10^{-7}$ しか縮まず、
 # $e$ 分の 1 になるのに約 $6 \times 10^6$ ステップかかります。
+
+# %% [markdown]
+# 表の固有値から、条件数 $\kappa = \lambda_{\max}/\lambda_{\min}$ と安定な学習係数の上限 $2/\lambda_{\max}$ を計算し、
+# 上の sweep の結果 (どの学習係数で発散したか) を説明してみましょう。
 
 # %% [markdown]
 # ## 6. 演習: 反復回数を増やす、入力を標準化する、予測する
@@ -225,11 +277,14 @@ STEPS = [100, 1000] if QUICK else [100, 1000, 10000]
 steps_sweep = sweep(linreg.LAB, {}, "steps", STEPS, root=RUNS, size=SIZE)
 show(steps_sweep.comparison)
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義のサイズでは、損失は 100, 1000, 10000 ステップで 733, 16.2, 1.0014 でした。ただし 10000 ステップでも
 # 最小二乗解 (0.9615) の 1 % 以内には入りません (`steps_to_tol` が空欄)。残っているのは上で見た切片の方向のずれで、
 # ベンチマーク (`benchmarks/bench_regression.py`) で理論から数えると、この seed では 1 % 以内に入るまでに
 # 約 435 万ステップかかります。
+
+# %% [markdown]
+# 反復回数を増やすと、損失は最小二乗解の損失 (`lstsq_loss`) にどこまで近づいたでしょうか (`steps_to_tol` の列も見ましょう)。
 #
 # **標準化 (standardization)。** 原因は、入力の 3 つの列と切片の「1」の列の大きさがまったく違うことです。
 # 各列を平均 0、標準偏差 1 に変換 $z = (x - \mu)/\sigma$ してから勾配法を使うと ($\hat y = z^\top w + b$)、
@@ -242,11 +297,12 @@ show(res_std.tables["weights"])
 show(res_std.tables["curvature"])
 res_std.figures["loss"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 標準化すると条件数は約 $2.2 \times 10^6$ から 6.9 に下がり、安定な学習係数の上限は $2/\lambda_{\max} \approx 0.50$ になりました。
 # 学習係数 0.1 で 68 ステップ後には損失が最小二乗解の 1 % 以内に入り、100 ステップで重み (元の単位に戻した値) は
 # 最小二乗解とほぼ一致しました。
-#
+
+# %% [markdown]
 # **予測。** 気温 80 °F、降水量 80 mm、湿度 80 % の地域でのリンゴの収穫量は、`predict_at` で指定します
 # (既定値が (80, 80, 80) です)。
 
@@ -255,9 +311,11 @@ res_pred = linreg.run(linreg.Config.make(SIZE, standardize=True, steps=300, pred
 print(f"gradient descent: {res_pred.metrics['prediction']:.4f}   least squares: {res_pred.metrics['lstsq_prediction']:.4f}")
 res_pred.figures["fit"]
 
+# %% [markdown] tags=["instructor"]
+# 標準化して 300 ステップ学習すると、予測は最小二乗解と同じ 91.03 になりました。
+
 # %% [markdown]
-# 標準化して 300 ステップ学習すると、予測は最小二乗解と同じ 91.03 になりました。オレンジでも試してみましょう
-# (`target="oranges"`)。ほかの地域 (`predict_at=(70.0, 100.0, 50.0)` など) の予測もできます。
+# オレンジでも試してみましょう (`target="oranges"`)。`predict_at` を変えれば、ほかの地域の予測もできます。
 
 # %%
 res_orange = linreg.run(linreg.Config.make(SIZE, target="oranges", standardize=True, steps=300))
@@ -272,7 +330,7 @@ print(f"oranges at (80, 80, 80): {res_orange.metrics['prediction']:.4f}  "
 # 200 点をテストデータ (test data) に分けます。MLP 1-32-32-1 (活性化関数 tanh) を、訓練データの平均二乗誤差が
 # 小さくなるように Adam (学習係数 0.01) で 1000 エポック学習します (全データを 1 回使うのが 1 エポック)。
 #
-# ノイズ $\varepsilon$ は予測できないので、どんなモデルでもテストの二乗誤差は平均で $\sigma^2 = 0.04$ より小さくなりません
+# ノイズ $\varepsilon$ は予測できないので、どんなモデルでもテストの二乗誤差は平均で $\sigma^2 = 0.2^2$ より小さくなりません
 # (表の `test_floor` は、正解の関数 $\sin(2\pi x)$ 自身のテスト誤差です)。
 
 # %%
@@ -287,9 +345,10 @@ res_reg.figures["fit"]
 # %%
 res_reg.figures["loss"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義のサイズ (seed 0) では、訓練誤差 0.0214、テスト誤差 0.0596 (正解の関数のテスト誤差は 0.0399) でした。
-#
+
+# %% [markdown]
 # **過小適合 (underfitting)。** 隠れ層 1 層・2 ユニットの小さなネットワークでは、$\sin(2\pi x)$ の 2 つの山と谷を表せません。
 # 訓練誤差もノイズの分散 $\sigma^2$ よりずっと大きいままです。
 
@@ -309,9 +368,10 @@ for note in res_over.notes[1:]:
     print(note)
 res_over.figures["fit"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義のサイズでは、訓練誤差 0.0010 に対してテスト誤差は 0.0711 でした。
-#
+
+# %% [markdown]
 # **エポック数。** 同じ 40 点でも、長く学習しすぎるとテスト誤差が上がり始めます。`epochs` を変えて、訓練誤差と
 # テスト誤差の曲線を重ねてみましょう (講義のサイズでは 100, 1000, 5000 エポック)。
 
@@ -321,14 +381,18 @@ epoch_sweep = sweep(regression.LAB, {}, "epochs", EPOCHS, root=RUNS, size=SIZE)
 show(epoch_sweep.comparison)
 overlay_figures("epochs", epoch_sweep.runs)["overlay_test_loss"]
 
-# %% [markdown]
+# %% [markdown] tags=["instructor"]
 # 講義のサイズでは、100 エポックではまだ学習不足 (テスト誤差 0.11)、1000 エポックで 0.060、5000 エポックでは
 # 訓練誤差 0.012 まで下がる一方でテスト誤差は 0.097 に上がりました。テスト誤差がいちばん小さかったのは 846 エポック目です
 # (そこで止めるのが早期終了 early stopping)。
+
+# %% [markdown]
+# テスト誤差がいちばん小さくなったのは何エポック目でしょうか (`best_epoch`)。そこで学習を止めることを早期終了
+# (early stopping) と呼びます。
 #
 # **試してみよう。** 幅 `width`、層の数 `depth`、訓練データの数 `n_train`、ノイズ `noise_std`、正則化 `weight_decay`、
 # 関数 `function` (`"abs"`: $|x|$, `"cubic"`: $4x^3 - 3x$) を変えて、過小適合と過学習がどう変わるか調べましょう。
-# 例: `sweep(regression.LAB, {"epochs": 3000}, "width", [4, 32, 128], root=RUNS, size=SIZE)`。
+# 例: `sweep(regression.LAB, {"epochs": 5000}, "width", [4, 32, 128], root=RUNS, size=SIZE)`。
 
 # %% [markdown]
 # ## 8. レポートの作り方
