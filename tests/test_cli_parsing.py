@@ -35,7 +35,6 @@ def test_repeated_tuple_key_is_a_sweep_and_commas_stay_elements():
         (["steps=ten"], "steps: cannot read 'ten' as int"),
         (["compare=maybe"], "compare: cannot read 'maybe' as bool"),
         (["optimizer=sgd"], "optimizer: got 'sgd'; allowed: one of: gd, momentum, nesterov, adam"),
-        (["lr=0.1,0.2", "steps=1,2"], "one key at a time"),
     ],
 )
 def test_bad_input_messages(items, fragment):

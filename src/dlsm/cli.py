@@ -1,28 +1,39 @@
-"""The ``dlsm`` command line: list, show, run (with sweeps), tour, report, predict.
+"""The ``dlsm`` command line: list, show, run (with sweeps and resume), tour, report, predict.
 
-Values are typed by the lab's Config: ``dlsm run gd2d lr=0.2 x0=4,1 optimizer=adam``. A sweep runs one
-key over several values: a comma list for a scalar key (``lr=0.2,0.05,0.005``) or the key repeated
-(``x0=4,1 x0=0,1``; needed for tuple keys, whose commas separate elements).
+Values are typed by the lab's Config: ``dlsm run gd2d lr=0.2 x0=4,1 optimizer=adam``. A key with several
+values is swept: a comma list for a scalar key (``lr=0.2,0.05,0.005``), a range for a number
+(``snr_db=0:20:2``, stop included), or the key repeated (``x0=4,1 x0=0,1``; needed for tuple keys, whose
+commas separate elements). Several swept keys make a grid; ``--seeds N`` repeats each point over seeds and
+``--jobs N`` runs the points in parallel (see :mod:`dlsm.sweeps`).
+
+``--help``, ``list`` and ``show`` answer from a cached index of the labs (:mod:`dlsm.lab_index`) without
+importing torch; every other command imports what it needs when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlsm import __version__
-from dlsm.config import LabConfig, ParamSpec, literal_choices, strip_optional, tuple_element_type
 from dlsm.errors import ConfigError, DlsmError
-from dlsm.labs import Lab, get_lab, registry
-from dlsm.result import ProgressFn, format_scalar
-from dlsm.runs import DEFAULT_ROOT
+
+if TYPE_CHECKING:
+    from dlsm.config import LabConfig, ParamSpec
+    from dlsm.labs import Lab
+    from dlsm.result import ProgressFn, Table
 
 EXIT_INTERRUPTED = 130
+DEFAULT_ROOT = Path("runs")  # the same as dlsm.runs.DEFAULT_ROOT (not imported: it pulls in numpy)
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+#: Tables of a run with at most this many rows are printed to the terminal (all are in the run folder).
+PRINT_TABLE_ROWS = 20
 
 
 # ----- parsing key=value ------------------------------------------------------------------------------
@@ -54,6 +65,8 @@ def parse_scalar(spec: ParamSpec, tp: Any, text: str) -> Any:
 
 def parse_value(spec: ParamSpec, text: str) -> Any:
     """Read a value for ``spec`` from its command-line text (choices, bools, numbers, tuples, none)."""
+    from dlsm.config import literal_choices, strip_optional, tuple_element_type
+
     tp = strip_optional(spec.type)
     if tp is not spec.type and text.strip().lower() in {"none", "null"}:
         return None
@@ -70,8 +83,15 @@ def parse_value(spec: ParamSpec, text: str) -> Any:
     return parse_scalar(spec, tp, text)
 
 
-def parse_assignments(config_cls: type[LabConfig], items: Sequence[str]) -> tuple[dict, str | None, list]:
-    """Split ``key=value`` items into fixed overrides and at most one swept key with its values."""
+def parse_grid(config_cls: type[LabConfig], items: Sequence[str]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Split ``key=value`` items into fixed overrides and the swept keys with their values (a grid).
+
+    A scalar key sweeps over a comma list, a numeric one also over ``start:stop:step`` ranges (stop
+    included; pieces mix: ``0:10:5,15``); a tuple key sweeps when it is repeated.
+    """
+    from dlsm.config import tuple_element_type
+    from dlsm.sweeps import expand_range
+
     raw: dict[str, list[str]] = {}
     for item in items:
         if "=" not in item:
@@ -80,142 +100,252 @@ def parse_assignments(config_cls: type[LabConfig], items: Sequence[str]) -> tupl
         config_cls.spec(key.strip())  # unknown key -> lists the valid ones
         raw.setdefault(key.strip(), []).append(text)
     fixed: dict[str, Any] = {}
-    swept: dict[str, list[Any]] = {}
+    grid: dict[str, list[Any]] = {}
     for key, texts in raw.items():
         spec = config_cls.spec(key)
         is_tuple = tuple_element_type(spec.type) is not None
-        if len(texts) == 1 and (is_tuple or "," not in texts[0]):
-            fixed[key] = parse_value(spec, texts[0])
-            continue
         pieces = texts if is_tuple or len(texts) > 1 else texts[0].split(",")
-        swept[key] = [parse_value(spec, t.strip()) for t in pieces]
-    if len(swept) > 1:
-        raise ConfigError(f"a sweep varies one key at a time; got several: {', '.join(swept)}")
-    if swept:
-        key, values = next(iter(swept.items()))
+        expanded: list[str] = []
+        for piece in pieces:
+            expanded += (None if is_tuple else expand_range(spec, piece.strip())) or [piece]
+        if len(expanded) == 1:
+            fixed[key] = parse_value(spec, expanded[0])
+        else:
+            grid[key] = [parse_value(spec, t.strip()) for t in expanded]
+    return fixed, grid
+
+
+def parse_assignments(config_cls: type[LabConfig], items: Sequence[str]) -> tuple[dict, str | None, list]:
+    """One-key form of :func:`parse_grid`: fixed overrides, the swept key (or None) and its values."""
+    fixed, grid = parse_grid(config_cls, items)
+    if len(grid) > 1:
+        raise ConfigError(f"this call sweeps one key at a time; got several: {', '.join(grid)}")
+    if grid:
+        key, values = next(iter(grid.items()))
         return fixed, key, values
     return fixed, None, []
 
 
 # ----- progress bars -------------------------------------------------------------------------------
-def tqdm_progress(label: str) -> ProgressFn:
-    """A progress callback drawing a tqdm bar on stderr (hidden when stderr is not a terminal)."""
+def tqdm_progress(label: str, *, file: Any = None, disable: bool | None = None,
+                  mininterval: float = 0.1) -> ProgressFn:
+    """A progress callback drawing a tqdm bar on stderr (hidden when stderr is not a terminal).
+
+    The bar is redrawn at most every ``mininterval`` seconds (and at the end): a lab reports every step,
+    and redrawing each one wrote hundreds of KB to the terminal and slowed short steps down.
+    """
     from tqdm.auto import tqdm
 
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"last": -float("inf")}
 
     def update(done: int, total: int, info) -> None:
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=total, desc=label, leave=False, disable=None, unit="step")
+            bar = state["bar"] = tqdm(total=total, desc=label, leave=False, disable=disable, unit="step",
+                                      file=file, mininterval=mininterval)
+        if bar.disable:
+            return
+        now = time.monotonic()
+        if done < total and now - state["last"] < mininterval:
+            return
+        state["last"] = now
+        if bar.total != total:
+            bar.total = total
         bar.n = done
         if info:
             bar.set_postfix({k: f"{v:.4g}" for k, v in info.items()}, refresh=False)
         bar.refresh()
         if done >= total:
             bar.close()
+            del state["bar"]
 
     return update
 
 
 # ----- commands ----------------------------------------------------------------------------------
+def _index() -> dict[str, dict[str, Any]]:
+    from dlsm.lab_index import load
+
+    return load()
+
+
+def _index_entry(name: str) -> dict[str, Any]:
+    labs = _index()
+    if name not in labs:
+        raise ConfigError(f"unknown lab {name!r}; valid labs: {', '.join(labs)}", key=name)
+    return labs[name]
+
+
+def metric_meaning(name: str) -> str:
+    """The one-line meaning (and unit) of a metric, when dlsm.metric_info knows it; else ''."""
+    try:
+        from dlsm import metric_info
+    except ImportError:
+        return ""
+    for attr in ("describe", "meaning", "metric_meaning"):
+        fn = getattr(metric_info, attr, None)
+        if callable(fn):
+            try:
+                text = fn(name)
+            except (KeyError, LookupError, ValueError):
+                return ""
+            return str(text or "")
+    return ""
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    labs = registry()
+    labs = _index()
     width = max(len(n) for n in labs)
     print(f"{'lab':<{width}}  lecture  description")
-    for lab in labs.values():
-        print(f"{lab.name:<{width}}  {lab.lecture:>7}  {lab.description}")
+    for name, lab in labs.items():
+        print(f"{name:<{width}}  {lab['lecture']:>7}  {lab['description']}")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    lab = get_lab(args.lab)
-    print(f"{lab.name} (lecture {lab.lecture}): {lab.description}\n")
-    specs = lab.config.specs()
-    w = max(len(s.name) for s in specs)
+    lab = _index_entry(args.lab)
+    print(f"{args.lab} (lecture {lab['lecture']}): {lab['description']}\n")
+    specs = lab["params"]
+    w = max(len(s["name"]) for s in specs)
     for s in specs:
-        default = _show_value(s.default)
-        print(f"  {s.name:<{w}}  {s.type_name:<16} default {default}")
-        print(f"  {'':<{w}}  {s.help}; allowed: {s.allowed}")
-    for size, preset in (("--quick", lab.config.quick), ("--full", lab.config.full)):
-        if preset:
-            text = ", ".join(f"{k}={_show_value(v)}" for k, v in preset.items())
-            print(f"\n  {size} sets: {text}")
+        print(f"  {s['name']:<{w}}  {s['type']:<16} default {s['default']}")
+        print(f"  {'':<{w}}  {s['help']}; allowed: {s['allowed']}")
+    for size, preset in lab["presets"].items():
+        text = ", ".join(f"{k}={v}" for k, v in preset.items())
+        print(f"\n  --{size} sets: {text}")
+    if lab["headline"]:
+        print("\n  headline metrics:")
+        for name in lab["headline"]:
+            meaning = metric_meaning(name)
+            print(f"    {name}" + (f": {meaning}" if meaning else ""))
     return 0
-
-
-def _show_value(v: Any) -> str:
-    if isinstance(v, tuple):
-        return ",".join(format_scalar(x) for x in v)
-    return format_scalar(v)
 
 
 def _size(args: argparse.Namespace) -> str:
     return "quick" if args.quick else "full" if args.full else "course"
 
 
+def text_table(table: Table) -> str:
+    """A table as aligned plain text for the terminal."""
+    from dlsm.result import format_scalar
+
+    cells = [list(table.columns)] + [[format_scalar(c) for c in row] for row in table.rows]
+    widths = [max(len(r[j]) for r in cells) for j in range(len(table.columns))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join("    " + line for line in lines)
+
+
 def _print_outcome(lab: Lab, outcome) -> None:
+    from dlsm.result import format_scalar
+
     print(f"run folder: {outcome.path}")
     if outcome.result is None:
         return
-    for name in lab.headline or list(outcome.result.metrics)[:8]:
-        if name in outcome.result.metrics:
-            print(f"  {name} = {format_scalar(outcome.result.metrics[name])}")
-    for note in outcome.result.notes:
+    result = outcome.result
+    for name in lab.headline or list(result.metrics)[:8]:
+        if name in result.metrics:
+            meaning = metric_meaning(name)
+            print(f"  {name} = {format_scalar(result.metrics[name])}" + (f"   ({meaning})" if meaning else ""))
+    for name, table in result.tables.items():
+        if 0 < len(table.rows) <= PRINT_TABLE_ROWS:
+            print(f"\n  {name}:\n{text_table(table)}")
+    if result.tables:
+        print()
+    for note in result.notes:
         print(f"  note: {note}")
+
+
+def _root(args: argparse.Namespace) -> Path:
+    from dlsm.runs import check_writable_root
+
+    return check_writable_root(Path(args.out) if args.out else DEFAULT_ROOT)
+
+
+def _set_threads(n: int | None) -> None:
+    if n is not None:
+        import torch
+
+        torch.set_num_threads(n)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from dlsm import runner
+    from dlsm.labs import get_lab
 
     lab = get_lab(args.lab)
-    fixed, key, values = parse_assignments(lab.config, args.assignments)
+    if args.resume:
+        if args.assignments or args.seed is not None or args.quick or args.full or args.seeds != 1:
+            raise ConfigError("--resume continues a run with the config recorded in its folder; "
+                              "give no key=value, --seed, --seeds, --quick or --full", key="resume")
+        outcome = runner.resume_run(lab, Path(args.resume), tqdm_progress(lab.name), args.checkpoint_every)
+        return _finish_run(lab, outcome)
+    fixed, grid = parse_grid(lab.config, args.assignments)
     if args.seed is not None:
         fixed["seed"] = args.seed
     size = _size(args)
-    root = Path(args.out) if args.out else DEFAULT_ROOT
-    if key is None:
+    if not grid and args.seeds == 1:
         config = lab.config.make(size, **fixed)
-        outcome = runner.run_one(lab, config, root, size, tqdm_progress(lab.name))
-        _print_outcome(lab, outcome)
-        if outcome.interrupted:
-            print(f"interrupted: what was done is kept in {outcome.path}", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        return 0
-    result = runner.sweep(lab, fixed, key, values, root, size, tqdm_progress)
+        root = _root(args)
+        _set_threads(args.threads)
+        outcome = runner.run_one(lab, config, root, size, tqdm_progress(lab.name),
+                                 checkpoint_every=args.checkpoint_every)
+        return _finish_run(lab, outcome)
+    if args.executor == "ray":
+        from dlsm.sweeps import require_ray
+
+        require_ray()
+    root = _root(args)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    result = runner.sweep_grid(lab, fixed, grid, root, size, tqdm_progress, seeds=args.seeds, jobs=jobs,
+                               executor=args.executor, address=args.address, figures=args.figures,
+                               threads=args.threads or 1, checkpoint_every=args.checkpoint_every)
     print(f"sweep folder: {result.path}")
-    print(result.comparison.to_markdown())
+    print(text_table(result.comparison))
+    for r in result.failed:
+        print(f"failed: {r.path.name}: {r.error}", file=sys.stderr)
     if result.interrupted:
         print(f"interrupted: the runs done so far are kept in {result.path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 1 if result.failed else 0
+
+
+def _finish_run(lab: Lab, outcome) -> int:
+    _print_outcome(lab, outcome)
+    if outcome.interrupted:
+        print(f"interrupted: what was done is kept in {outcome.path}", file=sys.stderr)
+        if (outcome.path / "checkpoint.pt").is_file():
+            print(f"continue it with: dlsm run {lab.name} --resume {outcome.path}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
 
 def cmd_tour(args: argparse.Namespace) -> int:
     from dlsm import runner
+    from dlsm.labs import get_lab
     from dlsm.report import build_report
 
-    root = Path(args.out) if args.out else DEFAULT_ROOT
     labs = args.labs.split(",") if args.labs else None
     for name in labs or []:
         get_lab(name)
+    root = _root(args)
     tour_dir, outcomes = runner.tour(root, tqdm_progress, labs)
     for o in outcomes:
-        status = "interrupted" if o.interrupted else "ok"
-        print(f"  {o.path.name:<14} {status:<11} {o.elapsed_s:6.1f} s")
+        print(f"  {o.path.name:<14} {o.status.value:<11} {o.elapsed_s:6.1f} s" + (f"  {o.error}" if o.error else ""))
     html_path, md_path = build_report([tour_dir], tour_dir / "report.html", title="dlsm tour")
     print(f"tour folder: {tour_dir}\nreport: {html_path}\n        {md_path}")
     if any(o.interrupted for o in outcomes):
         print(f"interrupted: the labs done so far are kept in {tour_dir}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return 0
+    return 1 if any(o.error for o in outcomes) else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dlsm.report import build_report
+    from dlsm.report import build_report, size_summary
 
     html_path, md_path = build_report([Path(p) for p in args.runs], Path(args.output), title=args.title)
     print(f"report: {html_path}\n        {md_path}")
+    print(size_summary(html_path))
     return 0
 
 
@@ -237,6 +367,16 @@ def cmd_download_mnist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlsm", description="Hands-on labs for Deep Learning and Sparse Modeling.")
     parser.add_argument("--version", action="version", version=f"dlsm {__version__}")
@@ -249,8 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lab")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("run", help="run a lab (a comma list or a repeated key runs a sweep)",
-                       epilog="example: dlsm run gd2d lr=0.2,0.05,0.005   or   dlsm run gd2d x0=4,1 x0=0,1")
+    p = sub.add_parser(
+        "run", help="run a lab (several values of a key, or --seeds, run a sweep)",
+        epilog="examples: dlsm run gd2d lr=0.2,0.05,0.005   dlsm run gd2d x0=4,1 x0=0,1   "
+               "dlsm run mimo snr_db=0:20:2 detector=zf,lmmse --seeds 5 --jobs 4   "
+               "dlsm run gates --resume runs/gates/20250101-120000")
     p.add_argument("lab")
     p.add_argument("assignments", nargs="*", metavar="key=value")
     p.add_argument("--out", help=f"root folder of the run folders (default: {DEFAULT_ROOT}/)")
@@ -258,6 +401,19 @@ def build_parser() -> argparse.ArgumentParser:
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="the small size used by the tour and tests")
     size.add_argument("--full", action="store_true", help="the benchmark size")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed or interrupted run in its folder")
+    p.add_argument("--checkpoint-every", type=_positive, metavar="N",
+                   help="checkpoint every N optimizer steps (default: when a trainer ends and every 60 s)")
+    p.add_argument("--seeds", type=_positive, default=1, metavar="N",
+                   help="repeat every grid point with seeds seed, seed+1, ..., seed+N-1 (mean, std, 95%% CI)")
+    p.add_argument("--jobs", type=_positive, metavar="N",
+                   help="runs of a sweep in parallel in a local process pool (default: the number of cores)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help='where a sweep runs: local processes, or a Ray cluster (pip install "dlsm[cluster]")')
+    p.add_argument("--address", help="Ray cluster address for --executor ray (default: start a local Ray)")
+    p.add_argument("--threads", type=_positive, metavar="N",
+                   help="torch threads per run (sweeps: default 1 per run; single runs: torch's default)")
+    p.add_argument("--figures", action="store_true", help="also draw every run's figures in a sweep")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("tour", help="run every lab at quick size and write a report")
@@ -298,7 +454,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except DlsmError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if getattr(exc, "run_dir", None) is not None:
+            print(f"the failure is recorded in {exc.run_dir}", file=sys.stderr)
         return exc.exit_status
+    except OSError as exc:  # a folder or file that cannot be written: a clear message, not a traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -9,14 +9,16 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
+import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlsm.errors import DataError
 from dlsm.result import Table, format_scalar
-from dlsm.runs import RunRecord, is_run_dir, load_run, read_table
+from dlsm.runs import OutputError, RunRecord, check_writable_root, is_run_dir, load_run, read_table
 
 MAX_TABLE_ROWS = 30
 
@@ -33,6 +35,8 @@ class Section:
     notes: list[str] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
     figures: dict[str, Path] = field(default_factory=dict)
+    status: str = ""  # a run's status; "" for a sweep's section
+    elapsed_s: float = 0.0
 
 
 def collect_sections(paths: list[Path]) -> list[Section]:
@@ -40,6 +44,9 @@ def collect_sections(paths: list[Path]) -> list[Section]:
     sections: list[Section] = []
     for path in paths:
         path = Path(path)
+        if path.is_file():
+            raise DataError(f"{path}: is a file; give a run folder, a sweep folder or a folder of runs "
+                            "(for example runs/)")
         if not path.is_dir():
             raise DataError(f"{path}: no such folder")
         found = _sections_under(path)
@@ -53,23 +60,47 @@ def _sections_under(path: Path) -> list[Section]:
     if is_run_dir(path):
         return [_run_section(load_run(path))]
     out = []
+    children = [p for p in path.iterdir() if p.is_dir()]
     if (path / "sweep.json").is_file():
         out.append(_sweep_section(path))
-    for child in sorted((p for p in path.iterdir() if p.is_dir()), key=_creation_order):
+        order = {name: i for i, name in enumerate(_read_json(path / "sweep.json").get("runs", []))}
+        children.sort(key=lambda p: (order.get(p.name, len(order)), _created(p), p.name))  # the grid's order
+    else:
+        children.sort(key=lambda p: (_created(p), p.name))
+    for child in children:
         out += _sections_under(child)
     return out
 
 
-def _creation_order(folder: Path) -> tuple[float, str]:
-    """Runs in the order they were made (a tour's lecture order, a sweep's order of values)."""
-    record = folder / "config.json"
-    return (record.stat().st_mtime if record.is_file() else folder.stat().st_mtime, folder.name)
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _created(folder: Path, depth: int = 3) -> str:
+    """When the runs of a folder were made: config.json's "created" (ISO time; a folder of runs: its first
+    run's), so reports follow the order the runs were made, not the folders' modification times."""
+    for name in ("config.json", "sweep.json"):
+        created = _read_json(folder / name).get("created") if (folder / name).is_file() else None
+        if created:
+            return str(created)
+    if depth > 0:
+        times = [_created(p, depth - 1) for p in folder.iterdir() if p.is_dir()]
+        times = [t for t in times if t != "~"]
+        if times:
+            return min(times)
+    return "~"  # after every ISO time
 
 
 def _run_section(run: RunRecord) -> Section:
     return Section(
         title=run.lab if run.path.name == run.lab else f"{run.lab} — {run.path.name}",
         path=run.path,
+        status=run.status,
+        elapsed_s=run.elapsed_s,
         intro=[f"Status: {run.status}; {run.elapsed_s:.2f} s; folder {run.path}"],
         config=run.config,
         metrics=run.metrics,
@@ -80,15 +111,25 @@ def _run_section(run: RunRecord) -> Section:
 
 
 def _sweep_section(path: Path) -> Section:
-    meta = json.loads((path / "sweep.json").read_text())
+    meta = _read_json(path / "sweep.json")
     tables = {}
     if (path / "comparison.csv").is_file():
         tables["comparison"] = read_table(path / "comparison.csv")
+    keys = meta.get("keys") or [meta.get("key", "?")]
+    grid = meta.get("grid") or {keys[0]: meta.get("values", [])}
+    values = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in grid.items())
+    seeds = meta.get("seeds") or []
+    intro = [f"Values: {values}; fixed: {meta.get('base', {})}; completed: {meta.get('completed')}"]
+    if seeds:
+        intro.append(f"Seeds: {', '.join(map(str, seeds))} (the comparison gives the mean, the standard deviation "
+                     "and the 95 % confidence interval over the seeds, Student t)")
+    if meta.get("failed"):
+        intro.append(f"Failed runs: {', '.join(meta['failed'])}")
     return Section(
-        title=f"{meta.get('lab', '?')} — sweep over {meta.get('key', '?')}",
+        title=f"{meta.get('lab', '?')} — sweep over {' × '.join(k for k in keys if k != 'seed')}"
+              + (f" × {len(seeds)} seeds" if seeds else ""),
         path=path,
-        intro=[f"Values: {', '.join(meta.get('values', []))}; fixed: {meta.get('base', {})}; "
-               f"completed: {meta.get('completed')}"],
+        intro=intro,
         tables=tables,
         figures={p.stem: p for p in sorted((path / "figures").glob("*.png"))},
     )
@@ -98,12 +139,65 @@ def build_report(paths: list[Path], out: Path, title: str = "dlsm report") -> tu
     """Write ``out`` (.html) and its Markdown twin (.md) for the runs under ``paths``; return both."""
     sections = collect_sections(paths)
     out = Path(out)
+    if out.is_dir():
+        out = out / "report.html"
     html_path = out if out.suffix == ".html" else out.with_suffix(".html")
     md_path = html_path.with_suffix(".md")
-    html_path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable_root(html_path.parent, "-o")
+    for p in (html_path, md_path):
+        if p.exists() and not os.access(p, os.W_OK):
+            raise OutputError(f"-o {p}: the file exists and is not writable by this user")
     html_path.write_text(render_html(sections, title))
     md_path.write_text(render_markdown(sections, title, md_path.parent))
     return html_path, md_path
+
+
+def overview(sections: list[Section]) -> Table | None:
+    """Every run of the report with its status and time (failed, interrupted and killed runs stand out)."""
+    runs = [s for s in sections if s.status]
+    if len(runs) < 2 and all(s.status == "completed" for s in runs):
+        return None
+    return Table(["run", "status", "time_s"], [[s.title, s.status, round(s.elapsed_s, 2)] for s in runs])
+
+
+def size_summary(html_path: Path, top: int = 5) -> str:
+    """Where the size of a written HTML report goes: embedded figures vs text, and the largest sections."""
+    text = Path(html_path).read_text()
+    total = len(text.encode())
+    images = sum(len(m) for m in re.findall(r"src='data:image/[a-z]+;base64,[^']*'", text))
+    parts = re.split(r"(?=<h2>)", text)
+    sized = sorted(((len(p.encode()), html.unescape(re.sub(r"<h2>(.*?)</h2>.*", r"\1", p[:300], flags=re.S)))
+                    for p in parts if p.startswith("<h2>")), reverse=True)[:top]
+    biggest = ", ".join(f"{title} {_mb(n)}" for n, title in sized)
+    return (f"report size {_mb(total)}: embedded figures {_mb(images)}, text and tables {_mb(total - images)}"
+            + (f"; largest sections: {biggest}" if biggest else ""))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e5 else f"{n / 1e3:.0f} KB"
+
+
+#: PNG figures larger than this are embedded as JPEG when that is much smaller (photos, image grids).
+JPEG_ABOVE_BYTES = 120_000
+
+
+def embed_image(path: Path) -> tuple[str, str]:
+    """(MIME type, base64) of a figure for the HTML report: the PNG, or a JPEG (quality 85) of a large
+    photo-like PNG when it is less than half the size (plots stay PNG: sharp lines, small files)."""
+    data = Path(path).read_bytes()
+    mime = "image/png"
+    if len(data) > JPEG_ABOVE_BYTES:
+        try:
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as img:
+                buf = io.BytesIO()
+                img.convert("RGB").save(buf, format="JPEG", quality=85, optimize=True)
+            if buf.tell() < len(data) / 2:
+                data, mime = buf.getvalue(), "image/jpeg"
+        except (OSError, ValueError):
+            pass
+    return mime, base64.b64encode(data).decode("ascii")
 
 
 def _kv_rows(d: dict) -> list[list]:
@@ -118,6 +212,9 @@ def _value_text(v) -> str:
 
 def render_markdown(sections: list[Section], title: str, base: Path) -> str:
     lines = [f"# {title}", "", f"Generated {_dt.datetime.now():%Y-%m-%d %H:%M} by dlsm.", ""]
+    table = overview(sections)
+    if table is not None:
+        lines += ["**Runs**", "", table.to_markdown(), ""]
     for s in sections:
         lines += [f"## {s.title}", ""] + s.intro + [""]
         if s.config:
@@ -160,6 +257,9 @@ def render_html(sections: list[Section], title: str) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
              f"<p>Generated {_dt.datetime.now():%Y-%m-%d %H:%M} by dlsm.</p>"]
+    table = overview(sections)
+    if table is not None:
+        parts.append("<h3>Runs</h3>" + _html_table(table, None))
     for s in sections:
         parts.append(f"<h2>{html.escape(s.title)}</h2>")
         parts += [f"<p>{html.escape(i)}</p>" for i in s.intro]
@@ -172,8 +272,8 @@ def render_html(sections: list[Section], title: str) -> str:
         for name, t in s.tables.items():
             parts.append(f"<h3>Table: {html.escape(name)}</h3>" + _html_table(t))
         for name, p in s.figures.items():
-            data = base64.b64encode(p.read_bytes()).decode("ascii")
-            parts.append(f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>"
+            mime, data = embed_image(p)
+            parts.append(f"<figure><img alt='{html.escape(name)}' src='data:{mime};base64,{data}'>"
                          f"<figcaption>{html.escape(name)}</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts)

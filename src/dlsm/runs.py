@@ -2,8 +2,11 @@
 
 Layout of a run folder::
 
-    config.json     lab, full effective config, seed, versions (dlsm, torch, numpy, python), command
-    metrics.json    metrics, status (completed / interrupted), notes, elapsed seconds
+    config.json     lab, full effective config, seed, versions (dlsm, torch, numpy, python), torch's thread
+                    count, command, creation time (reports order runs by it), resume times
+    metrics.json    metrics, status (running / completed / interrupted / diverged / failed), notes, elapsed
+                    seconds; written while training goes on (status running, the metrics so far)
+    checkpoint.pt   the training state of a lab that trains (``dlsm run LAB --resume RUN_DIR`` continues it)
     tables/*.csv    one file per table
     curves/*.csv    one file per curve (x, y)
     figures/*.png   one PNG (for reports) and one PDF (vector, for LaTeX) per figure
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -31,12 +35,39 @@ from dlsm import __version__
 from dlsm.config import LabConfig
 from dlsm.errors import DataError
 from dlsm.result import Result, Table, format_scalar
+from dlsm.status import Status
 
 DEFAULT_ROOT = Path("runs")
 
 
 def timestamp() -> str:
     return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+class OutputError(DataError):
+    """An output location that cannot be written (a file where a folder is needed, no permission)."""
+
+    exit_status = 2
+
+
+def check_writable_root(root: Path, what: str = "--out") -> Path:
+    """Make sure run folders can be created under ``root``; a DataError with a clear message otherwise.
+
+    Raised as exit status 2 by the CLI: ``--out`` naming a file, or a folder the user may not write to.
+    """
+    root = Path(root)
+    for parent in [root, *root.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{what} {root}: {parent} is a file, not a folder; choose a folder")
+            break
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{what} {root}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise OutputError(f"{what} {root}: the folder is not writable by this user; choose another folder")
+    return root
 
 
 def new_folder(parent: Path, name: str) -> Path:
@@ -88,7 +119,10 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
 
 
-def write_config(run_dir: Path, lab_name: str, config: LabConfig, size: str) -> None:
+def write_config(run_dir: Path, lab_name: str, config: LabConfig, size: str, **extra: Any) -> None:
+    """Record what was asked, before the run starts (``extra``: e.g. ``checkpoint_every``)."""
+    import torch
+
     write_json(
         run_dir / "config.json",
         {
@@ -97,16 +131,36 @@ def write_config(run_dir: Path, lab_name: str, config: LabConfig, size: str) -> 
             "seed": config.seed,
             "config": config.to_dict(),
             "versions": environment(),
+            "threads": torch.get_num_threads(),  # results may differ in the last digits with the thread count
             "command": " ".join(sys.argv),
-            "created": _dt.datetime.now().isoformat(timespec="seconds"),
+            "created": _dt.datetime.now().isoformat(timespec="microseconds"),
+            **extra,
         },
     )
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read {path} ({exc})") from None
+
+
+def mark_resumed(run_dir: Path) -> None:
+    """Append the time of a resume to ``config.json``."""
+    record = read_json(run_dir / "config.json")
+    record.setdefault("resumed", []).append(_dt.datetime.now().isoformat(timespec="seconds"))
+    write_json(run_dir / "config.json", record)
+
+
+#: Figures in run folders: PNG at this resolution (a 6.4 x 4.8 in figure is about 30-80 KB) and a PDF.
+PNG_DPI = 100
 
 
 def save_figure(fig: Figure, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
-    fig.savefig(png, dpi=110)
+    fig.savefig(png, dpi=PNG_DPI)
     fig.savefig(pdf)
     return [png, pdf]
 
@@ -116,7 +170,7 @@ def save_result(run_dir: Path, lab_name: str, description: str, config: LabConfi
     """Write metrics, tables, curves, figures, artifacts and the summary of one run."""
     write_json(
         run_dir / "metrics.json",
-        {"status": result.status, "elapsed_s": round(elapsed_s, 3), "metrics": result.metrics,
+        {"status": Status(result.status).value, "elapsed_s": round(elapsed_s, 3), "metrics": result.metrics,
          "notes": result.notes},
     )
     for name, table in result.tables.items():
@@ -135,16 +189,36 @@ def save_result(run_dir: Path, lab_name: str, description: str, config: LabConfi
         torch.save(result.artifacts, run_dir / "artifacts.pt")
     (run_dir / "summary.md").write_text(
         summary_markdown(lab_name, description, config.to_dict(), result.metrics, result.notes,
-                         result.status, elapsed_s, result.tables, sorted(result.figures))
+                         Status(result.status).value, elapsed_s, result.tables, sorted(result.figures))
     )
 
 
-def write_interrupted(run_dir: Path, elapsed_s: float) -> None:
-    """Record a run that Ctrl-C stopped before its lab returned anything."""
-    note = "interrupted by the user before the lab returned; nothing else was written"
+def write_running(run_dir: Path, metrics: dict[str, Any], elapsed_s: float) -> None:
+    """The metrics so far of a run that is still training (written at each checkpoint, atomically)."""
+    tmp = run_dir / "metrics.json.part"
+    write_json(tmp, {"status": Status.RUNNING.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics,
+                     "notes": ["still running, or killed: this is the state at the last checkpoint; "
+                               "continue it with dlsm run LAB --resume RUN_DIR"]})
+    os.replace(tmp, run_dir / "metrics.json")
+
+
+def write_interrupted(run_dir: Path, elapsed_s: float, metrics: dict[str, Any] | None = None,
+                      note: str = "") -> None:
+    """Record a run that Ctrl-C stopped before its lab returned: what was done so far (``metrics``)."""
+    note = note or ("interrupted by the user before the lab returned; the metrics are the progress so far"
+                    if metrics else "interrupted by the user before the lab returned; nothing else was written")
     write_json(run_dir / "metrics.json",
-               {"status": "interrupted", "elapsed_s": round(elapsed_s, 3), "metrics": {}, "notes": [note]})
+               {"status": Status.INTERRUPTED.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics or {},
+                "notes": [note]})
     (run_dir / "summary.md").write_text(f"# interrupted run\n\n{note}.\n")
+
+
+def write_failed(run_dir: Path, elapsed_s: float, message: str, metrics: dict[str, Any] | None = None) -> None:
+    """Record a run that an error stopped (bad data, a bug): status failed and the message."""
+    write_json(run_dir / "metrics.json",
+               {"status": Status.FAILED.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics or {},
+                "notes": [f"failed: {message}"], "error": message})
+    (run_dir / "summary.md").write_text(f"# failed run\n\nThe run failed: {message}\n")
 
 
 def summary_markdown(lab_name: str, description: str, config: dict[str, Any], metrics: dict[str, Any],
@@ -185,19 +259,27 @@ class RunRecord:
     elapsed_s: float
     tables: dict[str, Path] = field(default_factory=dict)
     figures: dict[str, Path] = field(default_factory=dict)
+    created: str = ""
+
+
+#: Status of a run folder that holds only config.json: the process died before it wrote any metrics.
+INCOMPLETE = "incomplete"
 
 
 def is_run_dir(path: Path) -> bool:
-    return (path / "config.json").is_file() and (path / "metrics.json").is_file()
+    """A run folder: config.json with a lab name (metrics.json is missing when the run was killed early)."""
+    return (path / "config.json").is_file() and not (path / "sweep.json").is_file()
 
 
 def load_run(path: Path) -> RunRecord:
     path = Path(path)
     if not is_run_dir(path):
-        raise DataError(f"{path} is not a dlsm run folder (config.json and metrics.json are missing)")
+        raise DataError(f"{path} is not a dlsm run folder (config.json is missing)")
     try:
         cfg = json.loads((path / "config.json").read_text())
-        met = json.loads((path / "metrics.json").read_text())
+        met = (json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").is_file() else
+               {"status": INCOMPLETE, "notes": ["no metrics.json: the process stopped before it recorded anything"
+                                                " (killed, or out of memory)"]})
     except (json.JSONDecodeError, OSError) as exc:
         raise DataError(f"{path}: cannot read the run's JSON files ({exc})") from exc
     return RunRecord(
@@ -208,6 +290,7 @@ def load_run(path: Path) -> RunRecord:
         metrics=met.get("metrics", {}),
         notes=met.get("notes", []),
         elapsed_s=float(met.get("elapsed_s", 0.0)),
+        created=str(cfg.get("created", "")),
         tables={p.stem: p for p in sorted((path / "tables").glob("*.csv"))},
         figures={p.stem: p for p in sorted((path / "figures").glob("*.png"))},
     )

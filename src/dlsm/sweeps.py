@@ -1,0 +1,405 @@
+"""Sweeps: grids of keys × seeds, where their runs execute (serially, a process pool, Ray), and what they add up to.
+
+On the command line a key with several values is swept; several swept keys make a grid (their product,
+the first key outermost)::
+
+    dlsm run mimo snr_db=0:20:2 detector=zf,lmmse --seeds 5 --jobs 4
+
+- ``key=a,b,c`` lists values; a tuple key takes one value per repetition (``x0=4,1 x0=0,1``);
+- ``key=start:stop:step`` is a range of numbers, ``stop`` included when the steps land on it
+  (``snr_db=0:20:2`` is 0, 2, ..., 20; ``lr=0.1:0.5:0.1``; ``start:stop`` steps by 1); ranges and values
+  mix (``snr_db=0:10:5,15``);
+- ``--seeds N`` repeats every grid point with seeds seed, seed + 1, ..., seed + N - 1.
+
+The comparison table has one row per grid point with the mean, the standard deviation and the 95 %
+confidence interval (Student t, n - 1 degrees of freedom) of each headline metric over the seeds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlsm.config import LabConfig, ParamSpec, strip_optional
+from dlsm.errors import ConfigError
+from dlsm.result import Curve, ProgressFn, Table, format_scalar
+from dlsm.runs import save_figure, write_json
+
+if TYPE_CHECKING:
+    from dlsm.labs import Lab
+    from dlsm.runner import ProgressFactory, RunOutcome, RunTask
+
+MAX_RANGE_VALUES = 1000
+RAY_HINT = 'the Ray executor needs Ray, an optional extra: pip install "dlsm[cluster]"'
+
+
+# ----- the grid ---------------------------------------------------------------------------------------
+def expand_range(spec: ParamSpec, text: str) -> list[str] | None:
+    """``start:stop[:step]`` of a numeric key as a list of value texts (stop included); None if not a range."""
+    tp = strip_optional(spec.type)
+    if tp not in (int, float) or ":" not in text:
+        return None
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        start, stop = float(parts[0]), float(parts[1])
+        step = float(parts[2]) if len(parts) == 3 else 1.0
+    except ValueError:
+        raise ConfigError(f"{spec.name}: cannot read the range {text!r}; write start:stop:step, "
+                          "e.g. 0:20:2 (stop included)", key=spec.name) from None
+    if step == 0 or not all(map(math.isfinite, (start, stop, step))) or (stop - start) * step < 0:
+        raise ConfigError(f"{spec.name}: the range {text!r} never reaches its stop; the step must be non-zero "
+                          "and point from start to stop", key=spec.name)
+    n = math.floor((stop - start) / step + 1e-9) + 1
+    if n > MAX_RANGE_VALUES:
+        raise ConfigError(f"{spec.name}: the range {text!r} has {n} values; at most {MAX_RANGE_VALUES}",
+                          key=spec.name)
+    values = [start + i * step for i in range(n)]
+    if tp is int:
+        if not all(float(v).is_integer() for v in values):
+            raise ConfigError(f"{spec.name}: the range {text!r} gives non-integer values; the key is an int",
+                              key=spec.name)
+        return [str(int(v)) for v in values]
+    return [f"{v:.12g}" for v in values]  # 0.1:0.5:0.1 gives 0.3, not 0.30000000000000004
+
+
+def expand(config_cls: type[LabConfig], base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]],
+           seeds: int = 1) -> tuple[list[dict[str, Any]], list[int]]:
+    """The points of ``grid`` (first key outermost), each repeated for ``seeds`` seeds (innermost).
+
+    Returns the points (dicts of the swept keys, plus ``seed`` when ``seeds`` > 1) and the seeds used
+    (empty for one seed). The seeds start at ``base["seed"]`` or the config's default seed.
+    """
+    if seeds < 1:
+        raise ConfigError(f"--seeds: got {seeds}; allowed: int >= 1", key="seeds")
+    if seeds > 1 and "seed" in grid:
+        raise ConfigError("seed is swept and --seeds is given; use one of them", key="seed")
+    if not grid and seeds == 1:
+        raise ConfigError("a sweep needs a key with several values or --seeds N")
+    first = int(base["seed"]) if "seed" in base else int(config_cls.spec("seed").default)
+    seed_list = list(range(first, first + seeds)) if seeds > 1 else []
+    points = []
+    for combo in itertools.product(*grid.values()):
+        point = dict(zip(grid, combo, strict=True))
+        if seed_list:
+            points += [{**point, "seed": s} for s in seed_list]
+        else:
+            points.append(point)
+    return points, seed_list
+
+
+def value_label(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(format_scalar(v) for v in value)
+    return format_scalar(value)
+
+
+def point_label(point: Mapping[str, Any]) -> str:
+    """The folder name of a grid point: ``snr_db=0__detector=zf__seed=3``."""
+    return "__".join(f"{k}={value_label(v)}" for k, v in point.items())
+
+
+def write_meta(sweep_dir: Path, meta: dict[str, Any]) -> None:
+    write_json(sweep_dir / "sweep.json", meta)
+
+
+# ----- executors --------------------------------------------------------------------------------------
+def run_serially(tasks: Sequence[RunTask], progress_for: ProgressFactory | None,
+                 threads: int | None) -> list[RunOutcome]:
+    """Run the tasks one after another in this process (torch on ``threads`` threads during the sweep)."""
+    import torch
+
+    from dlsm.runner import run_task
+
+    before = torch.get_num_threads()
+    if threads is not None and threads != before:
+        torch.set_num_threads(threads)
+    outcomes = []
+    try:
+        for task in tasks:
+            label = Path(task.run_dir).name
+            try:
+                outcome = run_task(task, progress_for(label) if progress_for else None, in_worker=False)
+            except KeyboardInterrupt:  # between two runs: keep what was done
+                break
+            outcomes.append(outcome)
+            if outcome.interrupted:
+                break
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+    return outcomes
+
+
+def _worker_init() -> None:
+    # A worker ignores Ctrl-C while idle; while a lab runs, run_task's guard stops it cleanly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def pool_context():
+    """The multiprocessing context of sweep workers: forkserver (preloading dlsm) on Linux, else spawn."""
+    import multiprocessing as mp
+
+    if sys.platform.startswith("linux"):
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["dlsm.runner", "torch"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def run_in_pool(tasks: Sequence[RunTask], jobs: int, progress: ProgressFn | None = None) -> list[RunOutcome]:
+    """Run the tasks in a local process pool of ``jobs`` workers; results in task order.
+
+    Ctrl-C cancels the runs not started, asks the running ones to stop (they record what they did) and
+    returns every run that finished or stopped.
+    """
+    from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
+
+    from dlsm.runner import run_task
+
+    results: dict[int, RunOutcome] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=pool_context(),
+                             initializer=_worker_init) as pool:
+        futures = {pool.submit(run_task, t): i for i, t in enumerate(tasks)}
+        try:
+            for fut in as_completed(futures):
+                outcome = results[futures[fut]] = fut.result()
+                if progress is not None:
+                    progress(len(results), len(tasks), {})
+                if outcome.interrupted:
+                    raise KeyboardInterrupt  # a worker was interrupted: stop the sweep as Ctrl-C would
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                try:
+                    os.kill(proc.pid, signal.SIGINT)
+                except OSError:
+                    pass
+            for fut, i in futures.items():
+                if i not in results:
+                    try:
+                        results[i] = fut.result()
+                    except CancelledError:
+                        pass
+    return [results[i] for i in sorted(results)]
+
+
+def require_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(RAY_HINT, key="executor") from None
+    return ray
+
+
+def run_on_ray(tasks: Sequence[RunTask], address: str | None = None,
+               progress: ProgressFn | None = None) -> list[RunOutcome]:
+    """Run the tasks as Ray tasks (one CPU each) on the cluster at ``address`` (None: the one already
+    initialised in this process, else a new local one). Each run writes its folder on the node that runs
+    it: on a cluster of several machines, give ``--out`` a folder that every node shares."""
+    ray = require_ray()
+    from dlsm.runner import run_task
+
+    if not ray.is_initialized():
+        kwargs: dict[str, Any] = {"log_to_driver": False}
+        if address is None:
+            kwargs["include_dashboard"] = False
+        ray.init(address=address, **kwargs)
+    remote = ray.remote(num_cpus=1)(run_task)
+    refs = [remote.remote(t) for t in tasks]
+    index = {ref: i for i, ref in enumerate(refs)}
+    results: dict[int, RunOutcome] = {}
+    pending = list(refs)
+    try:
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                results[index[ref]] = ray.get(ref)
+            if progress is not None:
+                progress(len(results), len(tasks), {})
+    except KeyboardInterrupt:
+        for ref in pending:
+            ray.cancel(ref)
+    return [results[i] for i in sorted(results)]
+
+
+# ----- what a sweep adds up to ------------------------------------------------------------------------
+def metric_names(lab: Lab, runs: Sequence[RunOutcome]) -> list[str]:
+    names = list(lab.headline)
+    if not names:
+        names = sorted({m for r in runs for m in r.metrics})
+    return names
+
+
+def runs_table(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) -> Table:
+    """One row per run: the swept values, status, the headline metrics and the time."""
+    names = metric_names(lab, runs)
+    rows = []
+    for r in runs:
+        rows.append([value_label(getattr(r.config, k)) for k in keys] + [r.status.value]
+                    + [_cell(r.metrics.get(m, "")) for m in names] + [round(r.elapsed_s, 3)])
+    return Table(columns=[*keys, "status", *names, "time_s"], rows=rows)
+
+
+def _cell(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, str) and (
+        isinstance(v, bool) or math.isfinite(float(v)))
+
+
+def t_quantile(n: int) -> float:
+    """The 97.5 % quantile of Student's t with n - 1 degrees of freedom (the 95 % CI factor)."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, n - 1))
+
+
+def mean_std_ci(values: Sequence[float]) -> tuple[float, float, float]:
+    """Mean, sample standard deviation (n - 1) and 95 % CI half-width t_{0.975, n-1} s / sqrt(n)."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    if x.size == 1:
+        return float(x[0]), math.nan, math.nan
+    s = float(x.std(ddof=1))
+    return float(x.mean()), s, t_quantile(x.size) * s / math.sqrt(x.size)
+
+
+def group_runs(keys: Sequence[str], runs: Sequence[RunOutcome]) -> dict[tuple, list[RunOutcome]]:
+    """Runs grouped by their grid point (the values of ``keys``, seed excluded), in order of appearance."""
+    groups: dict[tuple, list[RunOutcome]] = {}
+    for r in runs:
+        groups.setdefault(tuple(value_label(getattr(r.config, k)) for k in keys), []).append(r)
+    return groups
+
+
+def aggregate_table(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) -> Table:
+    """One row per grid point: n runs, status counts, and per headline metric its mean, std and 95 % CI
+    over the seeds (runs that returned); a non-numeric metric lists its distinct values."""
+    names = metric_names(lab, runs)
+    numeric = {m for m in names if any(_is_number(r.metrics.get(m)) for r in runs)}
+    columns = [*keys, "runs", "status"]
+    for m in names:
+        columns += [f"{m}_mean", f"{m}_std", f"{m}_ci95"] if m in numeric else [m]
+    rows = []
+    for point, group in group_runs(keys, runs).items():
+        statuses: dict[str, int] = {}
+        for r in group:
+            statuses[r.status.value] = statuses.get(r.status.value, 0) + 1
+        status = ", ".join(s if len(statuses) == 1 else f"{s} {n}" for s, n in statuses.items())
+        row: list[Any] = [*point, len(group), status]
+        returned = [r for r in group if r.result is not None]
+        for m in names:
+            values = [r.metrics.get(m) for r in returned]
+            if m in numeric:
+                stats = mean_std_ci([float(v) for v in values if _is_number(v)])
+                row += ["" if math.isnan(v) else v for v in stats]
+            else:
+                row.append("/".join(dict.fromkeys(value_label(v) for v in values if v is not None)))
+        rows.append(row)
+    return Table(columns=columns, rows=rows)
+
+
+def _numeric_key(keys: Sequence[str], runs: Sequence[RunOutcome]) -> str | None:
+    for k in keys:
+        values = {getattr(r.config, k) for r in runs}
+        if len(values) > 1 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return k
+    return None
+
+
+def metric_figures(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) -> dict:
+    """Each numeric headline metric over the first numeric swept key, one line per value of the other
+    keys, with 95 % CI error bars over the seeds."""
+    from dlsm.plotting.sweeps import plot_metric_over_key
+
+    x_key = _numeric_key(keys, runs)
+    if x_key is None:
+        return {}
+    others = [k for k in keys if k != x_key]
+    figures = {}
+    for m in metric_names(lab, runs):
+        lines: dict[str, tuple] = {}
+        for point, group in group_runs(others, runs).items():
+            label = ", ".join(f"{k}={v}" for k, v in zip(others, point, strict=True))
+            xs, means, errs = [], [], []
+            for _, sub in group_runs([x_key], group).items():
+                values = [float(r.metrics[m]) for r in sub if r.result is not None and _is_number(r.metrics.get(m))]
+                if values:
+                    mean, _, ci = mean_std_ci(values)
+                    xs.append(float(getattr(sub[0].config, x_key)))
+                    means.append(mean)
+                    errs.append(ci)
+            if xs:
+                order = np.argsort(xs)
+                err = np.asarray(errs)[order] if not all(math.isnan(e) for e in errs) else None
+                lines[label] = (np.asarray(xs)[order], np.asarray(means)[order], err)
+        if lines:
+            positive = all((line[1] > 0).all() for line in lines.values())
+            log_y = positive and m in ("ser", "ber", "bler", "error_rate")
+            figures[f"{m}_over_{x_key}"] = plot_metric_over_key(
+                lines, x_key, m, log_y=log_y, title=f"{m} over {x_key}" + (" (mean, 95 % CI)" if any(
+                    line[2] is not None for line in lines.values()) else ""))
+    return figures
+
+
+def overlay_figures(keys: Sequence[str], runs: Sequence[RunOutcome]) -> dict:
+    """For every curve name in the runs, one figure: that curve per grid point, averaged over the seeds
+    with a 95 % CI band (when the seeds' curves share their x values)."""
+    from dlsm.plotting.sweeps import plot_curve_bands
+
+    keys = [k for k in keys if k != "seed"]
+    names: list[str] = []
+    for r in runs:
+        for name in r.result.curves if r.result else []:
+            if name not in names:
+                names.append(name)
+    figures = {}
+    for name in names:
+        lines: dict[str, tuple] = {}
+        first: Curve | None = None
+        for point, group in group_runs(keys, runs).items():
+            curves = [r.result.curves[name] for r in group if r.result and name in r.result.curves]
+            if not curves:
+                continue
+            first = first or curves[0]
+            label = ", ".join(f"{k}={v}" for k, v in zip(keys, point, strict=True)) or name
+            same_x = all(c.x.shape == curves[0].x.shape and np.array_equal(c.x, curves[0].x) for c in curves)
+            if len(curves) > 1 and same_x:
+                ys = np.stack([c.y for c in curves])  # (seeds, points)
+                err = t_quantile(len(curves)) * ys.std(axis=0, ddof=1) / math.sqrt(len(curves))
+                lines[label] = (curves[0].x, ys.mean(axis=0), err)
+            else:
+                lines[label] = (curves[0].x, curves[0].y, None)
+        if first is not None:
+            seeds = "" if all(line[2] is None for line in lines.values()) else " (mean over seeds, 95 % CI)"
+            figures[f"overlay_{name}"] = plot_curve_bands(
+                lines, first.xlabel, first.ylabel, log_y=first.log_y,
+                title=f"{name} for each {', '.join(keys)}{seeds}" if keys else f"{name}{seeds}")
+    return figures
+
+
+def finish(lab: Lab, sweep_dir: Path, keys: Sequence[str], runs: Sequence[RunOutcome]) -> Table:
+    """Write ``runs.csv``, ``comparison.csv`` and the sweep figures; return the comparison table."""
+    per_run = runs_table(lab, keys, runs)
+    (sweep_dir / "runs.csv").write_text(per_run.to_csv())
+    point_keys = [k for k in keys if k != "seed"]
+    comparison = aggregate_table(lab, point_keys, runs) if "seed" in keys else per_run
+    (sweep_dir / "comparison.csv").write_text(comparison.to_csv())
+    figures = {**metric_figures(lab, point_keys, runs), **overlay_figures(keys, runs)}
+    for name, fig in figures.items():
+        save_figure(fig, sweep_dir / "figures" / name)
+    return comparison
