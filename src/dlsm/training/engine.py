@@ -188,7 +188,7 @@ class Trainer:
             norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
         else:
             norm = 0.0
-        if self.skip_nonfinite and not (math.isfinite(norm) and math.isfinite(float(loss))):
+        if self.skip_nonfinite and not (math.isfinite(norm) and math.isfinite(float(loss.detach()))):
             self.optimizer.zero_grad(set_to_none=True)
             return {SKIPPED: True}
         self.optimizer.step()
