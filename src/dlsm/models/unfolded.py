@@ -1,0 +1,270 @@
+"""Deep-unfolded sparse recovery: T iterations of ISTA / AMP-like algorithms as layers with learned parameters.
+
+Every network here maps measurements y (batch, m) to estimates x̂ (batch, n); the matrix A is a buffer fixed
+by the constructor (the forward model draws y = A x + w; the noise is never drawn inside a network).
+``forward(y, layers=g)`` runs the first g layers (incremental training trains generation g on that output),
+``trajectory(y)`` returns every layer's output, ``layer_params(t)`` the parameters of layer t (0-based) and
+``init_layer_from(t)`` copies layer t-1's parameters into layer t (each new generation starts from the last).
+
+- :class:`DUISTA` (the course): r_t = s_t + β_t Aᵀ(y - A s_t), s_{t+1} = η_soft(r_t; λ_t), with
+  β_t = exp(b_t)/L (in units of 1/L, positive) and λ_t = exp(l_t) (positive). With β_t = 1/L and λ_t = λ/L it
+  is plain ISTA for ½‖y - Ax‖² + λ‖x‖₁.
+- :class:`LISTA` (Gregor & LeCun, ICML 2010): s_{t+1} = η_soft(B_t y + S_t s_t; θ_t) with learned matrices
+  B_t (n, m), S_t (n, n) per layer (``tied=True``: one B, S shared by every layer, θ_t per layer), initialised
+  at ISTA's B = Aᵀ/L, S = I - AᵀA/L.
+- :class:`TISTA` (Ito, Takabe, Wadayama, IEEE Trans. Signal Process. 67(12), 2019):
+  r_t = s_t + γ_t W (y - A s_t), W = Aᵀ(AAᵀ)⁻¹;
+  v_t² = max((‖y - A s_t‖² - m σ²) / tr(AᵀA), ε);
+  τ_t² = v_t² (n + (γ_t² - 2γ_t) m)/n + γ_t² σ² tr(WWᵀ)/n;
+  s_{t+1} = η_MMSE(r_t; τ_t²) (the Bernoulli-Gaussian posterior mean). Only γ_t = softplus(g_t) is trained.
+- :class:`LAMP` (learned AMP with the MMSE denoiser, after Borgerding, Schniter, Lu, IEEE TSP 2017):
+  AMP on A/s (unit-norm columns), r_t = x_t + β_t Aᵀz_t, τ_t² = ‖z_t‖²/m, x_{t+1} = (1 - d_t) x_t +
+  d_t η_MMSE(r_t; τ_t²), z_{t+1} = y - A x_{t+1} + (b_t/δ) z_t ⟨η'⟩ with learned β_t, d_t, b_t per layer; at
+  β = d = b = 1 it is plain AMP with the Bayes denoiser.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from dlsm.algorithms.sparse import bg_mmse_denoiser, column_scale, lipschitz, soft_threshold
+
+
+class Unfolded(nn.Module):
+    """Shared machinery: T layers, ``forward(y, layers)``, ``trajectory``, per-layer parameters."""
+
+    T: int
+
+    def layer(self, t: int, state: tuple, y: torch.Tensor) -> tuple:
+        """One layer: (state after layer t) from (state before it); state[0] is the estimate x_t."""
+        raise NotImplementedError
+
+    def initial_state(self, y: torch.Tensor) -> tuple:
+        x = torch.zeros(y.shape[0], self.A.shape[1], dtype=y.dtype, device=y.device)  # (batch, n)
+        return (x,)
+
+    def trajectory(self, y: torch.Tensor, layers: int | None = None) -> list[torch.Tensor]:
+        """[x_1, ..., x_layers]: the estimate after each layer, (batch, n) each."""
+        state = self.initial_state(y)
+        out = []
+        for t in range(self.T if layers is None else layers):
+            state = self.layer(t, state, y)
+            out.append(state[0])
+        return out
+
+    def forward(self, y: torch.Tensor, layers: int | None = None) -> torch.Tensor:
+        return self.trajectory(y, layers)[-1]
+
+    def layer_params(self, t: int) -> list[nn.Parameter]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def init_layer_from(self, t: int) -> None:
+        """Copy layer t-1's parameters into layer t (t >= 1)."""
+        for dst, src in zip(self.layer_params(t), self.layer_params(t - 1), strict=True):
+            if dst is not src:
+                dst.copy_(src)
+
+    def learned(self) -> dict[str, torch.Tensor]:
+        """The learned scalars per layer, for plots and tables: name -> (T,)."""
+        return {}
+
+
+class DUISTA(Unfolded):
+    """DU-ISTA: ISTA with a learned step β_t (units of 1/L) and threshold λ_t per layer (see the module docstring).
+
+    Args:
+        A: the sensing matrix (m, n).
+        T: number of layers.
+        beta_init: initial β_t·L (1: ISTA's step 1/L).
+        lam_init: initial threshold λ_t (in the units of x; ISTA with penalty λ uses λ/L).
+    """
+
+    def __init__(self, A: torch.Tensor, T: int, beta_init: float = 1.0, lam_init: float = 0.1) -> None:
+        super().__init__()
+        self.T = T
+        self.register_buffer("A", A.clone())
+        self.L = lipschitz(A)
+        self.b = nn.Parameter(torch.full((T,), math.log(beta_init), dtype=A.dtype))  # (T,) log(β_t L)
+        self.l = nn.Parameter(torch.full((T,), math.log(lam_init), dtype=A.dtype))  # (T,) log λ_t
+
+    @property
+    def beta(self) -> torch.Tensor:
+        return torch.exp(self.b) / self.L  # (T,)
+
+    @property
+    def lam(self) -> torch.Tensor:
+        return torch.exp(self.l)  # (T,)
+
+    def layer(self, t: int, state: tuple, y: torch.Tensor) -> tuple:
+        s = state[0]
+        r = s + self.beta[t] * (y - s @ self.A.T) @ self.A  # (batch, n)
+        return (soft_threshold(r, self.lam[t]),)
+
+    def layer_params(self, t: int) -> list[nn.Parameter]:
+        return [self.b, self.l]
+
+    @torch.no_grad()
+    def init_layer_from(self, t: int) -> None:
+        self.b[t] = self.b[t - 1]
+        self.l[t] = self.l[t - 1]
+
+    def learned(self) -> dict[str, torch.Tensor]:
+        return {"β_t·L": self.beta.detach() * self.L, "λ_t": self.lam.detach()}
+
+
+class LISTA(Unfolded):
+    """LISTA: s_{t+1} = η_soft(B_t y + S_t s_t; θ_t); ``tied``: one (B, S) for all layers (see the module docstring).
+
+    Args:
+        A: the sensing matrix (m, n), for the ISTA initialisation B = Aᵀ/L, S = I - AᵀA/L.
+        T: number of layers.
+        theta_init: initial threshold θ_t (units of x).
+        tied: share B and S across the layers.
+    """
+
+    def __init__(self, A: torch.Tensor, T: int, theta_init: float = 0.1, tied: bool = False) -> None:
+        super().__init__()
+        self.T, self.tied = T, tied
+        self.register_buffer("A", A.clone())
+        L = lipschitz(A)
+        n = A.shape[1]
+        B0 = A.T / L  # (n, m)
+        S0 = torch.eye(n, dtype=A.dtype, device=A.device) - A.T @ A / L  # (n, n)
+        k = 1 if tied else T
+        self.B = nn.ParameterList([nn.Parameter(B0.clone()) for _ in range(k)])
+        self.S = nn.ParameterList([nn.Parameter(S0.clone()) for _ in range(k)])
+        self.l = nn.Parameter(torch.full((T,), math.log(theta_init), dtype=A.dtype))  # (T,) log θ_t
+
+    @property
+    def theta(self) -> torch.Tensor:
+        return torch.exp(self.l)  # (T,)
+
+    def layer(self, t: int, state: tuple, y: torch.Tensor) -> tuple:
+        j = 0 if self.tied else t
+        s = state[0]
+        r = y @ self.B[j].T + s @ self.S[j].T  # (batch, n)
+        return (soft_threshold(r, self.theta[t]),)
+
+    def layer_params(self, t: int) -> list[nn.Parameter]:
+        j = 0 if self.tied else t
+        return [self.B[j], self.S[j], self.l]
+
+    @torch.no_grad()
+    def init_layer_from(self, t: int) -> None:
+        if not self.tied:
+            self.B[t].copy_(self.B[t - 1])
+            self.S[t].copy_(self.S[t - 1])
+        self.l[t] = self.l[t - 1]
+
+    def learned(self) -> dict[str, torch.Tensor]:
+        return {"θ_t": self.theta.detach()}
+
+
+def _inv_softplus(v: float) -> float:
+    return math.log(math.expm1(v))
+
+
+class TISTA(Unfolded):
+    """TISTA: pseudo-inverse step scaled by γ_t, Bernoulli-Gaussian MMSE shrinkage, τ_t² from the residual.
+
+    Args:
+        A: the sensing matrix (m, n) with m <= n (AAᵀ must be invertible).
+        T: number of layers.
+        noise_var: σw² of the measurements (in the units of A as given).
+        p, sigma_x2: the Bernoulli-Gaussian prior.
+        gamma_init: initial γ_t.
+        eps: lower clamp of the error-variance estimate v_t².
+    """
+
+    def __init__(self, A: torch.Tensor, T: int, noise_var: float, p: float, sigma_x2: float = 1.0,
+                 gamma_init: float = 1.0, eps: float = 1e-9) -> None:
+        super().__init__()
+        m, n = A.shape
+        if m > n:
+            raise ValueError(f"TISTA needs m <= n (AAᵀ invertible for W = Aᵀ(AAᵀ)⁻¹), got m={m} > n={n}")
+        self.T, self.noise_var, self.p, self.sigma_x2, self.eps = T, noise_var, p, sigma_x2, eps
+        self.register_buffer("A", A.clone())
+        Ad = A.double()
+        W = torch.linalg.solve(Ad @ Ad.T, Ad).T  # (n, m) = Aᵀ(AAᵀ)⁻¹
+        self.register_buffer("W", W.to(A.dtype))
+        self.trATA = float((Ad**2).sum())
+        self.trWWT = float((W**2).sum())
+        self.g = nn.Parameter(torch.full((T,), _inv_softplus(gamma_init), dtype=A.dtype))  # (T,)
+
+    @property
+    def gamma(self) -> torch.Tensor:
+        return nn.functional.softplus(self.g)  # (T,)
+
+    def layer(self, t: int, state: tuple, y: torch.Tensor) -> tuple:
+        s = state[0]
+        m, n = self.A.shape
+        gam = self.gamma[t]
+        res = y - s @ self.A.T  # (batch, m)
+        v2 = torch.clamp(((res**2).sum(-1, keepdim=True) - m * self.noise_var) / self.trATA, min=self.eps)  # (b, 1)
+        tau2 = v2 * (n + (gam**2 - 2 * gam) * m) / n + gam**2 * self.noise_var * self.trWWT / n  # (batch, 1)
+        r = s + gam * res @ self.W.T  # (batch, n)
+        x, _ = bg_mmse_denoiser(r, torch.clamp(tau2, min=self.eps), self.p, self.sigma_x2)
+        return (x,)
+
+    def layer_params(self, t: int) -> list[nn.Parameter]:
+        return [self.g]
+
+    @torch.no_grad()
+    def init_layer_from(self, t: int) -> None:
+        self.g[t] = self.g[t - 1]
+
+    def learned(self) -> dict[str, torch.Tensor]:
+        return {"γ_t": self.gamma.detach()}
+
+
+class LAMP(Unfolded):
+    """Learned AMP with the Bernoulli-Gaussian MMSE denoiser (see the module docstring); state (x, z).
+
+    Args:
+        A: the sensing matrix (m, n); AMP runs on A/s with s the RMS column norm (unit-norm columns).
+        T: number of layers.
+        p, sigma_x2: the Bernoulli-Gaussian prior.
+    """
+
+    def __init__(self, A: torch.Tensor, T: int, p: float, sigma_x2: float = 1.0) -> None:
+        super().__init__()
+        self.T, self.p, self.sigma_x2 = T, p, sigma_x2
+        self.s = column_scale(A)
+        self.register_buffer("A", A.clone())
+        self.register_buffer("An", A / self.s)
+        ones = torch.zeros(T, dtype=A.dtype)
+        self.b = nn.Parameter(ones.clone())  # log β_t (step on Aᵀz)
+        self.d = nn.Parameter(torch.ones(T, dtype=A.dtype))  # damping d_t (1: none)
+        self.c = nn.Parameter(ones.clone())  # log of the Onsager scale b_t
+
+    def initial_state(self, y: torch.Tensor) -> tuple:
+        x = torch.zeros(y.shape[0], self.A.shape[1], dtype=y.dtype, device=y.device)  # (batch, n)
+        return (x, y / self.s)
+
+    def layer(self, t: int, state: tuple, y: torch.Tensor) -> tuple:
+        x, z = state
+        m, n = self.An.shape
+        tau2 = torch.clamp((z**2).sum(-1, keepdim=True) / m, min=torch.finfo(y.dtype).tiny)  # (batch, 1)
+        r = x + torch.exp(self.b[t]) * z @ self.An  # (batch, n)
+        eta, deta = bg_mmse_denoiser(r, tau2, self.p, self.sigma_x2)
+        d = self.d[t]
+        x_new = x + d * (eta - x)  # (batch, n)
+        onsager = d * deta.mean(-1, keepdim=True) * torch.exp(self.c[t])  # (batch, 1)
+        z_new = y / self.s - x_new @ self.An.T + z * onsager * n / m  # (batch, m)
+        return (x_new, z_new)
+
+    def layer_params(self, t: int) -> list[nn.Parameter]:
+        return [self.b, self.d, self.c]
+
+    @torch.no_grad()
+    def init_layer_from(self, t: int) -> None:
+        for p in (self.b, self.d, self.c):
+            p[t] = p[t - 1]
+
+    def learned(self) -> dict[str, torch.Tensor]:
+        return {"β_t": torch.exp(self.b).detach(), "d_t": self.d.detach(),
+                "b_t": torch.exp(self.c).detach()}

@@ -1,0 +1,98 @@
+"""Deep-unfolded sparse recovery: untrained networks are the classical algorithms, training helps, models reload."""
+
+import pytest
+import torch
+
+from dlsm.algorithms.sparse import amp, ista, lipschitz
+from dlsm.errors import ConfigError
+from dlsm.labs import unfold
+from dlsm.models.unfolded import DUISTA, LAMP, LISTA, TISTA
+from dlsm.problems.sparse import SparseProblem, SparseSetting
+
+SMALL = {"m": 30, "n": 60, "T": 3, "steps_per_generation": 15, "n_test": 100, "batch_size": 32}
+
+
+def _problem(seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    problem = SparseProblem.create(SparseSetting(60, 30, 0.1, noise_std=0.01), g, dtype=dtype)
+    return problem, *problem.draw(16, g)
+
+
+def test_untrained_du_ista_and_lista_are_plain_ista():
+    problem, x, y = _problem()
+    A, lam, T = problem.A, 0.05, 6
+    L = lipschitz(A)
+    ref = []
+    ista(A, y, lam, T, track=lambda _t, xt: ref.append(xt))
+    du = DUISTA(A, T, beta_init=1.0, lam_init=lam / L)
+    for a, b in zip(du.trajectory(y), ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    for tied in (False, True):
+        lista = LISTA(A, T, theta_init=lam / L, tied=tied)
+        for a, b in zip(lista.trajectory(y), ref, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_untrained_lamp_is_plain_amp():
+    problem, x, y = _problem()
+    ref = []
+    amp(problem.A, y, 5, denoiser="bg", p=problem.p, noise_var=problem.noise_var, track=lambda _t, xt: ref.append(xt))
+    lamp = LAMP(problem.A, 5, problem.p)
+    for a, b in zip(lamp.trajectory(y), ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_tista_needs_m_at_most_n():
+    A = torch.randn(40, 20, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with pytest.raises(ValueError, match="m <= n"):
+        TISTA(A, 3, 0.01, 0.1)
+    with pytest.raises(ConfigError) as err:
+        unfold.Config.make("quick", m=400, n=300)
+    assert err.value.key == "m"
+    unfold.Config.make("quick", m=400, n=300, tista=False)  # fine without TISTA
+
+
+@pytest.mark.parametrize("key, value", [("T", 0), ("lr", -0.01), ("steps_per_generation", 0), ("setting", "S3")])
+def test_bad_input_is_a_config_error(key, value):
+    with pytest.raises(ConfigError) as err:
+        unfold.Config.make("quick", **{key: value})
+    assert err.value.key == key
+
+
+def test_training_lowers_the_loss_and_beats_ista():
+    config = unfold.Config.make("quick", **SMALL, lista=False, lista_tied=False, tista=False, du_ista=True)
+    problem, _, _ = _problem(dtype=torch.float32)
+    model = DUISTA(problem.A, config.T)
+    g = torch.Generator().manual_seed(3)
+    x, y = problem.draw(200, g)
+    with torch.no_grad():
+        before = float(((model(y) - x) ** 2).sum(-1).mean())
+    log = unfold.train(model, problem, config, g, "t", None, 0.05)
+    with torch.no_grad():
+        after = float(((model(y) - x) ** 2).sum(-1).mean())
+    assert log.skipped == 0 and len(log.logs) == config.T
+    assert after < 0.8 * before
+
+
+def test_saved_models_reload_to_the_same_nmse(tmp_path):
+    from dlsm.labs import get_lab
+    from dlsm.runner import execute
+
+    config = unfold.Config.make("quick", **SMALL, lista=False, lista_tied=True)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    first = execute(get_lab("unfold"), config, run_dir).result
+    assert (run_dir / "artifacts.pt").is_file()
+    again = unfold.run(config.replace(load=str(run_dir)))
+    for key in ("du_ista_nmse_db", "lista_tied_nmse_db", "tista_nmse_db", "amp_nmse_db"):
+        assert again.metrics[key] == pytest.approx(first.metrics[key], abs=1e-9)
+    assert again.metrics["steps"] == 0
+    with pytest.raises(ConfigError):
+        unfold.run(config.replace(load=str(tmp_path / "nowhere")))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_path():
+    result = unfold.run(unfold.Config.make("quick", **SMALL, device="cuda", lista=False))
+    assert result.metrics["diverged"] is False
