@@ -68,7 +68,7 @@ class Config(LabConfig):
     iters: int = param(1000, "ISTA / FISTA iterations", ge=1, le=1_000_000)
     amp_iters: int = param(20, "AMP iterations", ge=1, le=100_000)
     lam: float | None = param(None, "LASSO penalty λ; none: the best of the grid lam_fracs", ge=0)
-    lam_fracs: tuple[float, ...] = param((0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4),
+    lam_fracs: tuple[float, ...] = param((0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.075, 0.1, 0.2, 0.4),
                                          "λ grid as fractions of λ_max = ‖Aᵀy‖∞ (x̂ = 0 above it)", gt=0)
     pt_n: int = param(40, "signal length n of the phase-transition trials", ge=4, le=2000)
     pt_grid: int = param(7, "δ and ρ values of the phase-transition grid each (0: skip it)", ge=0, le=50)
@@ -76,7 +76,9 @@ class Config(LabConfig):
 
     quick = {"batch": 10, "iters": 200, "lam_fracs": (0.005, 0.02, 0.1, 0.3), "pt_n": 30, "pt_grid": 5,
              "pt_trials": 3}
-    full = {"batch": 200, "pt_n": 100, "pt_grid": 12, "pt_trials": 16}
+    full = {"batch": 200, "pt_n": 100, "pt_grid": 12, "pt_trials": 16,
+            "lam_fracs": (3e-4, 5e-4, 7.5e-4, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.035, 0.05,
+                          0.065, 0.08, 0.1, 0.15, 0.2, 0.4)}
 
     def check(self) -> None:
         if self.snr_db is not None and self.noise_std is not None:
@@ -120,8 +122,8 @@ def lasso_sweep(solver, A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lams:
 
 def phase_transition(n: int, grid: int, trials: int, generator: torch.Generator, tick) -> dict[str, np.ndarray]:
     """Success rate of basis pursuit (‖x̂ − x‖ / ‖x‖ < 1e-4, no noise, exactly k nonzeros, A ~ N(0, 1/m))."""
-    deltas = np.linspace(0.1, 0.9, grid) if grid > 1 else np.array([0.5])
-    rhos = np.linspace(0.1, 0.9, grid) if grid > 1 else np.array([0.3])
+    deltas = np.linspace(0.2, 0.9, grid) if grid > 1 else np.array([0.5])
+    rhos = np.linspace(0.05, 0.95, grid) if grid > 1 else np.array([0.3])
     success = np.zeros((len(rhos), len(deltas)))
     for j, delta in enumerate(deltas):
         m = max(1, round(delta * n))
