@@ -55,6 +55,10 @@ class Config(LabConfig):
     batch_size: int = param(64, "signals per training step (course: 20)", ge=1, le=100_000)
     optimizer: OptimizerName = param("adam", "optimizer of every generation (course: adam)")
     lr: float = param(0.01, "learning rate (学習係数) of the per-layer scalars (log-steps, thresholds, γ_t)", gt=0)
+    incremental: bool = param(True, "train generation by generation (course); false: all T layers at once for "
+                                    "T × steps_per_generation steps")
+    du_beta_max: float = param(2.0, "DU-ISTA's steps β_t·L lie in (0, du_beta_max); above 2 a layer can expand "
+                                    "the error of rare signals", gt=1)
     lista_lr: float = param(1e-4, "learning rate of LISTA's matrices and thresholds", gt=0)
     du_ista: bool = param(True, "train DU-ISTA (learned β_t, λ_t)")
     lista: bool = param(True, "train LISTA (learned matrices per layer)")
@@ -68,7 +72,7 @@ class Config(LabConfig):
                                    "instead of training (same setting, T, seed)")
     device: DeviceName = device_param()
 
-    quick = {"T": 4, "steps_per_generation": 20, "n_test": 200, "batch_size": 32}
+    quick = {"T": 4, "steps_per_generation": 15, "n_test": 200, "batch_size": 32}
     full = {"n_matrices": 3, "steps_per_generation": 200, "n_test": 2000}
 
     def check(self) -> None:
@@ -86,10 +90,10 @@ class Config(LabConfig):
                              matrix=base.matrix, cond=base.cond, snr_db=base.snr_db, noise_std=base.noise_std)
 
 
-def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem) -> Unfolded:
+def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem, du_beta_max: float = 2.0) -> Unfolded:
     """The untrained network of ``method`` for matrix A (its ISTA / AMP starting point)."""
     if method == "du_ista":
-        return DUISTA(A, T)
+        return DUISTA(A, T, beta_max=du_beta_max)
     if method == "lista":
         return LISTA(A, T)
     if method == "lista_tied":
@@ -111,7 +115,7 @@ def train(model: Unfolded, problem: SparseProblem, config: Config, generator: to
 
     def loss_for(g: int):
         depth[0] = g
-        if g > 1:
+        if 1 < g and config.incremental:
             model.init_layer_from(g - 1)  # the new layer starts from the last one
 
         def loss(net: Unfolded, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -123,8 +127,16 @@ def train(model: Unfolded, problem: SparseProblem, config: Config, generator: to
         x, y = evaluate_on
         return {"test_nmse_db": nmse_db(net(y, depth[0]), x)}
 
-    gens = [Generation(model.layer_params(t), config.steps_per_generation, lr) for t in range(model.T)]
     options = {"evaluate": evaluate} if evaluate_on is not None else {}
+    gens = [Generation(model.layer_params(t), config.steps_per_generation, lr) for t in range(model.T)]
+    if not config.incremental:  # one generation: every layer (all starting at the ISTA / AMP values) at once
+        params = [p for t in range(model.T) for p in model.layer_params(t)]
+        gens = [Generation(params, config.steps_per_generation * model.T, lr)]
+        loss_all = loss_for(model.T)
+        depth[0] = model.T
+        return train_incremental(model, lambda _g: loss_all, lambda _k: problem.draw(config.batch_size, generator),
+                                 gens, optimizer=config.optimizer, name=f"{name}-all", progress=progress,
+                                 generators={"data": generator}, skip_nonfinite=True, **options)
     return train_incremental(model, loss_for, lambda _k: problem.draw(config.batch_size, generator), gens,
                              optimizer=config.optimizer, name=name, progress=progress,
                              generators={"data": generator}, skip_nonfinite=True, **options)
@@ -203,7 +215,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         gen_est = genie_estimate(problem.A, y, x != 0, problem.noise_var, problem.sigma_x**2)
         genie.append(nmse_db(gen_est, x))
         for method in methods:
-            model = build(method, problem.A, T, problem).to(device)
+            model = build(method, problem.A, T, problem, config.du_beta_max).to(device)
             key = f"{method}/{a}"
             if saved is not None:
                 if key not in saved:
@@ -220,9 +232,10 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
                             offset_progress(progress, done, total), lr, evaluate_on=(x, y))
                 done += steps_each
                 logs.append(log)
-                after_gen.setdefault(method, []).append(
-                    np.array([glog.history.get("test_nmse_db", [math.nan])[-1] for glog in log.logs]
-                             + [math.nan] * (T - len(log.logs))))
+                if config.incremental:
+                    after_gen.setdefault(method, []).append(
+                        np.array([glog.history.get("test_nmse_db", [math.nan])[-1] for glog in log.logs]
+                                 + [math.nan] * (T - len(log.logs))))
             model.eval()
             with torch.no_grad():
                 traj = model.trajectory(y)

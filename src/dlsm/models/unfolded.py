@@ -7,8 +7,10 @@ by the constructor (the forward model draws y = A x + w; the noise is never draw
 ``init_layer_from(t)`` copies layer t-1's parameters into layer t (each new generation starts from the last).
 
 - :class:`DUISTA` (the course): r_t = s_t + β_t Aᵀ(y - A s_t), s_{t+1} = η_soft(r_t; λ_t), with
-  β_t = exp(b_t)/L (in units of 1/L, positive) and λ_t = exp(l_t) (positive). With β_t = 1/L and λ_t = λ/L it
-  is plain ISTA for ½‖y - Ax‖² + λ‖x‖₁.
+  β_t = β_max sigmoid(b_t)/L (in units of 1/L, in (0, β_max/L)) and λ_t = exp(l_t) (positive). With the
+  default β_max = 2 every layer is non-expansive, so no test signal can blow up; larger steps (about 2.8/L
+  converge on the true support) can make rare signals diverge, which dominates an NMSE over a test set.
+  With β_t = 1/L and λ_t = λ/L it is plain ISTA for ½‖y - Ax‖² + λ‖x‖₁.
 - :class:`LISTA` (Gregor & LeCun, ICML 2010): s_{t+1} = η_soft(B_t y + S_t s_t; θ_t) with learned matrices
   B_t (n, m), S_t (n, n) per layer (``tied=True``: one B, S shared by every layer, θ_t per layer), initialised
   at ISTA's B = Aᵀ/L, S = I - AᵀA/L.
@@ -79,21 +81,26 @@ class DUISTA(Unfolded):
     Args:
         A: the sensing matrix (m, n).
         T: number of layers.
-        beta_init: initial β_t·L (1: ISTA's step 1/L).
+        beta_init: initial β_t·L (1: ISTA's step 1/L), in (0, beta_max).
         lam_init: initial threshold λ_t (in the units of x; ISTA with penalty λ uses λ/L).
+        beta_max: upper bound of β_t·L.
     """
 
-    def __init__(self, A: torch.Tensor, T: int, beta_init: float = 1.0, lam_init: float = 0.1) -> None:
+    def __init__(self, A: torch.Tensor, T: int, beta_init: float = 1.0, lam_init: float = 0.1,
+                 beta_max: float = 2.0) -> None:
         super().__init__()
-        self.T = T
+        if not 0 < beta_init < beta_max:
+            raise ValueError(f"need 0 < beta_init < beta_max, got {beta_init}, {beta_max}")
+        self.T, self.beta_max = T, beta_max
         self.register_buffer("A", A.clone())
         self.L = lipschitz(A)
-        self.b = nn.Parameter(torch.full((T,), math.log(beta_init), dtype=A.dtype))  # (T,) log(β_t L)
+        u = beta_init / beta_max
+        self.b = nn.Parameter(torch.full((T,), math.log(u / (1 - u)), dtype=A.dtype))  # (T,) logit(β_t L/β_max)
         self.l = nn.Parameter(torch.full((T,), math.log(lam_init), dtype=A.dtype))  # (T,) log λ_t
 
     @property
     def beta(self) -> torch.Tensor:
-        return torch.exp(self.b) / self.L  # (T,)
+        return self.beta_max * torch.sigmoid(self.b) / self.L  # (T,)
 
     @property
     def lam(self) -> torch.Tensor:
