@@ -90,6 +90,87 @@ def _as_float64(a: ArrayLike) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
+# ----- sample quality of generative models (lecture 7) ---------------------------------------------------
+
+
+def _points(a: ArrayLike, name: str) -> torch.Tensor:
+    """A (n, d) float64 CPU tensor of sample points (vectors: images are flattened)."""
+    t = a.detach().cpu() if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
+    t = t.to(torch.float64)
+    if t.dim() == 1:
+        t = t.unsqueeze(1)
+    if t.dim() != 2:
+        t = t.reshape(len(t), -1)
+    if len(t) < 2:
+        raise ValueError(f"{name} needs at least 2 points, got {len(t)}")
+    return t
+
+
+def energy_distance(a: ArrayLike, b: ArrayLike) -> float:
+    """Energy distance between the samples a (n, d) and b (m, d), as the unbiased U-statistic:
+
+        E(a, b) = 2/(n m) Σ_ij ‖a_i − b_j‖ − 1/(n(n−1)) Σ_{i≠i'} ‖a_i − a_i'‖ − 1/(m(m−1)) Σ_{j≠j'} ‖b_j − b_j'‖
+
+    (Székely & Rizzo 2013). Its expectation is 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ ≥ 0, zero iff the two
+    distributions are equal; the estimate of two samples of one distribution is about 0 and can be
+    slightly negative.
+    """
+    x, y = _points(a, "a"), _points(b, "b")
+    n, m = len(x), len(y)
+    xy = torch.cdist(x, y).mean()
+    xx = torch.cdist(x, x).sum() / (n * (n - 1))  # the diagonal is 0
+    yy = torch.cdist(y, y).sum() / (m * (m - 1))
+    return float(2 * xy - xx - yy)
+
+
+def _kth_neighbour_radius(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Distance of each point of x (n, d) to its k-th nearest other point of x: (n,)."""
+    if not 1 <= k < len(x):
+        raise ValueError(f"k must be in 1..{len(x) - 1} for {len(x)} points, got {k}")
+    d = torch.cdist(x, x)  # (n, n), d_ii = 0 is the 0-th neighbour
+    return d.kthvalue(k + 1, dim=1).values
+
+
+def _share_inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> float:
+    """Fraction of ``points`` that lie in at least one ball B(centres_j, radii_j)."""
+    inside = (torch.cdist(points, centres) <= radii.unsqueeze(0)).any(dim=1)  # (n,)
+    return float(inside.double().mean())
+
+
+def knn_precision_recall(real: ArrayLike, fake: ArrayLike, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall of generated samples (Kynkäänniemi et al., NeurIPS 2019).
+
+    The real manifold is estimated by the union of balls around each real point with radius its distance
+    to its k-th nearest real neighbour; likewise the fake manifold. Then
+
+        precision = share of fake samples inside the real manifold   (are the samples realistic?)
+        recall    = share of real samples inside the fake manifold   (is every part of the data covered?)
+
+    Samples off the data (blur) lower the precision; modes that are missed lower the recall.
+    Returns ``(precision, recall)``.
+    """
+    x, y = _points(real, "real"), _points(fake, "fake")
+    precision = _share_inside(y, x, _kth_neighbour_radius(x, k))
+    recall = _share_inside(x, y, _kth_neighbour_radius(y, k))
+    return precision, recall
+
+
+def frechet_distance(feats_a: ArrayLike, feats_b: ArrayLike) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (the FID formula, Heusel et al. 2017):
+
+        d² = ‖μ_a − μ_b‖² + tr(Σ_a + Σ_b − 2 (Σ_a^{1/2} Σ_b Σ_a^{1/2})^{1/2})
+
+    feats (n, d): one row per sample (e.g. a classifier's penultimate layer).
+    """
+    x, y = _points(feats_a, "feats_a"), _points(feats_b, "feats_b")
+    mu_a, mu_b = x.mean(0), y.mean(0)  # (d,)
+    cov_a, cov_b = torch.cov(x.T).reshape(x.shape[1], -1), torch.cov(y.T).reshape(y.shape[1], -1)  # (d, d)
+    w, v = torch.linalg.eigh(cov_a)
+    root_a = (v * w.clamp(min=0).sqrt()) @ v.T  # Σ_a^{1/2}
+    middle = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp(min=0).sqrt().sum()
+    return float(((mu_a - mu_b) ** 2).sum() + torch.trace(cov_a) + torch.trace(cov_b) - 2 * middle)
+
+
 def ser_confidence_interval(errors: int, trials: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval (low, high) for an error rate from ``errors`` out of ``trials`` independent trials
     (scipy's ``binomtest(errors, trials).proportion_ci(level, method="wilson")``); (nan, nan) for no trials."""

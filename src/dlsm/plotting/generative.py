@@ -1,0 +1,137 @@
+"""Figures of lecture 7: diffusion processes, samples over the data, schedules, images, VAE latent maps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dlsm.plotting import new_figure
+
+
+def _lims(points: np.ndarray, pad: float = 0.15) -> tuple[tuple[float, float], tuple[float, float]]:
+    lo, hi = np.percentile(points, 0.5, axis=0), np.percentile(points, 99.5, axis=0)
+    span = np.maximum(hi - lo, 1e-3)
+    return (lo[0] - pad * span[0], hi[0] + pad * span[0]), (lo[1] - pad * span[1], hi[1] + pad * span[1])
+
+
+def plot_process_2d(snapshots: Sequence[tuple[int, np.ndarray]], title: str, reference: np.ndarray) -> Figure:
+    """One scatter panel per (t, x_t (n, 2)) snapshot, all with the limits of ``reference`` and of N(0, I)."""
+    cols = min(len(snapshots), 6)
+    rows = int(np.ceil(len(snapshots) / cols))
+    fig = new_figure(2.0 * cols, 2.0 * rows + 0.4)
+    xl, yl = _lims(np.concatenate([reference, np.array([[-2.5, -2.5], [2.5, 2.5]])]), pad=0.02)
+    for i, (t, x) in enumerate(snapshots):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.4, color="C0", rasterized=True)
+        ax.set_xlim(*xl)
+        ax.set_ylim(*yl)
+        ax.set_title(f"t = {t}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title)
+    return fig
+
+
+def plot_samples_2d(data: np.ndarray, samples: np.ndarray, title: str, off: np.ndarray | None = None) -> Figure:
+    """Generated samples over held-out data points; samples off the data (``off`` mask) in red."""
+    fig = new_figure(5.0, 4.2)
+    ax = fig.add_subplot()
+    ax.scatter(data[:, 0], data[:, 1], s=2, color="0.7", label="held-out data", rasterized=True)
+    keep = np.ones(len(samples), bool) if off is None else ~off
+    ax.scatter(samples[keep, 0], samples[keep, 1], s=2, color="C0", alpha=0.6, label="samples", rasterized=True)
+    if off is not None and off.any():
+        ax.scatter(samples[off, 0], samples[off, 1], s=4, color="C3", label="off the data")
+    xl, yl = _lims(data)
+    ax.set_xlim(*xl)
+    ax.set_ylim(*yl)
+    ax.set_aspect("equal")
+    ax.legend(loc="best", fontsize=8, markerscale=4)
+    ax.set_title(title)
+    return fig
+
+
+def plot_schedule(betas: np.ndarray, alpha_bars: np.ndarray, title: str) -> Figure:
+    """β_t and ᾱ_t against the step t."""
+    fig = new_figure(8.0, 3.2)
+    t = np.arange(len(betas))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    ax1.plot(t, betas)
+    ax1.set_xlabel("t")
+    ax1.set_ylabel("β_t")
+    ax2.plot(t, alpha_bars)
+    ax2.set_xlabel("t")
+    ax2.set_ylabel("ᾱ_t")
+    ax2.set_ylim(-0.02, 1.02)
+    ax2.axhline(alpha_bars[-1], color="C3", ls=":", lw=1)
+    ax2.annotate(f"ᾱ_T = {alpha_bars[-1]:.3g}", (len(t) - 1, alpha_bars[-1]), ha="right", va="bottom", color="C3")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_loss(steps: np.ndarray, loss: np.ndarray, title: str, ylabel: str = "loss") -> Figure:
+    fig = new_figure(5.0, 3.2)
+    ax = fig.add_subplot()
+    ax.plot(steps, loss, lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    return fig
+
+
+def plot_image_grid(images: np.ndarray, title: str, ncol: int = 10, labels: Sequence[str] | None = None) -> Figure:
+    """Grey images (n, 1, H, W) or (n, H, W) in [0, 1] in a grid of ``ncol`` columns."""
+    imgs = images.reshape(len(images), images.shape[-2], images.shape[-1])
+    ncol = min(ncol, len(imgs))
+    nrow = int(np.ceil(len(imgs) / ncol))
+    fig = new_figure(0.9 * ncol, 0.9 * nrow + 0.5)
+    for i, img in enumerate(imgs):
+        ax = fig.add_subplot(nrow, ncol, i + 1)
+        ax.imshow(np.clip(img, 0, 1), cmap="gray_r", vmin=0, vmax=1)
+        ax.axis("off")
+        if labels is not None:
+            ax.set_title(labels[i], fontsize=7)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_image_process(snapshots: Sequence[tuple[int, np.ndarray]], title: str) -> Figure:
+    """Rows: a few samples; columns: x_t at the kept steps t (images mapped to [0, 1])."""
+    n = len(snapshots[0][1])
+    fig = new_figure(0.9 * len(snapshots), 0.9 * n + 0.5)
+    for j, (t, imgs) in enumerate(snapshots):
+        for i in range(n):
+            ax = fig.add_subplot(n, len(snapshots), i * len(snapshots) + j + 1)
+            ax.imshow(np.clip(imgs[i].reshape(imgs.shape[-2], imgs.shape[-1]), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.axis("off")
+            if i == 0:
+                ax.set_title(f"t={t}", fontsize=7)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_latent_map(z: np.ndarray, labels: np.ndarray, title: str) -> Figure:
+    """A 2-D latent code per test image (n, 2), coloured by the digit's label."""
+    fig = new_figure(5.2, 4.4)
+    ax = fig.add_subplot()
+    sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5, rasterized=True)
+    fig.colorbar(sc, ax=ax, ticks=range(10), label="digit")
+    ax.set_xlabel("z_1")
+    ax.set_ylabel("z_2")
+    ax.set_title(title)
+    return fig
+
+
+def plot_elbo(epochs: np.ndarray, train: np.ndarray, test: np.ndarray, title: str) -> Figure:
+    """Training and test ELBO (nats per image) per epoch."""
+    fig = new_figure(5.0, 3.2)
+    ax = fig.add_subplot()
+    ax.plot(epochs, train, marker="o", ms=3, label="training")
+    ax.plot(epochs, test, marker="s", ms=3, label="test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("ELBO (nats / image)")
+    ax.legend()
+    ax.set_title(title)
+    return fig

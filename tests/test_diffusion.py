@@ -1,0 +1,159 @@
+"""DDPM: the schedules, the closed-form forward process, the reverse step against an oracle, the lab."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlsm.algorithms.ddpm import DDPMScheduler, draw_steps, make_betas, noise_prediction_loss
+from dlsm.errors import ConfigError
+from dlsm.labs import diffusion
+from dlsm.models.denoisers import CourseDenoiser, SinusoidalDenoiser, SmallUNet
+from dlsm.training import Trainer, make_optimizer
+
+
+def test_schedules():
+    course = DDPMScheduler.from_name("sigmoid", 100, 1e-5, 5e-3)
+    assert course.alpha_bar_last == pytest.approx(0.78, abs=0.005)  # the course's schedule never reaches noise
+    assert DDPMScheduler.from_name("cosine", 100).alpha_bar_last < 1e-5
+    lin = make_betas("linear", 10, 1e-4, 0.02)
+    assert float(lin[0]) == pytest.approx(1e-4) and float(lin[-1]) == pytest.approx(0.02)
+    quad = make_betas("quadratic", 10, 1e-4, 0.02)
+    assert float(quad[0]) == pytest.approx(1e-4) and float(quad[-1]) == pytest.approx(0.02)
+    assert bool((quad <= lin + 1e-12).all())  # linear in √β lies below linear in β
+    for name in ("linear", "quadratic", "sigmoid", "cosine"):
+        s = DDPMScheduler.from_name(name, 50)
+        assert torch.allclose(s.alpha_bars, torch.cumprod(1 - s.betas, 0))
+    with pytest.raises(ValueError):
+        make_betas("exp", 10)
+
+
+@pytest.mark.parametrize("t", [0, 37, 99])
+def test_forward_matches_closed_form(t):
+    """x_t | x_0 ~ N(√ᾱ_t x_0, (1 - ᾱ_t) I): sample mean and variance over many draws."""
+    s = DDPMScheduler.from_name("linear", 100, 1e-4, 0.05)
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.tensor([[1.5, -0.7]], dtype=torch.float64).expand(200_000, 2)
+    noise = torch.randn(x0.shape, generator=g, dtype=torch.float64)
+    x_t = s.add_noise(x0, noise, torch.full((len(x0),), t))
+    abar = float(s.alpha_bars[t])
+    assert torch.allclose(x_t.mean(0), math.sqrt(abar) * x0[0], atol=4 * math.sqrt((1 - abar) / len(x0)))
+    assert torch.allclose(x_t.var(0), torch.full((2,), 1 - abar, dtype=torch.float64), rtol=0.02, atol=1e-12)
+
+
+@pytest.mark.parametrize("variance", ["beta", "posterior"])
+def test_reverse_with_oracle_noise_recovers_a_point(variance):
+    """For data that is one point c, ε(x_t, t) = (x_t - √ᾱ_t c)/√(1 - ᾱ_t) exactly; sampling then ends at c."""
+    s = DDPMScheduler.from_name("cosine", 50, variance=variance)
+    c = torch.tensor([0.3, -1.2], dtype=torch.float64)
+
+    def oracle(x, t):
+        abar = s.alpha_bars[t].unsqueeze(1)
+        return (x - abar.sqrt() * c) / (1 - abar).sqrt()
+
+    x, kept = s.sample(oracle, (64, 2), torch.Generator().manual_seed(1), keep=(50, 0))
+    x = x.double() if x.dtype != torch.float64 else x
+    assert set(kept) == {50, 0}
+    assert torch.allclose(x.double(), c.expand(64, 2), atol=1e-4)
+
+
+def test_step_at_zero_adds_no_noise():
+    s = DDPMScheduler.from_name("linear", 10)
+    x = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
+    a = s.step(torch.zeros_like(x), 0, x, torch.Generator().manual_seed(1))
+    b = s.step(torch.zeros_like(x), 0, x, torch.Generator().manual_seed(2))
+    assert torch.equal(a, b)
+
+
+def test_antithetic_steps():
+    t = draw_steps(10, 100, torch.Generator().manual_seed(0))
+    assert torch.equal(t[5:], 99 - t[:5])
+
+
+def test_networks_shapes():
+    g = torch.Generator().manual_seed(0)
+    t = torch.tensor([0, 5, 9])
+    assert CourseDenoiser(10, 16, generator=g)(torch.zeros(3, 2), t).shape == (3, 2)
+    assert SinusoidalDenoiser(16, generator=g)(torch.zeros(3, 2), t).shape == (3, 2)
+    assert SmallUNet(8, generator=g)(torch.zeros(3, 1, 28, 28), t).shape == (3, 1, 28, 28)
+
+
+def test_ema_model_differs_and_is_sampled():
+    """Train a little with EMA: the EMA model differs from the raw one, and sampling uses it."""
+    g = torch.Generator().manual_seed(0)
+    s = DDPMScheduler.from_name("cosine", 20)
+    X = torch.randn(256, 2, generator=g)
+    model = SinusoidalDenoiser(16, generator=g)
+    trainer = Trainer(model, lambda m, _: noise_prediction_loss(m, s, X, g), lambda k: k,
+                      make_optimizer("adam", model.parameters(), 1e-2), 30, ema_decay=0.9, clip_grad_norm=1.0)
+    trainer.run()
+    assert trainer.eval_model is not model
+    assert any(not torch.equal(a, b) for a, b in zip(model.parameters(), trainer.eval_model.parameters(),
+                                                       strict=True))
+    raw, _ = s.sample(model, (8, 2), torch.Generator().manual_seed(3))
+    ema, _ = s.sample(trainer.eval_model, (8, 2), torch.Generator().manual_seed(3))
+    assert not torch.allclose(raw, ema)
+
+
+def _tiny(**kw):
+    return diffusion.Config.make("quick", **{"n_train": 400, "epochs": 8, "n_eval": 200, "n_samples": 200, **kw})
+
+
+def test_lab_trains_samples_deterministically_with_the_ema_model():
+    before = torch.get_rng_state(), np.random.get_state()[1].copy()
+    config = _tiny()
+    a = diffusion.run(config)
+    assert torch.equal(torch.get_rng_state(), before[0]) and np.array_equal(np.random.get_state()[1], before[1])
+    m = a.metrics
+    assert m["train_loss"] < m["first_loss"]  # a tiny training lowers the loss
+    assert m["ema_differs"] and not m["diverged"]
+    for key in ("energy_distance", "energy_floor", "energy_noise", "precision", "recall", "off_share"):
+        assert m[key] is not None
+    assert m["energy_noise"] > m["energy_floor"]
+    b = diffusion.run(config)
+    assert torch.equal(a.artifacts["samples"], b.artifacts["samples"])  # fixed seed: same samples
+    # the saved model (the EMA model) is the one that produced the samples
+    s = diffusion.settings(config)
+    net = SinusoidalDenoiser(config.width)
+    net.load_state_dict(a.artifacts["model"])
+    sched = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"])
+    x, _ = sched.sample(net.eval(), (config.n_samples, 2), torch.Generator().manual_seed(config.seed + 1))
+    assert torch.allclose(x, a.artifacts["samples"], atol=1e-5)
+    assert {"forward", "reverse", "samples", "schedule", "loss"} <= set(a.figures)
+
+
+def test_course_recipe_explains_its_schedule():
+    r = diffusion.run(_tiny(recipe="course", epochs=1))
+    assert r.metrics["alpha_bar_T"] == pytest.approx(0.78, abs=0.005)
+    assert any("does not reach noise" in n for n in r.notes)
+    assert diffusion.settings(diffusion.Config(recipe="course"))["network"] == "course"
+
+
+@pytest.mark.parametrize("data", ["swiss_roll", "checkerboard", "gaussians"])
+def test_other_data_sets_run(data):
+    r = diffusion.run(_tiny(data=data, epochs=1, n_train=100, n_samples=50, n_eval=50))
+    assert r.metrics["off_share"] is not None
+
+
+@pytest.mark.parametrize("overrides,key", [
+    ({"steps": 5}, "steps"),
+    ({"data": "fashion"}, "data"),
+    ({"data": "digits", "network": "course"}, "network"),
+    ({"network": "unet"}, "network"),
+    ({"schedule": "linear", "beta_min": 0.1, "beta_max": 0.01}, "beta_max"),
+])
+def test_bad_input_is_a_config_error(overrides, key):
+    with pytest.raises(ConfigError) as err:
+        diffusion.Config.make("quick", **overrides)
+    assert err.value.key == key
+
+
+def test_digits_quick_loss_decreases_and_samples_are_saved():
+    r = diffusion.run(diffusion.Config.make("quick", data="digits", n_train=200, digit_epochs=3, steps=20,
+                                            digit_samples=4, judge_epochs=0.05))
+    m = r.metrics
+    assert m["train_loss"] < m["first_loss"]
+    assert r.artifacts["samples"].shape == (4, 1, 28, 28)
+    for key in ("confident_share", "class_entropy", "frechet", "frechet_floor", "frechet_noise"):
+        assert m[key] is not None
