@@ -173,7 +173,7 @@ x, y = prob.draw(res_config.batch, g)  # the lab's test batch (same seed)
 A = prob.A
 lam_max = float((y @ A).abs().amax(1).median())
 ### BEGIN SOLUTION
-candidates = lam_max * np.logspace(-3, -0.5, 12)
+candidates = lam_max * np.geomspace(1e-3, 0.5, 30)
 scores = [nmse_db(ista(A, y, float(lam), T), x) for lam in candidates]
 best_lam = float(candidates[int(np.argmin(scores))])
 ### END SOLUTION
