@@ -38,10 +38,12 @@ from dlsm.problems.mimo import (
 from dlsm.result import Curve, ProgressFn, Result, table_from_columns
 from dlsm.training import (
     Generation,
+    ScheduleName,
     Trainer,
     carry_status,
     count_parameters,
     make_optimizer,
+    make_schedule,
     offset_progress,
     train_incremental,
     want_figures,
@@ -80,11 +82,14 @@ class Config(LabConfig):
     steps: int = param(10_000, "Adam steps of the NN (course: 10,000)", ge=1, le=10_000_000)
     batch_size: int = param(50, "vectors per training batch of the NN (course: 50)", ge=1, le=1_000_000)
     lr: float = param(1e-3, "Adam learning rate (学習係数) of the NN (course: 0.001)", gt=0, le=10)
+    schedule: ScheduleName = param("constant", "learning-rate schedule of the NN (course: constant)")
     tpg_layers: int = param(10, "TPG iterations T (each a trainable γ_t, θ_t)", ge=1, le=200)
     tpg_steps: int = param(300, "Adam steps per TPG generation (incremental training: T generations)",
                            ge=1, le=1_000_000)
     tpg_batch: int = param(200, "vectors per TPG training batch", ge=1, le=1_000_000)
     tpg_lr: float = param(0.01, "Adam learning rate of TPG", gt=0, le=10)
+    tpg_finetune: int = param(0, "extra Adam steps on all T layers at tpg_lr/10 after the incremental generations",
+                              ge=0, le=1_000_000)
     search_flips: int = param(2, "tpgsearch: local ML search over 2^p candidates, p least reliable symbols",
                               ge=0, le=16)
     kbest_k: int = param(8, "paths kept per level by K-best", ge=1, le=4096)
@@ -134,21 +139,26 @@ def train_nn(config: Config, channel: MimoChannel, generator: torch.Generator, d
     """The course recipe: fresh batches of (y, x) from the channel, MSE, Adam, ``steps`` updates."""
     net = NeuralDetector(config.n, config.m, channel.const, (config.width,) * config.depth,
                          channel_input=config.channel == "random", generator=generator).to(device)
+    opt = make_optimizer("adam", net.parameters(), config.lr)
     trainer = Trainer(net, lambda model, b: mse(model(b.y, b.H), b.x), lambda k: channel.sample(config.batch_size),
-                      make_optimizer("adam", net.parameters(), config.lr), config.steps, name="nn",
+                      opt, config.steps, name="nn", scheduler=make_schedule(config.schedule, opt, config.steps),
                       skip_nonfinite=True, generators={"data": channel.generator},
                       log_every=max(1, config.steps // 500), progress=progress)
     return net, trainer.run()
 
 
 def train_tpg(config: Config, channel: MimoChannel, progress: ProgressFn | None) -> tuple[TPG, FitLog]:
-    """Incremental training: generation g trains γ_1..g, θ_1..g and α on the MSE of s_g."""
+    """Incremental training: generation g trains γ_1..g, θ_1..g and α on the MSE of s_g (later layers get no
+    gradient); then, optionally, ``tpg_finetune`` steps on all T layers at a tenth of the learning rate."""
     tpg = TPG(config.tpg_layers, channel.const).to(channel.device)
+    T = config.tpg_layers
 
     def loss_for(g: int):
-        return lambda model, b: mse(model(b.y, b.H, b.noise_var, layers=g), b.x)
+        return lambda model, b: mse(model(b.y, b.H, b.noise_var, layers=min(g, T)), b.x)
 
-    gens = [Generation(list(tpg.parameters()), config.tpg_steps, config.tpg_lr) for _ in range(config.tpg_layers)]
+    gens = [Generation(list(tpg.parameters()), config.tpg_steps, config.tpg_lr) for _ in range(T)]
+    if config.tpg_finetune:
+        gens.append(Generation(list(tpg.parameters()), config.tpg_finetune, config.tpg_lr / 10))
     log = train_incremental(tpg, loss_for, lambda k: channel.sample(config.tpg_batch), gens, name="tpg-generation",
                             generators={"data": channel.generator}, progress=progress, skip_nonfinite=True,
                             log_every=max(1, config.tpg_steps // 50))
@@ -171,7 +181,8 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     use_nn = "nn" in config.detectors
     use_tpg = "tpg" in config.detectors or "tpgsearch" in config.detectors
     n_eval = 1 + len(config.snr_grid)
-    total = (config.steps if use_nn else 0) + (config.tpg_layers * config.tpg_steps if use_tpg else 0) + n_eval
+    tpg_total = config.tpg_layers * config.tpg_steps + config.tpg_finetune
+    total = (config.steps if use_nn else 0) + (tpg_total if use_tpg else 0) + n_eval
     result = Result()
     done = 0
 
@@ -182,7 +193,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         carry_status(nn_log, result)
     if use_tpg and result.status == "completed":
         tpg, tpg_log = train_tpg(config, train_channel, offset_progress(progress, done, total))
-        done += config.tpg_layers * config.tpg_steps
+        done += tpg_total
         carry_status(tpg_log, result)
 
     classical = {"zf": ZF(const), "lmmse": LMMSE(const), "kbest": KBest(const, config.kbest_k),
@@ -241,6 +252,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     m["train_loss"] = nn_log.losses[-1] if nn_log and nn_log.losses else None
     m["tpg_train_loss"] = tpg_log.losses[-1] if tpg_log and tpg_log.losses else None
     m["symbols_counted"] = sum(e.symbols for e in at_op.values())
+    m["device"] = device.type
     m.setdefault("diverged", False)
 
     # ----- tables, curves, figures --------------------------------------------------------------------
@@ -270,9 +282,9 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
             "t": list(range(1, config.tpg_layers + 1)), "gamma": tpg.gamma.detach().cpu().numpy(),
             "theta": tpg.theta.detach().cpu().numpy()})
         m["tpg_alpha"] = float(tpg.alpha.detach())
-        result.artifacts["tpg"] = tpg.state_dict()
+        result.artifacts["tpg"] = {k: v.detach().cpu() for k, v in tpg.state_dict().items()}
     if net is not None:
-        result.artifacts["nn"] = net.state_dict()
+        result.artifacts["nn"] = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     if H_fixed is not None:
         result.artifacts["H"] = H_fixed
     if want_figures():
@@ -297,8 +309,9 @@ def _figures(result: Result, config: Config, grid: list, names: list[str], snr_o
     if train:
         result.figures["training"] = plot_training(train, f"training ({system})")
     if tpg is not None:
-        result.figures["tpg_parameters"] = plot_tpg_parameters(tpg.gamma.detach().cpu().numpy(),
-                                                               tpg.theta.detach().cpu().numpy(), float(tpg.alpha))
+        with torch.no_grad():
+            result.figures["tpg_parameters"] = plot_tpg_parameters(tpg.gamma.cpu().numpy(), tpg.theta.cpu().numpy(),
+                                                                   float(tpg.alpha))
 
 
 def _notes(config: Config, m: dict, snr_op: float) -> list[str]:
