@@ -200,8 +200,10 @@ def test_same_seed_same_metrics_and_no_figures_when_not_wanted(name):
     lab = LABS[name]
     with RunSession(None, lab=name, figures=False):
         second = lab.run(lab.config.make("quick"))
-    assert jsonable(dict(second.metrics)) == jsonable(dict(first.metrics)), (
-        f"{name}: two runs with the same config and seed (the second without figures) give different metrics")
+    a, b = jsonable(dict(first.metrics)), jsonable(dict(second.metrics))
+    differ = {k: (a.get(k, "<missing>"), b.get(k, "<missing>")) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+    assert not differ, (f"{name}: two runs with the same config and seed (the second without figures) give different "
+                        f"metrics (first, second): {differ}")
     assert not second.figures, (
         f"{name}: drew figures {sorted(second.figures)} in a session that asked for none; "
         "build them only `if want_figures():`")
