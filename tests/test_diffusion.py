@@ -101,10 +101,11 @@ def _tiny(**kw):
 
 
 def test_lab_trains_samples_deterministically_with_the_ema_model():
-    before = torch.get_rng_state(), np.random.get_state()[1].copy()
+    before = torch.get_rng_state(), np.random.get_state()[1].copy()  # noqa: NPY002
     config = _tiny()
     a = diffusion.run(config)
-    assert torch.equal(torch.get_rng_state(), before[0]) and np.array_equal(np.random.get_state()[1], before[1])
+    assert torch.equal(torch.get_rng_state(), before[0])
+    assert np.array_equal(np.random.get_state()[1], before[1])  # noqa: NPY002
     m = a.metrics
     assert m["train_loss"] < m["first_loss"]  # a tiny training lowers the loss
     assert m["ema_differs"] and not m["diverged"]

@@ -72,7 +72,6 @@ TUNED_2D = {"schedule": "linear", "steps": 100, "beta_min": 1e-4, "beta_max": 0.
 TUNED_DIGITS = {"schedule": "cosine", "steps": 500, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
                 "network": "unet", "batch_size": 128, "lr": 2e-3, "lr_schedule": "onecycle", "ema_decay": 0.999}
 RECIPE_KEYS = tuple(TUNED_2D)
-DIGIT_REFERENCE = 500  # held-out digits the Fréchet distance is measured against; the next ones give the floor
 
 
 @dataclass(frozen=True)
@@ -108,11 +107,13 @@ class Config(LabConfig):
     digit_samples: int = param(500, "digits generated for the quality metrics (at most 500)", ge=2, le=500)
     off_radius: float | None = param(None, "distance from the clean curve that counts as off the data "
                                            "(none: 3 × noise; moons 0.15)", gt=0)
+    n_reference: int = param(500, "test digits the Fréchet distance is measured against (the next "
+                                  "digit_samples: the floor)", ge=2, le=500)
     judge_epochs: float = param(2, "passes of the lecture-3 CNN over the digits it judges samples with", gt=0)
     device: DeviceName = device_param()
 
     quick = {"n_train": 1000, "epochs": 20, "digit_epochs": 2, "n_eval": 500, "n_samples": 500,
-             "digit_samples": 16, "channels": 8, "judge_epochs": 0.25, "batch_size": 64}
+             "digit_samples": 16, "channels": 8, "judge_epochs": 0.25, "batch_size": 64, "n_reference": 100}
     full = {"n_eval": 5000, "n_samples": 5000, "digit_epochs": 300}
 
     def check(self) -> None:
@@ -217,7 +218,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         judge_progress = None if progress is None else (
             lambda d, total, info: progress(round(1000 * (1 - judge_share + judge_share * d / total)), 1000, info))
         judge = train_judge(train_set, config.judge_epochs, config.seed, device, judge_progress)
-        rows, judge_acc = quality_table_rows(judge, images, test_set, DIGIT_REFERENCE, generator)
+        rows, judge_acc = quality_table_rows(judge, images, test_set, config.n_reference, generator)
         _digit_metrics(result, rows, judge_acc)
     else:
         x0, kept = scheduler.sample(sampled, (config.n_samples, 2), sample_gen, device, keep=keep)

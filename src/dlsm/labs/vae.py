@@ -18,6 +18,7 @@ import torch
 
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
+from dlsm.errors import ConfigError
 from dlsm.labs import Lab
 from dlsm.labs._digit_quality import quality_table_rows, train_judge
 from dlsm.models.vae import VAE
@@ -25,8 +26,6 @@ from dlsm.plotting.generative import plot_elbo, plot_image_grid, plot_latent_map
 from dlsm.problems.images import load_embedded_mnist
 from dlsm.result import Curve, ProgressFn, Result, table_from_columns
 from dlsm.training import EpochBatches, Trainer, carry_status, count_parameters, make_optimizer, want_figures
-
-DIGIT_REFERENCE = 500  # held-out digits the Fréchet distance is measured against; the next ones give the floor
 
 
 @dataclass(frozen=True)
@@ -40,15 +39,22 @@ class Config(LabConfig):
     batch_size: int = param(100, "mini-batch size (Kingma & Welling: 100)", ge=1)
     lr: float = param(1e-3, "Adam 学習係数", gt=0)
     n_train: int = param(4000, "training digits (the embedded subset has 4,000)", ge=1, le=4000)
-    n_test: int = param(1000, "test digits (the embedded subset has 1,000; 500 + n_samples are judged)", ge=501,
-                        le=1000)
+    n_test: int = param(1000, "test digits (the embedded subset has 1,000)", ge=2, le=1000)
     n_samples: int = param(500, "prior samples judged by the CNN (at most 500)", ge=2, le=500)
+    n_reference: int = param(500, "test digits the Fréchet distance is measured against (the next n_samples: "
+                                  "the floor)", ge=2, le=998)
     judge_epochs: float = param(2, "passes of the lecture-3 CNN over the digits it judges samples with", gt=0)
     quality: bool = param(True, "judge the samples with the lecture-3 CNN (trains it first)")
     device: DeviceName = device_param()
 
-    quick = {"epochs": 2, "n_train": 1000, "hidden": 64, "n_samples": 16, "judge_epochs": 0.25}
+    quick = {"epochs": 2, "n_train": 1000, "hidden": 64, "n_samples": 16, "judge_epochs": 0.25,
+             "n_reference": 100}
     full = {"epochs": 100}
+
+    def check(self) -> None:
+        if self.quality and self.n_reference + self.n_samples > self.n_test:
+            raise ConfigError(f"n_reference + n_samples = {self.n_reference + self.n_samples} test digits are "
+                              f"judged, but n_test={self.n_test}; raise n_test or lower the others", key="n_test")
 
 
 def run(config: Config, progress: ProgressFn | None = None) -> Result:
@@ -63,7 +69,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
 
     def loss_fn(m: VAE, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         elbo, rec, kl = m.elbo(X[idx], eps_gen)
-        return -elbo.mean(), {"kl": float(kl.mean())}
+        return -elbo.mean(), {"kl": float(kl.mean().detach())}
 
     def evaluate(m: VAE) -> dict[str, float]:
         g = torch.Generator(device=device).manual_seed(config.seed + 2)  # the same ε every evaluation
@@ -103,7 +109,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         judge_progress = None if progress is None else (
             lambda d, total, info: progress(round(1000 * (1 - judge_share + judge_share * d / total)), 1000, info))
         judge = train_judge(train_set, config.judge_epochs, config.seed, device, judge_progress)
-        rows, judge_acc = quality_table_rows(judge, samples, test_set, DIGIT_REFERENCE, generator)
+        rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator)
         g, f, c = rows["generated"], rows["held-out digits (floor)"], rows["noise (ceiling)"]
         result.metrics.update({"confident_share": g["confident_share"], "class_entropy": g["class_entropy"],
                                "frechet": g["frechet"], "confident_floor": f["confident_share"],

@@ -1,0 +1,48 @@
+"""The VAE: the ELBO's terms, a tiny training, the lab at quick size."""
+
+import numpy as np
+import pytest
+import torch
+
+from dlsm.labs import vae
+from dlsm.models.vae import VAE
+
+
+def test_elbo_terms():
+    g = torch.Generator().manual_seed(0)
+    model = VAE(latent_dim=3, hidden=16, generator=g)
+    x = torch.rand(5, 1, 28, 28, generator=g)
+    elbo, rec, kl = model.elbo(x, torch.Generator().manual_seed(1))
+    assert elbo.shape == (5,) and bool((kl >= 0).all()) and bool((rec <= 0).all())
+    assert torch.allclose(elbo, rec - kl)
+    mu, logvar = model.encode(x)
+    expected_kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(1)
+    assert torch.allclose(kl, expected_kl)
+    a = model.sample(4, torch.Generator().manual_seed(2))
+    assert a.shape == (4, 1, 28, 28) and torch.equal(a, model.sample(4, torch.Generator().manual_seed(2)))
+
+
+def test_vae_lab_quick():
+    before = torch.get_rng_state()
+    r = vae.run(vae.Config.make("quick", n_train=300, judge_epochs=0.1))
+    assert torch.equal(torch.get_rng_state(), before)
+    m = r.metrics
+    assert m["epochs"] == 2 and len(r.tables["elbo"].rows) == 2
+    assert m["test_elbo"] > m["first_test_elbo"] - 1.0  # the test ELBO is reported per epoch and does not fall
+    assert np.isfinite(m["test_elbo"]) and not m["diverged"]
+    for key in ("confident_share", "class_entropy", "frechet"):
+        assert m[key] is not None
+    assert {"elbo", "reconstructions", "samples", "latent"} <= set(r.figures)
+    assert r.artifacts["samples"].shape == (16, 1, 28, 28)
+
+
+def test_vae_without_quality_reports_none():
+    r = vae.run(vae.Config.make("quick", n_train=100, epochs=1, quality=False))
+    assert r.metrics["confident_share"] is None and any("quality=false" in n for n in r.notes)
+
+
+def test_bad_n_test():
+    from dlsm.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        vae.Config.make("quick", n_test=100, n_reference=100)
