@@ -65,14 +65,14 @@ def test_gd2d_course_iterates_and_closed_form():
     np.testing.assert_allclose(x2, (-0.8) ** k)
     assert res.metrics["lr_max"] == pytest.approx(0.2)
     assert res.metrics["lr_opt"] == pytest.approx(2 / 11)
-    assert res.metrics["converged"]
+    assert res.metrics["behaviour"] == "converged" and "converged" not in res.metrics  # one verdict
     assert set(res.figures) >= {"surface", "contour", "error"}
 
 
 def test_gd2d_alpha_0_2_oscillates_and_larger_diverges_with_explanations():
     osc = gd2d.run(gd2d.Config(lr=0.2, steps=200))
     assert osc.metrics["behaviour"].startswith("oscillates")
-    assert not osc.metrics["converged"] and not osc.metrics["diverged"]
+    assert not osc.metrics["diverged"]
     assert abs(osc.metrics["x2_final"]) == pytest.approx(1.0)         # (1 - 0.2·10)^t = ±1 for ever
     assert any("oscillate" in n for n in osc.notes)
     div = gd2d.run(gd2d.Config(lr=0.25, steps=2000))
@@ -95,6 +95,39 @@ def test_gd2d_optimizer_comparison_table():
     assert set(rows) == {"gd", "momentum", "nesterov", "adam"}
     # at a small step, momentum reaches the tolerance before plain gradient descent does
     assert 0 <= rows["momentum"][2] < rows["gd"][2]
+    assert rows["gd"][3] == "converged" and any("t_stays_within_tol" in n for n in res.notes)
+
+
+def test_gd2d_one_verdict_for_a_slow_run():
+    # α = 0.05: the error shrinks every step but is not within tol after 20: one verdict says both
+    m = gd2d.run(gd2d.Config(lr=0.05, compare=False)).metrics
+    assert m["behaviour"] == "converging (not within tol yet)" and m["error_final"] > 1e-2
+    assert "converged" not in m and m["diverged"] is False
+    assert gd2d.verdict("converges", 0.5, 1.0) == "converged"
+    assert gd2d.verdict("diverges", 0.5, 1.0) == "diverges"
+
+
+def test_gd2d_figures_are_not_squeezed_and_sweeps_can_overlay_trajectories():
+    from dlsm.plotting.descent import box_around, plot_trajectories_on_contour
+
+    res = gd2d.run(gd2d.Config())
+    for name in ("contour", "optimizers_contour"):
+        ax = res.figures[name].axes[0]
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert min(x1 - x0, y1 - y0) >= 0.399 * max(x1 - x0, y1 - y0)  # not a thin strip
+        legend = ax.get_legend()
+        assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1  # right of the axes, off the ticks
+    # a path that diverges does not set the box: the others stay visible
+    box = box_around([np.array([[4.0, 1.0], [0.0, 0.0]]), np.array([[4.0, 1.0], [0.0, 40.0]])],
+                     diverged=[False, True])
+    assert box[3] < 5
+    traj = res.curves["trajectory"]
+    np.testing.assert_allclose(traj.x, res.tables["trajectory"].column("x1"))
+    np.testing.assert_allclose(traj.y, res.tables["trajectory"].column("x2"))
+    runs = {lr: gd2d.run(gd2d.Config(lr=lr, compare=False)).artifacts for lr in (0.05, 0.2)}
+    fig = plot_trajectories_on_contour(runs[0.05]["Q"].numpy(), {f"α={k}": v["trajectory"].numpy()
+                                                                 for k, v in runs.items()})
+    assert len(fig.axes[0].get_lines()) >= 2
 
 
 # ----- activations -----------------------------------------------------------------------------------

@@ -20,9 +20,10 @@ from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
 from dlsm.labs import Lab
 from dlsm.plotting.curves import plot_curves
-from dlsm.plotting.descent import box_around, plot_contour_trajectory, plot_surface
+from dlsm.plotting.descent import box_around, plot_contour_trajectory, plot_surface, quadratic_grid
 from dlsm.problems.functions import quadratic
 from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
+from dlsm.training import want_figures
 
 Optimizer = Literal["gd", "momentum", "nesterov", "adam"]
 OPTIMIZERS: tuple[Optimizer, ...] = ("gd", "momentum", "nesterov", "adam")
@@ -67,8 +68,9 @@ def behaviour(z: np.ndarray, diverged: bool, coordinatewise: bool) -> tuple[str,
     last m ≤ 10 steps r_i = (|z_{T,i}| / |z_{T-m,i}|)^(1/m) tells it all: every r_i < 1 converges, some
     r_i = 1 with alternating sign oscillates for ever, r_i > 1 diverges. Momentum methods and Adam couple
     steps, so for them the average rate over the whole run (‖z_T‖ / ‖z_0‖)^(1/T) is reported instead.
-    Returns the verdict and the measured rate. "converges" speaks of the trend (rate < 1); whether the
-    error is already within tolerance is the separate metric ``converged``.
+    Returns the trend ("converges", "oscillates (never converges)", "stalls (never converges)", "diverges")
+    and the measured rate; :func:`verdict` turns a converging trend into "converged" or "converging" by the
+    tolerance, so that a run has one verdict.
     """
     if diverged:
         return "diverges", float("inf")
@@ -90,6 +92,14 @@ def behaviour(z: np.ndarray, diverged: bool, coordinatewise: bool) -> tuple[str,
         flips = np.sign(z[-1, j]) != np.sign(z[-2, j])
         return ("oscillates (never converges)" if flips else "stalls (never converges)"), rate
     return "converges", rate
+
+
+def verdict(trend: str, error_final: float, tol: float) -> str:
+    """The one verdict of a run: a converging trend is "converged" when ‖x_T - x*‖² ≤ tol, else
+    "converging (not within tol yet)"; the other trends are kept as they are."""
+    if trend != "converges":
+        return trend
+    return "converged" if error_final <= tol else "converging (not within tol yet)"
 
 
 def theory_rate(name: Optimizer, eigenvalues: tuple[float, ...], config: Config, gd_rate: float) -> float:
@@ -119,7 +129,8 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     main = trajectories[config.optimizer]
     sq_err = _errors(main, x_star)
     _, U = torch.linalg.eigh(problem.Q)
-    what, ratio = behaviour(((main.x - x_star) @ U).numpy(), main.diverged, config.optimizer == "gd")
+    trend, ratio = behaviour(((main.x - x_star) @ U).numpy(), main.diverged, config.optimizer == "gd")
+    what = verdict(trend, float(sq_err[-1]), config.tol)
     x_final = main.x[-1].numpy()
 
     result = Result()
@@ -129,7 +140,6 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         "f_final": float(problem.f(main.x[-1])),
         "error_final": float(sq_err[-1]),
         "steps_run": main.steps_run,
-        "converged": (not main.diverged) and bool(sq_err[-1] <= config.tol),
         "diverged": main.diverged or what == "diverges",
         "behaviour": what,
         "rate_measured": ratio,
@@ -148,21 +158,25 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     result.tables["trajectory"] = table_from_columns(
         {"t": t, "x1": xs[:, 0], "x2": xs[:, 1], "f": problem.f(main.x).numpy(), "error": sq_err})
     result.curves["error"] = Curve(t, sq_err, "iteration t", "‖x_t - x*‖²", log_y=True)
+    # x2 against x1: a sweep overlays the runs' trajectories (plot_trajectories_on_contour draws them on f)
+    result.curves["trajectory"] = Curve(xs[:, 0], xs[:, 1], "x1", "x2")
+    result.artifacts["Q"] = problem.Q.clone()
+    result.artifacts["trajectory"] = main.x.clone()
 
     Q = problem.Q.numpy()
-
-    def f_grid(a, b):
-        return 0.5 * (Q[0, 0] * a * a + 2 * Q[0, 1] * a * b + Q[1, 1] * b * b)
-
-    def grad_grid(a, b):
-        return Q[0, 0] * a + Q[0, 1] * b, Q[1, 0] * a + Q[1, 1] * b
-
-    box = box_around([t.x.numpy() for t in trajectories.values()], cap=2.0 * float(x0.abs().max()) + 1.0)
+    f_grid, grad_grid = quadratic_grid(Q)
+    paths = {n: tr.x.numpy() for n, tr in trajectories.items()}
+    trends = {n: behaviour(((tr.x - x_star) @ U).numpy(), tr.diverged, n == "gd")[0]
+              for n, tr in trajectories.items()}
+    box = box_around(list(paths.values()), cap=2.0 * float(x0.abs().max()) + 1.0,
+                     diverged=[trends[n] == "diverges" for n in trajectories])
     title = f"{problem.formula}, α = {config.lr:g}"
-    result.figures["surface"] = plot_surface(f_grid, box, problem.formula)
-    result.figures["contour"] = plot_contour_trajectory(f_grid, grad_grid, box, {config.optimizer: xs}, title)
-    result.figures["error"] = plot_curves({config.optimizer: result.curves["error"]},
-                                          title=f"squared distance to the minimiser, α = {config.lr:g}")
+    figures = want_figures()
+    if figures:
+        result.figures["surface"] = plot_surface(f_grid, box, problem.formula)
+        result.figures["contour"] = plot_contour_trajectory(f_grid, grad_grid, box, {config.optimizer: xs}, title)
+        result.figures["error"] = plot_curves({config.optimizer: result.curves["error"]},
+                                              title=f"squared distance to the minimiser, α = {config.lr:g}")
 
     if config.compare:
         rows, curves = [], {}
@@ -170,19 +184,25 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
             e = _errors(traj, x_star)
             outside = np.nonzero(e > config.tol)[0]  # the error stays within tol after the last of these
             settled = int(outside[-1]) + 1 if outside.size else 0
-            verdict, rate = behaviour(((traj.x - x_star) @ U).numpy(), traj.diverged, name == "gd")
-            rows.append([name, float(e[-1]), settled if settled < len(e) else -1, verdict, rate,
+            trend_i, rate = behaviour(((traj.x - x_star) @ U).numpy(), traj.diverged, name == "gd")
+            rows.append([name, float(e[-1]), settled if settled < len(e) else None,
+                         verdict(trend_i, float(e[-1]), config.tol), rate,
                          theory_rate(name, theory.eigenvalues, config, theory.rate)])
             curves[name] = Curve(np.arange(len(e)), e, "iteration t", "‖x_t - x*‖²", log_y=True)
         result.tables["optimizers"] = Table(
             ["optimizer", "error_final", "t_stays_within_tol", "behaviour", "rate_measured", "rate_theory"], rows)
-        result.figures["optimizers_error"] = plot_curves(curves, title=f"optimizers at α = {config.lr:g}")
-        result.figures["optimizers_contour"] = plot_contour_trajectory(
-            f_grid, grad_grid, box, {n: t.x.numpy() for n, t in trajectories.items()}, title)
+        if figures:
+            result.figures["optimizers_error"] = plot_curves(curves, title=f"optimizers at α = {config.lr:g}")
+            result.figures["optimizers_contour"] = plot_contour_trajectory(f_grid, grad_grid, box, paths, title)
 
     if main.diverged:
         result.notes.append(f"Diverged: the iterates left every bounded region after {main.steps_run} steps, "
                             "so the run stopped there.")
+    if config.compare:
+        result.notes.append(f"Table optimizers: error_final = ‖x_T - x*‖² after {config.steps} steps; "
+                            f"t_stays_within_tol = the first iteration after which ‖x_t - x*‖² stays ≤ tol = "
+                            f"{config.tol:g} (none: it never does); rate = the factor by which the error shrinks "
+                            "per step (below 1 converges).")
     note = theory.explanation
     if config.optimizer != "gd":
         note = f"(Theory for plain gradient descent; the main run used {config.optimizer}.) " + note
@@ -196,5 +216,5 @@ LAB = Lab(
     description="gradient descent on 2-D quadratics: trajectories, convergence theory, momentum/Nesterov/Adam",
     config=Config,
     run=run,
-    headline=("error_final", "converged", "diverged", "behaviour", "rate_measured", "rate_theory", "lr_max"),
+    headline=("error_final", "behaviour", "diverged", "rate_measured", "rate_theory", "lr_max"),
 )

@@ -50,11 +50,28 @@ def plot_surface(f: GridFn, lim: tuple[float, float, float, float], title: str) 
     return fig
 
 
+def quadratic_grid(Q: np.ndarray) -> tuple[GridFn, GridFn]:
+    """f(x) = 1/2 xᵀQx and its gradient Qx as functions of grid arrays (x1, x2), for the contour plots."""
+    Q = np.asarray(Q, dtype=float)
+
+    def f(a, b):
+        return 0.5 * (Q[0, 0] * a * a + (Q[0, 1] + Q[1, 0]) * a * b + Q[1, 1] * b * b)
+
+    def grad(a, b):
+        return Q[0, 0] * a + Q[0, 1] * b, Q[1, 0] * a + Q[1, 1] * b
+
+    return f, grad
+
+
 def plot_contour_trajectory(f: GridFn, grad: GridFn, lim: tuple[float, float, float, float],
                             paths: Mapping[str, np.ndarray], title: str) -> Figure:
-    """Contours of f, gradient arrows on a coarse grid, and each path (T+1, 2) drawn over them."""
+    """Contours of f, gradient arrows on a coarse grid, and each path (T+1, 2) drawn over them.
+
+    The axes fill the figure (a box much wider than tall is not drawn at equal scale, so that a zig-zag
+    along the short axis stays visible); the legend sits to the right of the axes, off the ticks."""
     X1, X2, Z = _grid(f, lim)
-    fig = new_figure(6.4, 5.0)
+    w, h = lim[1] - lim[0], lim[3] - lim[2]
+    fig = new_figure(7.6, 5.0)
     ax = fig.add_subplot()
     positive = Z[Z > 0]
     if positive.size and Z.min() >= 0:
@@ -64,30 +81,53 @@ def plot_contour_trajectory(f: GridFn, grad: GridFn, lim: tuple[float, float, fl
     ax.contour(X1, X2, Z, levels=levels, cmap="viridis", linewidths=0.8)
     A1, A2, _ = _grid(f, lim, 13)
     G1, G2 = grad(A1, A2)
-    norm = np.hypot(G1, G2)
+    a, b = G1 / w, G2 / h  # the gradient in fractions of the axes: arrows of equal length on screen
+    norm = np.hypot(a, b)
     norm[norm == 0] = 1.0
-    ax.quiver(A1, A2, G1 / norm, G2 / norm, color="0.6", width=0.003, scale=30)
-    colors = ["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple"]
+    ax.quiver(A1, A2, 0.05 * a / norm * w, 0.05 * b / norm * h, color="0.6", width=0.003, angles="xy",
+              scale_units="xy", scale=1.0)
+    colors = ["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink"]
     for i, (label, path) in enumerate(paths.items()):
         ax.plot(path[:, 0], path[:, 1], "-o", ms=3, lw=1.2, color=colors[i % len(colors)], label=label)
     ax.plot([], [], color="0.6", label="gradient direction ∇f/|∇f|")
     ax.set_xlim(lim[0], lim[1])
     ax.set_ylim(lim[2], lim[3])
-    if max(lim[1] - lim[0], lim[3] - lim[2]) <= 3 * min(lim[1] - lim[0], lim[3] - lim[2]):
+    if 0.75 <= h / w <= 1.34:
         ax.set_aspect("equal")  # gradients then look perpendicular to the contours, as they are
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
-    ax.legend(fontsize="small", loc="upper right")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return fig
 
 
-def box_around(paths: list[np.ndarray], margin: float = 0.15, cap: float = 50.0) -> tuple[float, float, float, float]:
-    """A plotting box containing the points of every path, each coordinate clipped to [-cap, cap]
-    (so a diverging path does not squash the others), with a margin."""
-    pts = np.concatenate([p[np.isfinite(p).all(axis=1)] for p in paths])
+def plot_trajectories_on_contour(Q: np.ndarray, paths: Mapping[str, np.ndarray], title: str = "",
+                                 cap: float = 50.0) -> Figure:
+    """Trajectories of several runs (label -> (T+1, 2) iterates) over the contours of f(x) = 1/2 xᵀQx.
+
+    For a gd2d sweep: each run returns its iterates (``artifacts["trajectory"]``, also the curve
+    ``trajectory``) and Q (``artifacts["Q"]``); this overlays them on one contour plot (exercise 1-2).
+    A path that leaves every bounded region is drawn until it leaves the box of the others."""
+    f, grad = quadratic_grid(Q)
+    arrays = {k: np.asarray(v, dtype=float) for k, v in paths.items()}
+    finite = [p[np.isfinite(p).all(axis=1)] for p in arrays.values()]
+    bounded = [bool(len(p)) and float(np.abs(p[-1]).max()) <= float(np.abs(p[0]).max()) * 4 for p in finite]
+    box = box_around([p for p in finite if len(p)], cap=cap, diverged=[not b for b, p in zip(bounded, finite,
+                                                                                         strict=True) if len(p)])
+    return plot_contour_trajectory(f, grad, box, arrays, title or "trajectories of the runs")
+
+
+def box_around(paths: list[np.ndarray], margin: float = 0.15, cap: float = 50.0,
+               diverged: list[bool] | None = None, min_ratio: float = 0.4) -> tuple[float, float, float, float]:
+    """A plotting box containing the points of every path that did not diverge (of all paths when all did),
+    each coordinate clipped to [-cap, cap] (so a diverging path does not squash the others), with a margin.
+    The shorter side is at least ``min_ratio`` times the longer one, so that the plot is never a thin strip."""
+    keep = [p for p, d in zip(paths, diverged or [False] * len(paths), strict=True) if not d] or paths
+    pts = np.concatenate([p[np.isfinite(p).all(axis=1)] for p in keep])
     pts = np.clip(pts, -cap, cap)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1.0)
-    lo, hi = lo - margin * span, hi + margin * span
+    centre = (lo + hi) / 2
+    span = np.maximum(span, min_ratio * span.max()) * (1 + 2 * margin)
+    lo, hi = centre - span / 2, centre + span / 2
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
