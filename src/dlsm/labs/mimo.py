@@ -88,6 +88,8 @@ class Config(LabConfig):
                            ge=1, le=1_000_000)
     tpg_batch: int = param(200, "vectors per TPG training batch", ge=1, le=1_000_000)
     tpg_lr: float = param(0.01, "Adam learning rate of TPG", gt=0, le=10)
+    tpg_loss: Literal["mse", "ce"] = param("mse", "TPG's training loss: MSE of s_T (the paper), or the cross-entropy "
+                                          "-log((1 + x s_T)/2) of the soft decision (BPSK only)")
     tpg_finetune: int = param(0, "extra Adam steps on all T layers at tpg_lr/10 after the incremental generations",
                               ge=0, le=1_000_000)
     search_flips: int = param(2, "tpgsearch: local ML search over 2^p candidates, p least reliable symbols",
@@ -116,6 +118,9 @@ class Config(LabConfig):
                 check_exhaustive(const, self.n, name)
         if self.snr_db is not None and not math.isfinite(self.snr_db):
             raise ConfigError(f"snr_db: got {self.snr_db!r}; allowed: a finite number of dB", key="snr_db")
+        if self.tpg_loss == "ce" and self.modulation != "bpsk":
+            raise ConfigError(f"tpg_loss: got 'ce' with modulation={self.modulation!r}; allowed: ce only with bpsk",
+                              key="tpg_loss")
         if any(not math.isfinite(s) or abs(s) > 100 for s in self.snr_grid):
             raise ConfigError(f"snr_grid: got {self.snr_grid!r}; allowed: finite SNRs in dB within ±100",
                               key="snr_grid")
@@ -132,6 +137,11 @@ class Config(LabConfig):
 def mse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """(1/(b n)) Σ (x̂ − x)²."""
     return ((x_hat - x) ** 2).mean()
+
+
+def bpsk_cross_entropy(s: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-(1/(b n)) Σ log((1 + x s)/2): the soft decision s ∈ (-1, 1) read as P(x = +1) = (1 + s)/2."""
+    return -torch.log((1 + x * s) / 2 + 1e-6).mean()
 
 
 def train_nn(config: Config, channel: MimoChannel, generator: torch.Generator, device: torch.device,
@@ -153,8 +163,10 @@ def train_tpg(config: Config, channel: MimoChannel, progress: ProgressFn | None)
     tpg = TPG(config.tpg_layers, channel.const).to(channel.device)
     T = config.tpg_layers
 
+    loss = mse if config.tpg_loss == "mse" else bpsk_cross_entropy
+
     def loss_for(g: int):
-        return lambda model, b: mse(model(b.y, b.H, b.noise_var, layers=min(g, T)), b.x)
+        return lambda model, b: loss(model(b.y, b.H, b.noise_var, layers=min(g, T)), b.x)
 
     gens = [Generation(list(tpg.parameters()), config.tpg_steps, config.tpg_lr) for _ in range(T)]
     if config.tpg_finetune:
