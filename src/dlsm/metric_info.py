@@ -71,7 +71,7 @@ LAB_METRICS: dict[str, dict[str, Meaning]] = {
         "x2_final": ("second coordinate x2 of the last iterate", ""),
         "error_final": ("squared distance ‖x - x*‖² of the last iterate to the minimiser", ""),
         "converged": ("True when the final squared error is below tol without diverging", ""),
-        "behaviour": ("verdict from the iterates: converges or diverges", ""),
+        "behaviour": ("one verdict from the iterates: converged, converging, oscillates or diverges", ""),
         "rate_measured": ("measured per-step contraction of the error along the slowest direction", ""),
         "rate_theory": ("per-step contraction that theory predicts for the chosen optimizer", ""),
         "theory_regime_gd": ("what theory predicts for plain gradient descent at this learning rate", ""),
