@@ -176,21 +176,11 @@ def _index_entry(name: str) -> dict[str, Any]:
     return labs[name]
 
 
-def metric_meaning(name: str) -> str:
-    """The one-line meaning (and unit) of a metric, when dlsm.metric_info knows it; else ''."""
-    try:
-        from dlsm import metric_info
-    except ImportError:
-        return ""
-    for attr in ("describe", "meaning", "metric_meaning"):
-        fn = getattr(metric_info, attr, None)
-        if callable(fn):
-            try:
-                text = fn(name)
-            except (KeyError, LookupError, ValueError):
-                return ""
-            return str(text or "")
-    return ""
+def metric_meaning(lab: str, name: str) -> str:
+    """The one-line meaning (and unit) of a metric of a lab, from dlsm.metric_info; '' when not described."""
+    from dlsm.lab_index import meaning
+
+    return meaning(lab, name)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -216,7 +206,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if lab["headline"]:
         print("\n  headline metrics:")
         for name in lab["headline"]:
-            meaning = metric_meaning(name)
+            meaning = metric_meaning(args.lab, name)
             print(f"    {name}" + (f": {meaning}" if meaning else ""))
     return 0
 
@@ -245,7 +235,7 @@ def _print_outcome(lab: Lab, outcome) -> None:
     result = outcome.result
     for name in lab.headline or list(result.metrics)[:8]:
         if name in result.metrics:
-            meaning = metric_meaning(name)
+            meaning = metric_meaning(lab.name, name)
             print(f"  {name} = {format_scalar(result.metrics[name])}" + (f"   ({meaning})" if meaning else ""))
     for name, table in result.tables.items():
         if 0 < len(table.rows) <= PRINT_TABLE_ROWS:
@@ -300,8 +290,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = runner.sweep_grid(lab, fixed, grid, root, size, tqdm_progress, seeds=args.seeds, jobs=jobs,
                                executor=args.executor, address=args.address, figures=args.figures,
                                threads=args.threads or 1, checkpoint_every=args.checkpoint_every)
+    from dlsm.sweeps import compact_table
+
     print(f"sweep folder: {result.path}")
-    print(text_table(result.comparison))
+    print(text_table(compact_table(result.comparison)))
     for r in result.failed:
         print(f"failed: {r.path.name}: {r.error}", file=sys.stderr)
     if result.interrupted:
@@ -343,6 +335,15 @@ def cmd_tour(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from dlsm.report import build_report, size_summary
 
+    if args.pdf or Path(args.output).suffix.lower() == ".pdf":
+        from dlsm.report_pdf import build_pdf_report
+
+        output = Path(args.output if args.output != "report.html" else "report.pdf")
+        discussion = Path(args.discussion) if args.discussion else None
+        pdf_path = build_pdf_report([Path(p) for p in args.runs], output, title=args.title, name=args.name,
+                                    student_id=args.student_id, discussion=discussion)
+        print(f"report: {pdf_path}")
+        return 0
     html_path, md_path = build_report([Path(p) for p in args.runs], Path(args.output), title=args.title)
     print(f"report: {html_path}\n        {md_path}")
     print(size_summary(html_path))
@@ -425,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", metavar="RUN_DIR")
     p.add_argument("-o", "--output", default="report.html", help="output .html (a .md twin is written too)")
     p.add_argument("--title", default="dlsm report")
+    p.add_argument("--pdf", action="store_true", help="write an A4 PDF to hand in (also when -o ends in .pdf)")
+    p.add_argument("--name", default="", help="PDF: the student's name for the title block")
+    p.add_argument("--student-id", default="", help="PDF: the student ID for the title block")
+    p.add_argument("--discussion", metavar="FILE.md", help="PDF: Markdown with your 考察; '## LAB' sections go to "
+                   "that lab's runs, the rest to the overall discussion (default: empty boxes to write in)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("predict", help="classify image files with a saved checkpoint")

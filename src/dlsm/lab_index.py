@@ -81,3 +81,16 @@ def load() -> dict[str, dict[str, Any]]:
     except OSError:
         pass  # a read-only home: fine, just slower next time
     return labs
+
+
+def meaning(lab: str, name: str) -> str:
+    """The one-line meaning and unit of metric ``name`` of ``lab`` (from :mod:`dlsm.metric_info`), or ''."""
+    try:
+        from dlsm.metric_info import lookup
+    except ImportError:
+        return ""
+    found = lookup(lab, name)
+    if not found:
+        return ""
+    text, unit = found
+    return f"{text} [{unit}]" if unit else text

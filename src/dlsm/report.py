@@ -36,6 +36,7 @@ class Section:
     tables: dict[str, Table] = field(default_factory=dict)
     figures: dict[str, Path] = field(default_factory=dict)
     status: str = ""  # a run's status; "" for a sweep's section
+    lab: str = ""
     elapsed_s: float = 0.0
 
 
@@ -100,6 +101,7 @@ def _run_section(run: RunRecord) -> Section:
         title=run.lab if run.path.name == run.lab else f"{run.lab} — {run.path.name}",
         path=run.path,
         status=run.status,
+        lab=run.lab,
         elapsed_s=run.elapsed_s,
         intro=[f"Status: {run.status}; {run.elapsed_s:.2f} s; folder {run.path}"],
         config=run.config,
@@ -204,6 +206,13 @@ def _kv_rows(d: dict) -> list[list]:
     return [[k, _value_text(v)] for k, v in d.items()]
 
 
+def _metrics_table(s: Section) -> Table:
+    """Metric, value and its one-line meaning (dlsm.metric_info)."""
+    from dlsm.lab_index import meaning
+
+    return Table(["metric", "value", "meaning"], [[k, _value_text(v), meaning(s.lab, k)] for k, v in s.metrics.items()])
+
+
 def _value_text(v) -> str:
     if isinstance(v, list):
         return "(" + ", ".join(format_scalar(x) for x in v) + ")"
@@ -220,7 +229,7 @@ def render_markdown(sections: list[Section], title: str, base: Path) -> str:
         if s.config:
             lines += ["**Config**", "", Table(["key", "value"], _kv_rows(s.config)).to_markdown(), ""]
         if s.metrics:
-            lines += ["**Metrics**", "", Table(["metric", "value"], _kv_rows(s.metrics)).to_markdown(), ""]
+            lines += ["**Metrics**", "", _metrics_table(s).to_markdown(), ""]
         if s.notes:
             lines += [f"- {n}" for n in s.notes] + [""]
         for name, t in s.tables.items():
@@ -267,7 +276,7 @@ def render_html(sections: list[Section], title: str) -> str:
             parts.append("<h3>Config</h3>" + _html_table(Table(["key", "value"], _kv_rows(s.config)), None))
         if s.metrics:
             parts.append("<h3>Metrics</h3>"
-                         + _html_table(Table(["metric", "value"], _kv_rows(s.metrics)), None))
+                         + _html_table(_metrics_table(s), None))
         parts += [f"<div class='note'>{html.escape(n)}</div>" for n in s.notes]
         for name, t in s.tables.items():
             parts.append(f"<h3>Table: {html.escape(name)}</h3>" + _html_table(t))

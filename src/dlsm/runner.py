@@ -269,13 +269,24 @@ class RunTask:
     checkpoint_every: int | None = None
 
 
+def _lab_in_worker(name: str) -> Lab:
+    """The lab, importing only its own module (a worker need not import every lab)."""
+    import importlib
+
+    try:
+        lab = getattr(importlib.import_module(f"dlsm.labs.{name}"), "LAB", None)
+    except ImportError:
+        lab = None
+    return lab if isinstance(lab, Lab) and lab.name == name else get_lab(name)
+
+
 def run_task(task: RunTask, progress: ProgressFn | None = None, in_worker: bool = True) -> RunOutcome:
     """Execute one sweep run (the entry point of pool workers and Ray tasks); errors become failed runs.
 
     In a worker, torch uses ``task.threads`` threads (1 by default: the runs, not the threads, are parallel)
     and the result comes back without its figures and artifacts (they are in the run folder).
     """
-    lab = get_lab(task.lab)
+    lab = _lab_in_worker(task.lab) if in_worker else get_lab(task.lab)
     if task.threads is not None:
         import torch
 
@@ -317,14 +328,14 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
     points, seed_list = sweeps.expand(lab.config, base, grid, seeds)
     configs = [lab.config.make(size, **{**base, **p}) for p in points]  # validate every point first
     keys = [*grid] + (["seed"] if len(seed_list) > 1 else [])
-    sweep_dir = new_folder(root / lab.name, f"{timestamp()}-sweep-{'-'.join(grid)}")
+    sweep_dir = new_folder(root / lab.name, f"{timestamp()}-sweep-{'-'.join(keys)}")
     tasks = []
     for point, config in zip(points, configs, strict=True):
         run_dir = new_folder(sweep_dir, sweeps.point_label({k: point[k] for k in keys}).replace("/", "_"))
         tasks.append(RunTask(lab.name, config.to_dict(), size, str(run_dir), figures, threads, checkpoint_every))
     meta = {"lab": lab.name, "keys": keys, "key": keys[0],
             "grid": {k: [value_label(v) for v in vs] for k, vs in grid.items()}, "seeds": seed_list,
-            "values": [value_label(v) for v in grid[keys[0]]],
+            "values": [value_label(v) for v in grid[keys[0]]] if keys[0] in grid else [str(s) for s in seed_list],
             "base": {k: value_label(v) for k, v in base.items()}, "size": size, "executor": executor,
             "jobs": jobs, "threads": threads, "runs": [Path(t.run_dir).name for t in tasks],
             "created": datetime.now().isoformat(timespec="microseconds")}

@@ -228,8 +228,10 @@ def summary_markdown(lab_name: str, description: str, config: dict[str, Any], me
              f"Status: **{status}**, {elapsed_s:.2f} s.", "", "## Config", "",
              "| key | value |", "|---|---|"]
     lines += [f"| {k} | {_cell(v)} |" for k, v in config.items()]
-    lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {format_scalar(v)} |" for k, v in metrics.items()]
+    from dlsm.lab_index import meaning
+
+    lines += ["", "## Metrics", "", "| metric | value | meaning |", "|---|---|---|"]
+    lines += [f"| {k} | {format_scalar(v)} | {meaning(lab_name, k)} |" for k, v in metrics.items()]
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     for name, table in tables.items():

@@ -313,6 +313,31 @@ def aggregate_table(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) -
     return Table(columns=columns, rows=rows)
 
 
+def compact_table(table: Table) -> Table:
+    """The comparison for the terminal: ``mean ± ci95`` in one cell per metric (std left to the CSV file)."""
+    cols = table.columns
+    out_cols, picks = [], []
+    for j, c in enumerate(cols):
+        if c.endswith("_std") or c.endswith("_ci95"):
+            continue
+        if c.endswith("_mean") and f"{c[:-5]}_ci95" in cols:
+            out_cols.append(c[:-5])
+            picks.append((j, cols.index(f"{c[:-5]}_ci95")))
+        else:
+            out_cols.append(c)
+            picks.append((j, None))
+    rows = []
+    for row in table.rows:
+        cells: list[Any] = []
+        for j, k in picks:
+            if k is None or row[k] == "":
+                cells.append(row[j])
+            else:
+                cells.append(f"{row[j]:.4g} ± {row[k]:.2g}")
+        rows.append(cells)
+    return Table(out_cols, rows)
+
+
 def _numeric_key(keys: Sequence[str], runs: Sequence[RunOutcome]) -> str | None:
     for k in keys:
         values = {getattr(r.config, k) for r in runs}
@@ -332,6 +357,9 @@ def metric_figures(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) ->
     others = [k for k in keys if k != x_key]
     figures = {}
     for m in metric_names(lab, runs):
+        values = [r.metrics.get(m) for r in runs if r.result is not None]
+        if all(isinstance(v, bool) and not v for v in values):
+            continue  # e.g. diverged = False everywhere: nothing to draw
         lines: dict[str, tuple] = {}
         for point, group in group_runs(others, runs).items():
             label = ", ".join(f"{k}={v}" for k, v in zip(others, point, strict=True))
