@@ -19,6 +19,7 @@ judged by the lecture-3 CNN (:mod:`dlsm.labs._digit_quality`).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -193,7 +194,9 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
                       scheduler=make_schedule(s["lr_schedule"], optimizer, steps),
                       clip_grad_norm=config.clip_grad_norm, ema_decay=s["ema_decay"], skip_nonfinite=True,
                       generators={"data": generator}, log_every=max(1, steps // 500), progress=train_progress)
+    t0 = time.perf_counter()
     log = trainer.run()
+    train_seconds = time.perf_counter() - t0
     sampled = trainer.eval_model  # the EMA model when ema_decay is set
     sampled.eval()
 
@@ -206,7 +209,8 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         "train_loss": float(np.mean(losses[-10:])) if len(losses) else None,
         "first_loss": float(losses[0]) if len(losses) else None,
         "steps": log.steps_done, "epochs": log.steps_done / batches.per_epoch,
-        "n_params": count_parameters(model), "ema_differs": _differs(model, sampled),
+        "n_params": count_parameters(model), "train_seconds": train_seconds,
+        "ema_differs": _differs(model, sampled),
     }
     sample_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
     keep = _keep_steps(scheduler.steps)

@@ -11,6 +11,7 @@ beside held-out digits (floor) and noise images (ceiling).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,9 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     trainer = Trainer(model, loss_fn, batches, make_optimizer("adam", model.parameters(), config.lr), steps,
                       name="vae", evaluate=evaluate, eval_every=batches.per_epoch, skip_nonfinite=True,
                       generators={"data": generator, "eps": eps_gen}, progress=train_progress)
+    t0 = time.perf_counter()
     log = trainer.run()
+    train_seconds = time.perf_counter() - t0
     model.eval()
 
     train_loss = np.asarray(log.history.get("loss", []), dtype=float)
@@ -103,6 +106,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         "train_elbo": float(train_elbo[-1]) if len(train_elbo) else None,
         "first_test_elbo": float(test_elbo[0]) if len(test_elbo) else None,
         "epochs": done_epochs, "steps": log.steps_done, "n_params": count_parameters(model),
+        "train_seconds": train_seconds,
         "latent_dim": config.latent_dim,
     }
     if config.quality:
