@@ -180,3 +180,87 @@ def test_options_may_precede_assignments_and_non_finite_metrics_stay_strict_json
     metrics = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON token {c}"))
     assert metrics["metrics"]["rate_theory"] == "inf"   # Q has a negative eigenvalue: no finite rate
     assert metrics["metrics"]["diverged"] is True
+
+
+def test_config_records_the_thread_count(run_root):
+    import torch
+
+    assert main(["run", "gd1d", "steps=3", "--out", str(run_root)]) == 0
+    config = json.loads((only_dir(run_root / "gd1d") / "config.json").read_text())
+    assert config["threads"] == torch.get_num_threads()
+
+
+def test_list_and_show_answer_from_the_index_without_importing_torch(tmp_path, monkeypatch):
+    import os
+
+    from dlsm import lab_index
+
+    monkeypatch.setenv("DLSM_CACHE", str(tmp_path))
+    assert set(lab_index.load()) == set(registry())  # builds the cache (this process has every lab imported)
+    check = ("import sys; from dlsm.cli import main; main(['list']); main(['show', 'gd2d']); "
+             "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, 'imported torch or numpy'")
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         env={**os.environ, "DLSM_CACHE": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert "gd1d" in out.stdout and "one of: gd, momentum, nesterov, adam" in out.stdout
+
+
+def test_progress_bar_redraws_at_most_about_ten_times_a_second():
+    import io
+
+    from dlsm.cli import tqdm_progress
+
+    sink = io.StringIO()
+    progress = tqdm_progress("gates", file=sink, disable=False)
+    for k in range(1, 3001):
+        progress(k, 3000, {"loss": 1.0 / k})
+    assert 0 < len(sink.getvalue()) < 20_000  # a redraw per step wrote 432 KB for 3,000 steps
+
+
+def test_small_tables_are_printed_to_the_terminal(monkeypatch, run_root, capsys):
+    from dlsm.result import Table
+
+    def run(config, progress=None):
+        small = Table(["x1", "x2", "y"], [[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 1]])
+        big = Table(["k"], [[k] for k in range(30)])
+        return Result(metrics={"s_final": 1.0}, tables={"truth_table": small, "trajectory": big})
+
+    lab = get_lab("gd1d")
+    monkeypatch.setitem(registry(), "gd1d", Lab(lab.name, lab.lecture, lab.description, lab.config, run))
+    assert main(["run", "gd1d", "--out", str(run_root)]) == 0
+    out = capsys.readouterr().out
+    assert "truth_table:" in out and "x1  x2  y" in out and "trajectory:" not in out
+
+
+def test_report_follows_the_run_times_not_the_folder_times(run_root, tmp_path):
+    import os
+
+    main(["run", "gd2d", "steps=3", "compare=no", "--out", str(run_root)])
+    main(["run", "gd1d", "steps=3", "--out", str(run_root)])
+    later = 4_000_000_000  # touching the first run's files (a copy, an edit) must not move it
+    for p in (run_root / "gd2d").rglob("*"):
+        os.utime(p, (later, later))
+    out = tmp_path / "report.html"
+    assert main(["report", str(run_root), "-o", str(out)]) == 0
+    html = out.read_text()
+    assert html.index("<h2>gd2d") < html.index("<h2>gd1d")
+
+
+def test_report_embeds_photos_as_jpeg_and_says_where_the_size_goes(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    run_dir = tmp_path / "photos"
+    (run_dir / "figures").mkdir(parents=True)
+    record = {"lab": "classify", "config": {}, "created": "2025-01-01T00:00:00"}
+    (run_dir / "config.json").write_text(json.dumps(record))
+    (run_dir / "metrics.json").write_text(json.dumps({"status": "completed", "metrics": {}, "elapsed_s": 1.0}))
+    pixels = np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    Image.fromarray(pixels).resize((600, 600)).save(run_dir / "figures" / "samples.png")
+    png_size = (run_dir / "figures" / "samples.png").stat().st_size
+    out = tmp_path / "report.html"
+    assert main(["report", str(run_dir), "-o", str(out)]) == 0
+    html = out.read_text()
+    assert "data:image/jpeg;base64," in html and len(html) < png_size
+    printed = capsys.readouterr().out
+    assert "report size" in printed and "embedded figures" in printed and "largest sections: classify" in printed

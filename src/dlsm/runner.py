@@ -309,7 +309,7 @@ def sweep(lab: Lab, base: dict[str, Any], key: str, values: Sequence[Any], root:
 def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]], root: Path,
                size: str = "course", progress_for: ProgressFactory | None = None, *, seeds: int = 1,
                jobs: int = 1, executor: str = "local", address: str | None = None, figures: bool = False,
-               threads: int | None = 1, checkpoint_every: int | None = None) -> SweepOutcome:
+               threads: int | None = None, checkpoint_every: int | None = None) -> SweepOutcome:
     """Run ``lab`` at every point of ``grid`` (the product of the keys' values, first key outermost), with
     ``seeds`` seeds each (seed, seed + 1, ...), into one sweep folder.
 
@@ -319,8 +319,10 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
     key, with error bars; each curve overlaid, seeds averaged with a band) and ``sweep.json``.
 
     ``jobs`` > 1 runs the points in a local process pool, ``executor="ray"`` on a Ray cluster
-    (``address``; a local one when None); torch uses ``threads`` threads per run (1 by default, in every
-    executor, so the numbers do not depend on ``jobs``). Per-run figures are drawn only with ``figures``.
+    (``address``; a local one when None). Torch uses ``threads`` threads per run; None keeps this process's
+    setting for serial runs and uses 1 per worker (the CLI passes 1 for every executor, so that its numbers do
+    not depend on ``jobs``: results can differ in the last digits with the thread count). Per-run figures are
+    drawn only with ``figures``.
     Ctrl-C stops the sweep and keeps every run done so far.
     """
     from dlsm import sweeps
@@ -328,11 +330,13 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
     points, seed_list = sweeps.expand(lab.config, base, grid, seeds)
     configs = [lab.config.make(size, **{**base, **p}) for p in points]  # validate every point first
     keys = [*grid] + (["seed"] if len(seed_list) > 1 else [])
+    parallel = executor == "ray" or (jobs > 1 and len(points) > 1)
     sweep_dir = new_folder(root / lab.name, f"{timestamp()}-sweep-{'-'.join(keys)}")
     tasks = []
     for point, config in zip(points, configs, strict=True):
         run_dir = new_folder(sweep_dir, sweeps.point_label({k: point[k] for k in keys}).replace("/", "_"))
-        tasks.append(RunTask(lab.name, config.to_dict(), size, str(run_dir), figures, threads, checkpoint_every))
+        tasks.append(RunTask(lab.name, config.to_dict(), size, str(run_dir), figures,
+                             threads if threads is not None or not parallel else 1, checkpoint_every))
     meta = {"lab": lab.name, "keys": keys, "key": keys[0],
             "grid": {k: [value_label(v) for v in vs] for k, vs in grid.items()}, "seeds": seed_list,
             "values": [value_label(v) for v in grid[keys[0]]] if keys[0] in grid else [str(s) for s in seed_list],
@@ -342,7 +346,7 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
     sweeps.write_meta(sweep_dir, {**meta, "completed": False})
     if executor == "ray":
         runs = sweeps.run_on_ray(tasks, address)
-    elif jobs > 1 and len(tasks) > 1:
+    elif parallel:
         runs = sweeps.run_in_pool(tasks, jobs)
     else:
         runs = sweeps.run_serially(tasks, progress_for, threads)
