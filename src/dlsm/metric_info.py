@@ -35,6 +35,7 @@ METRICS: dict[str, Meaning] = {
     "nmse_db": ("normalised MSE of the estimate, 10 log10(Σ‖x̂ - x‖² / Σ‖x‖²)", "dB"),
     "ser": ("symbol error rate: share of wrongly detected symbols", "fraction"),
     "device": ("device the model ran on (cpu or cuda)", ""),
+    "train_seconds": ("wall-clock time spent training (differs between runs and machines)", "s"),
     "skipped_steps": ("optimizer steps skipped because the gradient was not finite", "steps"),
     "lr": ("learning rate (step size) used", ""),
     "lr_max": ("largest stable learning rate of gradient descent, 2/λmax of the loss Hessian", ""),
