@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -101,7 +103,7 @@ def engine_overhead(quick: bool) -> BenchSection:
 
 
 def sweep_speedup(quick: bool) -> BenchSection:
-    n_runs, steps = (2, 20) if quick else (8, 3000)
+    n_runs, steps = (2, 20) if quick else (8, 6000)
     lab = get_lab("gates")
     base = {"gate": "xor", "steps": steps}
     rows, numbers = [], {}
@@ -124,13 +126,39 @@ def sweep_speedup(quick: bool) -> BenchSection:
          f"Identical metrics in every run: {'yes' if same else 'no'}. The speed-up can reach 2 only on 2 idle cores."])
 
 
+def _seconds(argv: list[str], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def cli_startup(quick: bool) -> BenchSection:
+    """`dlsm --help`, `list`, `show` answer from the cached lab index without importing torch."""
+    repeats = 2 if quick else 7
+    dlsm = [sys.executable, "-m", "dlsm"]
+    subprocess.run([*dlsm, "list"], check=True, capture_output=True)  # builds the index if the sources changed
+    base = _seconds([sys.executable, "-c", "pass"], repeats)
+    rows = [["python -c pass", round(base, 3), "", "", ""]]
+    for args in (["--help"], ["list"], ["show", "gd2d"]):
+        t = _seconds([*dlsm, *args], repeats)
+        rows.append([f"dlsm {' '.join(args)}", round(t, 3), round(t - base, 3), "<= 0.5", "yes" if t <= 0.5 else "no"])
+    cold = _seconds([sys.executable, "-c", "import dlsm.labs; dlsm.labs.registry()"], 1 if quick else 3)
+    rows.append(["importing every lab (what list did before the index)", round(cold, 3), round(cold - base, 3), "", ""])
+    return BenchSection(
+        "CLI start-up: seconds before the answer",
+        Table(["command", "time_s (median)", "over python -c pass", "target", "met"], rows),
+        [f"Wall-clock of a fresh process, median of {repeats}; the index of the labs is cached in the dlsm cache "
+         "folder and rebuilt when a source file of the package changes."])
+
+
 def run(quick: bool = False) -> list[BenchSection]:
-    return [engine_overhead(quick), sweep_speedup(quick)]
+    return [engine_overhead(quick), sweep_speedup(quick), cli_startup(quick)]
 
 
 if __name__ == "__main__":
-    import sys
-
     for section in run(quick="--quick" in sys.argv):
         print(f"## {section.title}\n\n{section.table.to_markdown()}\n")
         print("\n".join(f"- {n}" for n in section.notes) + "\n")
