@@ -158,3 +158,20 @@ def test_digits_quick_loss_decreases_and_samples_are_saved():
     assert r.artifacts["samples"].shape == (4, 1, 28, 28)
     for key in ("confident_share", "class_entropy", "frechet", "frechet_floor", "frechet_noise"):
         assert m[key] is not None
+
+
+def test_clipped_step_equals_plain_step_when_nothing_is_clipped():
+    plain, clipped = DDPMScheduler.from_name("linear", 50, 1e-4, 0.2), DDPMScheduler.from_name("linear", 50, 1e-4, 0.2,
+                                                                                                clip=1e6)
+    g = torch.Generator().manual_seed(0)
+    x, eps = torch.randn(6, 2, generator=g), torch.randn(6, 2, generator=g)
+    for t in (0, 1, 25, 49):
+        a = plain.step(eps, t, x, torch.Generator().manual_seed(t))
+        b = clipped.step(eps, t, x, torch.Generator().manual_seed(t))
+        assert torch.allclose(a, b, atol=1e-5)
+    # an untrained network (ε̂ = 0) grows x by 1/√ᾱ_T without clipping, stays in range with it
+    zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    big, _ = plain.sample(zero, (100, 2), torch.Generator().manual_seed(1))
+    small, _ = DDPMScheduler.from_name("linear", 50, 1e-4, 0.2, clip=1.0).sample(zero, (100, 2),
+                                                                                    torch.Generator().manual_seed(1))
+    assert big.abs().max() > 10 and small.abs().max() <= 1.0 + 1e-6

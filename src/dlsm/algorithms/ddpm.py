@@ -8,7 +8,11 @@ network only predicts the noise ε̂(x_t, t); :class:`DDPMScheduler` holds β_t,
       q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I),   x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε,  ε ~ N(0, I);
 - one ancestral reverse step, :meth:`DDPMScheduler.step`:
       x_{t−1} = 1/√α_t · (x_t − β_t/√(1 − ᾱ_t) · ε̂(x_t, t)) + σ_t z,   z ~ N(0, I),  no noise at t = 0,
-  with σ_t² = β_t (the course) or the posterior variance β̃_t = β_t (1 − ᾱ_{t−1})/(1 − ᾱ_t).
+  with σ_t² = β_t (the course) or the posterior variance β̃_t = β_t (1 − ᾱ_{t−1})/(1 − ᾱ_t). With ``clip`` set, the
+  step first estimates x̂_0 = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t, clips it to [−clip, clip] and takes the mean of the
+  posterior q(x_{t−1} | x_t, x̂_0) = √ᾱ_{t−1} β_t/(1 − ᾱ_t) x̂_0 + √α_t (1 − ᾱ_{t−1})/(1 − ᾱ_t) x_t (the same mean
+  when nothing is clipped; diffusers' ``clip_sample``). It keeps a poorly trained network's samples in range:
+  without it, ε̂ ≈ 0 grows x by 1/√ᾱ_T over the whole chain.
 
 Sampling starts from x_T ~ N(0, I), which is right only when ᾱ_{T−1} ≈ 0: then q(x_T) ≈ N(0, I). With the
 course's 100 sigmoid steps from 1e-5 to 5e-3, ᾱ_{T−1} = 0.78, so x_T still holds 88 % (√0.78) of x_0 and
@@ -64,9 +68,10 @@ class DDPMScheduler:
     Args:
         betas: β_t, t = 0..T−1, each in (0, 1).
         variance: σ_t² of the reverse step: ``"beta"`` (σ_t² = β_t, the course) or ``"posterior"`` (β̃_t).
+        clip: clip the estimate of x_0 to [−clip, clip] in each reverse step (None: no clipping).
     """
 
-    def __init__(self, betas: torch.Tensor, variance: VarianceName = "beta") -> None:
+    def __init__(self, betas: torch.Tensor, variance: VarianceName = "beta", clip: float | None = None) -> None:
         betas = torch.as_tensor(betas, dtype=torch.float64)
         if betas.dim() != 1 or len(betas) < 1 or not bool(((betas > 0) & (betas < 1)).all()):
             raise ValueError("betas must be a non-empty 1-D tensor with every value in (0, 1)")
@@ -77,12 +82,12 @@ class DDPMScheduler:
         self.alpha_bars = torch.cumprod(self.alphas, 0)  # (T,)
         abar_prev = torch.cat([torch.ones(1, dtype=torch.float64), self.alpha_bars[:-1]])  # (T,)
         self.posterior_variance = betas * (1 - abar_prev) / (1 - self.alpha_bars)  # β̃_t, 0 at t = 0
-        self.variance = variance
+        self.variance, self.clip = variance, clip
 
     @classmethod
     def from_name(cls, name: str, steps: int, beta_min: float = 1e-4, beta_max: float = 0.02,
-                  variance: VarianceName = "beta") -> DDPMScheduler:
-        return cls(make_betas(name, steps, beta_min, beta_max), variance)
+                  variance: VarianceName = "beta", clip: float | None = None) -> DDPMScheduler:
+        return cls(make_betas(name, steps, beta_min, beta_max), variance, clip)
 
     @property
     def steps(self) -> int:
@@ -115,7 +120,12 @@ class DDPMScheduler:
         ``generator`` draws z (on x_t's device); None uses torch's global generator.
         """
         beta, alpha, abar = float(self.betas[t]), float(self.alphas[t]), float(self.alpha_bars[t])
-        mean = (x_t - beta / math.sqrt(1 - abar) * eps_hat) / math.sqrt(alpha)  # (batch, ...)
+        if self.clip is None:
+            mean = (x_t - beta / math.sqrt(1 - abar) * eps_hat) / math.sqrt(alpha)  # (batch, ...)
+        else:
+            abar_prev = float(self.alpha_bars[t - 1]) if t > 0 else 1.0
+            x0_hat = ((x_t - math.sqrt(1 - abar) * eps_hat) / math.sqrt(abar)).clamp(-self.clip, self.clip)
+            mean = (math.sqrt(abar_prev) * beta * x0_hat + math.sqrt(alpha) * (1 - abar_prev) * x_t) / (1 - abar)
         if t == 0:
             return mean
         z = torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)

@@ -62,16 +62,17 @@ MIN_STEPS = 10
 #: The course's schedule (lecture 7) and its training of the 2-D network.
 COURSE_SCHEDULE = {"schedule": "sigmoid", "steps": 100, "beta_min": 1e-5, "beta_max": 5e-3, "variance": "beta"}
 COURSE_2D = {**COURSE_SCHEDULE, "network": "course", "epochs": 1000, "batch_size": 128, "lr": 1e-3,
-             "lr_schedule": "constant", "ema_decay": 0.9}
+             "lr_schedule": "constant", "ema_decay": 0.9, "clip_sample": None}
 #: A setting that works on the 2-D sets: the forward process reaches noise (linear β up to 0.2: ᾱ_T = 2e-5),
 #: the posterior variance keeps the last steps sharp, the network sees Fourier features of x, a one-cycle
 #: learning rate and a slower EMA. (The cosine schedule ends with β ≈ 0.999 at T = 100, and its first
 #: reverse step divides by √(1 − β): it amplifies the network's error 30 times.)
 TUNED_2D = {"schedule": "linear", "steps": 100, "beta_min": 1e-4, "beta_max": 0.2, "variance": "posterior",
             "network": "sinusoidal", "epochs": 75, "batch_size": 256, "lr": 3e-3, "lr_schedule": "onecycle",
-            "ema_decay": 0.99}
+            "ema_decay": 0.99, "clip_sample": None}
 TUNED_DIGITS = {"schedule": "cosine", "steps": 500, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
-                "network": "unet", "batch_size": 128, "lr": 2e-3, "lr_schedule": "onecycle", "ema_decay": 0.999}
+                "network": "unet", "batch_size": 128, "lr": 2e-3, "lr_schedule": "onecycle", "ema_decay": 0.999,
+                "clip_sample": 1.0}
 RECIPE_KEYS = tuple(TUNED_2D)
 
 
@@ -101,6 +102,8 @@ class Config(LabConfig):
     lr_schedule: Literal["constant", "onecycle", "cosine"] | None = param(
         None, "learning-rate schedule (none: the recipe's; course constant)")
     ema_decay: float | None = param(None, "EMA decay of the sampled weights (none: recipe; course 0.9)", ge=0, lt=1)
+    clip_sample: float | None = param(None, "clip the reverse steps' estimate of x_0 to ±this (none: the "
+                                             "recipe's; digits 1, the pixel range; 2-D: no clipping)", gt=0)
     clip_grad_norm: float = param(1.0, "gradient-norm clipping (course 1)", gt=0)
     antithetic: bool = param(True, "draw training steps in antithetic pairs (t, T-1-t) as the course does")
     n_eval: int = param(2000, "points in each of the two held-out sets (2-D)", ge=10, le=100_000)
@@ -144,7 +147,7 @@ def settings(config: Config) -> dict[str, Any]:
         base = {**TUNED_DIGITS, **(COURSE_SCHEDULE if config.recipe == "course" else {})}
     else:
         base = dict(COURSE_2D if config.recipe == "course" else TUNED_2D)
-    chosen = {k: getattr(config, k) for k in RECIPE_KEYS if getattr(config, k, None) is not None}
+    chosen = {k: getattr(config, k) for k in RECIPE_KEYS if getattr(config, k) is not None}
     return {**base, **chosen}
 
 
@@ -166,7 +169,8 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     s = settings(config)
     digits = config.data == "digits"
     generator = torch.Generator().manual_seed(config.seed)
-    scheduler = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"])
+    scheduler = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"],
+                                        s["clip_sample"])
 
     # ----- data: x_0 rows (n, 2), or digits scaled to [-1, 1] (n, 1, 28, 28) -------------------------------
     if digits:
