@@ -1,40 +1,69 @@
-"""Downloading with checksums, against local file:// "mirrors" and fake responses; never the network."""
+"""Downloading MNIST with pooch and checksums, against a loopback HTTP server (127.0.0.1) that serves fixture
+files, a corrupt one, and one that drops the connection; never the network."""
+
+from __future__ import annotations
 
 import hashlib
-import http.client
-import io
+import http.server
+import threading
 
+import numpy as np
 import pytest
 
 from dlsm.errors import DataError
 from dlsm.problems import mnist_download as md
-from dlsm.problems.mnist_download import (
-    RemoteFile,
-    download_files,
-    download_mnist,
-    mnist_cache_dir,
-    require_mnist,
-)
+from dlsm.problems.mnist_download import RemoteFile, download_files, download_mnist, mnist_cache_dir, require_mnist
+
+CONTENTS = {"a-idx1-ubyte.gz": b"first file " * 1000, "b-idx3-ubyte.gz": bytes(range(256)) * 900}
 
 
 def _spec(name: str, content: bytes) -> RemoteFile:
-    sha256, md5 = hashlib.sha256(content).hexdigest(), hashlib.md5(content).hexdigest()
-    return RemoteFile(name, len(content), sha256, md5)
+    return RemoteFile(name, len(content), hashlib.sha256(content).hexdigest(), hashlib.md5(content).hexdigest())
+
+
+SPECS = [_spec(n, c) for n, c in CONTENTS.items()]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.files`` under /good/, the same files with one byte changed under /corrupt/, a
+    third of each file (then a closed connection, though the length header promised all) under /drop/,
+    and 404 for anything else. Each request is logged in ``server.requests``."""
+
+    def do_GET(self):  # noqa: N802  (http.server's naming)
+        self.server.requests.append(self.path)
+        kind, _, name = self.path.strip("/").partition("/")
+        content = self.server.files.get(name)
+        if content is None or kind not in ("good", "corrupt", "drop"):
+            self.send_error(404, "Not Found")
+            return
+        body = content[:-1] + bytes([content[-1] ^ 0xFF]) if kind == "corrupt" else content
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 3] if kind == "drop" else body)
+        if kind == "drop":
+            self.wfile.flush()
+            self.close_connection = True
+
+    def log_message(self, *args):  # quiet
+        pass
 
 
 @pytest.fixture
-def mirror(tmp_path):
-    """A folder served as a mirror through file:// URLs, with two files and their specs."""
-    folder = tmp_path / "mirror"
-    folder.mkdir()
-    contents = {"a-idx1-ubyte.gz": b"first file " * 1000, "b-idx3-ubyte.gz": bytes(range(256)) * 900}
-    for name, content in contents.items():
-        (folder / name).write_bytes(content)
-    return folder, [_spec(n, c) for n, c in contents.items()], contents
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.files, httpd.requests = dict(CONTENTS), []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield httpd, base
+    httpd.shutdown()
+    httpd.server_close()
 
 
-def _only_final_files(folder):
-    return sorted(p.name for p in folder.iterdir())
+def _files(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
@@ -50,119 +79,79 @@ def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     assert mnist_cache_dir() == tmp_path / "xdg" / "dlsm" / "mnist"
 
 
-def test_download_from_a_local_mirror(tmp_path, mirror):
-    folder, specs, contents = mirror
+def test_download_over_http_with_progress(tmp_path, server):
+    _, base = server
     calls = []
-    cache = download_files(specs, tmp_path / "cache", [folder.as_uri()], lambda d, t, i: calls.append((d, t)))
-    assert cache == tmp_path / "cache"
-    assert _only_final_files(cache) == sorted(contents)  # no .part left behind
-    for name, content in contents.items():
+    cache = download_files(SPECS, tmp_path / "cache", [f"{base}/good/"], lambda d, t, i: calls.append((d, t)))
+    assert cache == tmp_path / "cache" and _files(cache) == sorted(CONTENTS)  # no temporary file left
+    for name, content in CONTENTS.items():
         assert (cache / name).read_bytes() == content
-    total = sum(map(len, contents.values()))
-    assert calls[-1] == (total, total) and all(t == total for _, t in calls)
+    total = sum(map(len, CONTENTS.values()))
+    assert calls and all(t == total for _, t in calls) and calls[-1][0] == total
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
-def test_next_mirror_is_tried_when_one_fails(tmp_path, mirror):
-    folder, specs, contents = mirror
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    download_files(specs, tmp_path / "cache", [empty.as_uri(), folder.as_uri() + "/"], None)
-    assert (tmp_path / "cache" / specs[1].name).read_bytes() == contents[specs[1].name]
+def test_mirrors_are_tried_in_order(tmp_path, server):
+    httpd, base = server
+    download_files(SPECS, tmp_path / "cache", [f"{base}/missing/", f"{base}/drop/", f"{base}/good"], None)
+    assert _files(tmp_path / "cache") == sorted(CONTENTS)
+    first = [p for p in httpd.requests if p.endswith(SPECS[0].name)]
+    assert [p.split("/")[1] for p in first] == ["missing", "drop", "good"]
 
 
-def test_checksum_mismatch_is_not_kept(tmp_path, mirror):
-    folder, specs, _ = mirror
-    content = (folder / specs[0].name).read_bytes()
-    (folder / specs[0].name).write_bytes(content[:-1] + b"X")  # same size, other bytes
-    with pytest.raises(DataError, match="SHA-256") as info:
-        download_files(specs, tmp_path / "cache", [folder.as_uri()], None)
-    assert "Nothing invalid was kept" in str(info.value)
-    assert _only_final_files(tmp_path / "cache") == []
+def test_corrupt_file_is_not_kept(tmp_path, server):
+    _, base = server
+    with pytest.raises(DataError) as info:
+        download_files(SPECS, tmp_path / "cache", [f"{base}/corrupt/"], None)
+    text = str(info.value)
+    assert "SHA-256 does not match" in text and "Nothing invalid was kept" in text and "/corrupt/a-idx1" in text
+    assert _files(tmp_path / "cache") == []
 
 
-def test_md5_is_checked_too(tmp_path, mirror):
-    folder, specs, _ = mirror
-    spec = RemoteFile(specs[0].name, specs[0].n_bytes, specs[0].sha256, "0" * 32)
+def test_dropped_connection_keeps_nothing_and_says_so(tmp_path, server):
+    _, base = server
+    with pytest.raises(DataError, match="could not download a-idx1-ubyte.gz") as info:
+        download_files(SPECS, tmp_path / "cache", [f"{base}/drop/", f"{base}/nowhere/"], None)
+    assert "connection" in str(info.value) and "HTTP 404" in str(info.value)
+    assert _files(tmp_path / "cache") == []
+
+
+def test_md5_is_checked_too(tmp_path, server):
+    _, base = server
+    spec = RemoteFile(SPECS[0].name, SPECS[0].n_bytes, SPECS[0].sha256, "0" * 32)
     with pytest.raises(DataError, match="MD5"):
-        download_files([spec], tmp_path / "cache", [folder.as_uri()], None)
+        download_files([spec], tmp_path / "cache", [f"{base}/good/"], None)
+    assert _files(tmp_path / "cache") == []
 
 
-def test_partial_and_oversized_downloads_are_deleted(tmp_path, mirror):
-    folder, specs, _ = mirror
-    content = (folder / specs[0].name).read_bytes()
-    (folder / specs[0].name).write_bytes(content[: len(content) // 3])
-    with pytest.raises(DataError, match="partial download"):
-        download_files(specs[:1], tmp_path / "cache", [folder.as_uri()], None)
-    (folder / specs[0].name).write_bytes(content + b"<html>error page</html>")
-    with pytest.raises(DataError, match="more than the expected"):
-        download_files(specs[:1], tmp_path / "cache", [folder.as_uri()], None)
-    assert _only_final_files(tmp_path / "cache") == []
-
-
-class _DroppingResponse(io.BytesIO):
-    """A response whose connection breaks after the first chunk."""
-
-    def __init__(self, content, error):
-        super().__init__(content)
-        self.error, self.calls = error, 0
-
-    def read(self, n=-1):
-        self.calls += 1
-        if self.calls > 1:
-            raise self.error
-        return super().read(min(n, 100))
-
-
-@pytest.mark.parametrize("error", [ConnectionResetError(104, "Connection reset by peer"),
-                                   http.client.IncompleteRead(b"abc", 10), TimeoutError("timed out")])
-def test_connection_dropped_midway(tmp_path, mirror, monkeypatch, error):
-    folder, specs, contents = mirror
-    response = _DroppingResponse(contents[specs[0].name], error)
-    monkeypatch.setattr(md, "_open_url", lambda url, timeout: response)
-    with pytest.raises(DataError, match="could not download a-idx1-ubyte.gz"):
-        download_files(specs[:1], tmp_path / "cache", ["https://example.invalid/"], None)
-    assert _only_final_files(tmp_path / "cache") == []
-
-
-def test_ctrl_c_leaves_no_partial_file(tmp_path, mirror):
-    folder, specs, _ = mirror
+def test_ctrl_c_leaves_no_partial_file(tmp_path, server):
+    _, base = server
 
     def interrupt(done, total, info):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        download_files(specs, tmp_path / "cache", [folder.as_uri()], interrupt)
-    assert _only_final_files(tmp_path / "cache") == []
+        download_files(SPECS, tmp_path / "cache", [f"{base}/good/"], interrupt)
+    assert _files(tmp_path / "cache") == []
 
 
-def test_valid_files_are_kept_and_corrupt_ones_fetched_again(tmp_path, mirror, monkeypatch):
-    folder, specs, contents = mirror
+def test_valid_files_are_kept_and_corrupt_ones_fetched_again(tmp_path, server):
+    httpd, base = server
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / specs[0].name).write_bytes(contents[specs[0].name])  # valid: no mirror needed
-    (cache / specs[1].name).write_bytes(b"garbage")  # corrupt: replaced
-    served = []
-    real_open = md._open_url
-
-    def spy(url, timeout):
-        served.append(url.rsplit("/", 1)[-1])
-        return real_open(url, timeout)
-
-    monkeypatch.setattr(md, "_open_url", spy)
-    download_files(specs, cache, [folder.as_uri()], None)
-    assert served == [specs[1].name]
-    assert (cache / specs[1].name).read_bytes() == contents[specs[1].name]
+    (cache / SPECS[0].name).write_bytes(CONTENTS[SPECS[0].name])  # valid: no request
+    (cache / SPECS[1].name).write_bytes(b"garbage")  # corrupt: replaced
+    download_files(SPECS, cache, [f"{base}/good/"], None)
+    assert httpd.requests == [f"/good/{SPECS[1].name}"]
+    assert (cache / SPECS[1].name).read_bytes() == CONTENTS[SPECS[1].name]
 
 
-def test_download_mnist_rejects_files_that_are_not_the_official_ones(tmp_path):
-    fake = tmp_path / "fake-mirror"
-    fake.mkdir()
-    for spec in md.MNIST_FILES:
-        (fake / spec.name).write_bytes(b"\x1f\x8b not mnist")
-    with pytest.raises(DataError, match="partial download"):
-        download_mnist(tmp_path / "cache", mirrors=[fake.as_uri()])
-    assert _only_final_files(tmp_path / "cache") == []
+def test_download_mnist_rejects_files_that_are_not_the_official_ones(tmp_path, server):
+    httpd, base = server
+    httpd.files = {spec.name: b"\x1f\x8b not mnist" for spec in md.MNIST_FILES}
+    with pytest.raises(DataError, match="SHA-256 does not match"):
+        download_mnist(tmp_path / "cache", mirrors=[f"{base}/good/"])
+    assert _files(tmp_path / "cache") == []
 
 
 def test_official_file_table():
@@ -170,6 +159,7 @@ def test_official_file_table():
     assert names == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
     assert all(len(f.sha256) == 64 and len(f.md5) == 32 for f in md.MNIST_FILES)
+    assert md.DEFAULT_MIRRORS[0].startswith("https://ossci-datasets")  # PyTorch's mirror first
 
 
 def test_require_mnist_reports_missing_and_deletes_corrupt(tmp_path):
@@ -182,25 +172,24 @@ def test_require_mnist_reports_missing_and_deletes_corrupt(tmp_path):
     assert not (tmp_path / md.MNIST_FILES[0].name).exists()
 
 
-def test_mnist_source_reads_a_verified_cache(tmp_path, monkeypatch):
-    """End to end with small stand-in files: download from a file:// mirror, then load_dataset("mnist")."""
-    import numpy as np
-
+def test_mnist_source_reads_a_verified_cache(tmp_path, monkeypatch, server):
+    """End to end with small stand-in files: download over HTTP, then load_dataset("mnist")."""
     from dlsm.problems.idx import write_idx
     from dlsm.problems.images import load_dataset
 
+    httpd, base = server
     rng = np.random.default_rng(0)
-    served = tmp_path / "mirror"
-    served.mkdir()
     arrays = [rng.integers(0, 256, (6, 28, 28), dtype=np.uint8), np.arange(6, dtype=np.uint8) % 10,
               rng.integers(0, 256, (4, 28, 28), dtype=np.uint8), np.arange(4, dtype=np.uint8)]
-    specs = []
+    specs, files = [], {}
     for spec, array in zip(md.MNIST_FILES, arrays, strict=True):
-        write_idx(served / spec.name, array)
-        specs.append(_spec(spec.name, (served / spec.name).read_bytes()))
+        write_idx(tmp_path / spec.name, array)
+        files[spec.name] = (tmp_path / spec.name).read_bytes()
+        specs.append(_spec(spec.name, files[spec.name]))
+    httpd.files = files
     monkeypatch.setattr(md, "MNIST_FILES", tuple(specs))
     monkeypatch.setenv("DLSM_CACHE", str(tmp_path / "cache"))
-    assert download_mnist(mirrors=[served.as_uri()]) == tmp_path / "cache" / "mnist"
+    assert download_mnist(mirrors=[f"{base}/good/"]) == tmp_path / "cache" / "mnist"
     train, test = load_dataset("mnist")
     assert train.name == "mnist" and (len(train), len(test)) == (6, 4)
     np.testing.assert_allclose(test.X[:, 0].numpy(), arrays[2] / 255.0, atol=1e-7)

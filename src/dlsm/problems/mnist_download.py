@@ -1,10 +1,11 @@
 """Full MNIST, on request: download the four official files once into a cache folder, verified.
 
 Nothing here runs unless the user asks (``dlsm data download-mnist``); the labs' default data is the
-embedded subset. Each file is streamed into ``<name>.part`` next to its final place while its SHA-256
-and MD5 are computed; only a file whose size and both checksums match the official ones is renamed
-to its final name. A short, corrupt or interrupted download is deleted, never kept as if valid, and
-the next mirror is tried. A cached file that no longer matches is deleted and fetched again.
+embedded subset. The download itself is pooch's (``pooch.retrieve``, the library SciPy, scikit-image and
+MNE use for their data): it streams each file into a temporary file next to its final place, checks its
+SHA-256, and only then moves it to its final name; a short, corrupt or interrupted download is deleted,
+never kept as if valid. dlsm adds the mirrors, tried in order, the MD5 check that torchvision makes, the
+cache folder and its environment variables, and the messages.
 
 Checksums: the official files (http://yann.lecun.com/exdb/mnist/, mirrored by PyTorch and by
 TensorFlow) have these sizes, SHA-256 and MD5 sums; the MD5 sums are the ones torchvision checks,
@@ -14,13 +15,12 @@ the SHA-256 sums the ones TensorFlow Datasets and many others record.
 from __future__ import annotations
 
 import hashlib
-import http.client
+import logging
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dlsm.errors import DataError
 from dlsm.result import ProgressFn
@@ -60,10 +60,6 @@ MNIST_FILES = (
                "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
                "ec29112dd5afa0611ce80d1b7f02629c"),
 )
-
-
-class _BadDownload(Exception):
-    """A fetched file with the wrong size or checksum."""
 
 
 def mnist_cache_dir() -> Path:
@@ -110,18 +106,15 @@ def download_files(
     done = 0
     for spec in files:
         target = cache_dir / spec.name
-        if target.exists():
-            if verify_file(target, spec) is None:
-                done += spec.n_bytes
-                continue
+        if target.exists() and verify_file(target, spec) is not None:
             target.unlink()  # a corrupt file from an earlier attempt or another program: get it again
         failures = []
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + spec.name
             try:
-                _fetch_verified(url, target, spec, done, total, progress, timeout)
+                _retrieve(url, target, spec, _Bar(progress, done, total), timeout)
                 break
-            except (OSError, http.client.HTTPException, _BadDownload) as exc:  # URLError is an OSError
+            except Exception as exc:  # noqa: BLE001  requests, pooch and the OS raise many types
                 failures.append(f"  {url}: {_describe(exc)}")
         else:
             raise DataError(
@@ -132,6 +125,45 @@ def download_files(
             )
         done += spec.n_bytes
     return cache_dir
+
+
+class _Bar:
+    """pooch's custom progress bar interface (``total``, ``update``, ``reset``, ``close``) on a ProgressFn."""
+
+    def __init__(self, progress: ProgressFn | None, done: int, total: int) -> None:
+        self.progress, self.done, self.grand_total, self.n, self.total = progress, done, total, 0, 0
+
+    def update(self, n: int) -> None:
+        self.n = min(self.n + n, self.total) if self.total else self.n + n
+        if self.progress is not None:
+            self.progress(self.done + self.n, self.grand_total, {"file_bytes": float(self.n)})
+
+    def reset(self) -> None:
+        self.n = 0
+
+    def close(self) -> None:
+        pass
+
+
+def _retrieve(url: str, target: Path, spec: RemoteFile, bar: _Bar, timeout: float) -> None:
+    """``pooch.retrieve`` of one file into ``target`` (SHA-256 checked by pooch, then size and MD5 here);
+    the one place that touches the network."""
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # pooch announces each download; the CLI shows its own progress
+    try:
+        downloader = pooch.HTTPDownloader(progressbar=bar, timeout=timeout, stream=True,
+                                          headers={"User-Agent": "dlsm (course labs; MNIST download)"})
+        pooch.retrieve(url, known_hash=f"sha256:{spec.sha256}", fname=target.name, path=target.parent,
+                       downloader=downloader)
+    finally:
+        logger.setLevel(level)
+    problem = verify_file(target, spec)
+    if problem is not None:
+        target.unlink()
+        raise ValueError(problem)
 
 
 def verify_file(path: Path, spec: RemoteFile) -> str | None:
@@ -170,41 +202,6 @@ def require_mnist(cache_dir: Path | None = None) -> Path:
     return cache_dir
 
 
-def _fetch_verified(
-    url: str, target: Path, spec: RemoteFile, done: int, total: int, progress: ProgressFn | None,
-    timeout: float,
-) -> None:
-    """Stream ``url`` into ``target.part``, check it, then rename it to ``target``; never leave a
-    ``.part`` file behind (not even on Ctrl-C)."""
-    part = target.with_name(target.name + ".part")
-    sha256, md5, n = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-    try:
-        with _open_url(url, timeout) as response, part.open("wb") as out:
-            while chunk := response.read(_CHUNK):
-                n += len(chunk)
-                if n > spec.n_bytes:
-                    raise _BadDownload(f"more than the expected {spec.n_bytes} bytes; not the official file")
-                sha256.update(chunk)
-                md5.update(chunk)
-                out.write(chunk)
-                if progress is not None:
-                    progress(done + n, total, {"file_bytes": float(n)})
-        if n != spec.n_bytes:
-            raise _BadDownload(f"partial download: {n} of {spec.n_bytes} bytes")
-        problem = _checksum_problem(sha256.hexdigest(), md5.hexdigest(), spec)
-        if problem is not None:
-            raise _BadDownload(problem)
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
-
-
-def _open_url(url: str, timeout: float):
-    """A readable response for ``url`` (http, https or file); the one place that touches the network."""
-    request = urllib.request.Request(url, headers={"User-Agent": "dlsm (course labs; MNIST download)"})
-    return urllib.request.urlopen(request, timeout=timeout)
-
-
 def _checksum_problem(sha256: str, md5: str, spec: RemoteFile) -> str | None:
     if sha256 != spec.sha256:
         return f"SHA-256 {sha256}, expected {spec.sha256}"
@@ -214,10 +211,18 @@ def _checksum_problem(sha256: str, md5: str, spec: RemoteFile) -> str | None:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code} {exc.reason}"
-    if isinstance(exc, urllib.error.URLError):
-        return f"cannot connect ({exc.reason})"
+    """One line on why a mirror failed: the HTTP status, a connection problem, a bad checksum."""
+    response: Any = getattr(exc, "response", None)
+    if response is not None and getattr(response, "status_code", None):
+        return f"HTTP {response.status_code} {response.reason}"
+    name = type(exc).__name__
+    text = str(exc)
+    if isinstance(exc, ValueError) and "hash" in text.lower():
+        return "the file's SHA-256 does not match the official one (a corrupt or different file)"
+    if name in ("ConnectionError", "ChunkedEncodingError", "ContentDecodingError", "ProtocolError"):
+        return f"the connection failed or was cut ({name})"
+    if name in ("Timeout", "ReadTimeout", "ConnectTimeout"):
+        return "no answer in time"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or type(exc).__name__
+    return text.splitlines()[0] if text else name
