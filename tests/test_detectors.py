@@ -121,3 +121,11 @@ def test_constellations_have_unit_energy_and_neural_detector_shapes():
     net = NeuralDetector(4, 3, const, channel_input=True, generator=torch.Generator().manual_seed(0))
     out = net.detect(torch.zeros(5, 3), torch.zeros(5, 3, 4), 1.0)
     assert out.x_hat.shape == (5, 4) and set(out.x_hat.unique().tolist()) <= {-1.0, 1.0}
+
+
+def test_zf_falls_back_to_the_pseudo_inverse_on_a_singular_channel():
+    H = torch.tensor([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0], [0.0, 2.0]]], dtype=torch.float64)  # first singular
+    y = torch.tensor([[1.0, 2.0], [1.0, 1.0]], dtype=torch.float64)
+    expected = torch.stack([torch.linalg.pinv(H[i]) @ y[i] for i in range(2)])
+    torch.testing.assert_close(zf_equalize(y, H), expected)
+    torch.testing.assert_close(zf_equalize(y[:1], H[0]), expected[:1])

@@ -46,13 +46,25 @@ def _noise(noise_var: float | torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def zf_equalize(y: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
-    """x̃ = H⁺ y (b, n): (HᵀH)⁻¹Hᵀy for m >= n (least squares), Hᵀ(HHᵀ)⁻¹y for n > m (minimum norm)."""
+    """x̃ = H⁺ y (b, n): (HᵀH)⁻¹Hᵀy for m >= n (least squares), Hᵀ(HHᵀ)⁻¹y for n > m (minimum norm).
+
+    Computed by QR (H = QR gives H⁺ = R⁻¹Qᵀ; Hᵀ = QR gives H⁺ = QR⁻ᵀ), not from the Gram matrix, whose condition
+    number is the square of H's; channels that are numerically singular fall back to the SVD pseudo-inverse.
+    """
     m, n = H.shape[-2], H.shape[-1]
-    Ht = H.transpose(-1, -2)  # (.., n, m)
-    if m >= n:
-        W = torch.linalg.solve(Ht @ H, Ht)  # (.., n, m)
-    else:
-        W = torch.linalg.solve(H @ Ht, H).transpose(-1, -2)  # (.., n, m)
+    A = H if m >= n else H.transpose(-1, -2)  # (.., max, min)
+    Q, R = torch.linalg.qr(A)  # (.., max, min), (.., min, min)
+    Wt = torch.linalg.solve_triangular(R, Q.transpose(-1, -2), upper=True)  # R⁻¹Qᵀ: (.., min, max)
+    W = Wt if m >= n else Wt.transpose(-1, -2)  # (.., n, m)
+    d = R.diagonal(dim1=-2, dim2=-1).abs()  # (.., min)
+    tol = d.amax(-1) * max(m, n) * torch.finfo(H.dtype).eps
+    bad = (d.amin(-1) <= tol) | ~torch.isfinite(W).flatten(-2).all(-1)  # (..,) rank-deficient H
+    if bad.any():
+        if H.dim() == 2:
+            W = torch.linalg.pinv(H)
+        else:
+            W = W.clone()
+            W[bad] = torch.linalg.pinv(H[bad])
     if W.dim() == 2:
         return y @ W.T  # (b, n)
     return (W @ y.unsqueeze(-1)).squeeze(-1)  # (b, n)

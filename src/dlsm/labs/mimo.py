@@ -356,5 +356,5 @@ LAB = Lab(
     description="MIMO detection: course NN, TPG, ZF, LMMSE, K-best, EP, ML, symbol MAP; SER versus SNR",
     config=Config,
     run=run,
-    headline=("ser", "ser_ml", "ser_lmmse", "ser_tpg", "nn_over_ml", "tpg_over_ml", "snr_db"),
+    headline=("ser", "ser_ml", "ser_lmmse", "ser_tpg", "nn_over_ml", "tpg_over_ml"),
 )
