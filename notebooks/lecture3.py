@@ -236,9 +236,10 @@ best.figures["curves"]
 # 対角線の外にある大きな数が、間違えやすい数字の組です。
 
 # %% nbgrader={"grade": false, "grade_id": "ex3_5_code", "locked": false, "solution": true, "schema_version": 3}
+from dlsm.checkpoints import load_checkpoint
 from dlsm.predict import predict_images
 
-checkpoint = best.artifacts["checkpoint"]  # the trained MLP: weights, classes, normalization
+checkpoint = load_checkpoint(tuned.path)  # the trained MLP saved in its run folder: weights, classes, normalization
 n_test = best.metrics["n_test"]
 _, test_data = load_dataset(TUNED_DATA)
 X_test, y_test = test_data.X[:n_test], test_data.y[:n_test]  # (n_test, 1, 28, 28), (n_test,)

@@ -20,14 +20,27 @@ def test_accuracy_matches_scikit_learn(n, k):
     assert accuracy(torch.from_numpy(y_hat), torch.from_numpy(y)) == pytest.approx(accuracy_score(y, y_hat))
 
 
-def test_accuracy_divides_by_the_true_number_of_samples_not_batches_times_batch_size():
-    # 1,050 test images in batches of 200: 6 batches, the last holds 50. All predictions right.
-    y = torch.arange(1050) % 10
-    batches = torch.split(y, 200)
-    correct = sum(int((b == b).sum()) for b in batches)
-    course_formula = correct / (len(batches) * 200)  # what the course notebook computed
-    assert course_formula == pytest.approx(1050 / 1200)  # 87.5 % for a perfect classifier
-    assert accuracy(torch.cat(batches), y) == 1.0
+def test_classify_lab_divides_by_the_number_of_test_images_not_batches_times_batch_size(tmp_path):
+    """The lab's test accuracy against an independent oracle: its saved model predicts every test image
+    again (dlsm.predict) and scikit-learn counts. 250 test images in batches of 100 leave a short last
+    batch, where the course's formula (correct / (batches x 100)) would divide by 300."""
+    from dlsm.checkpoints import load_checkpoint
+    from dlsm.labs import classify
+    from dlsm.predict import predict_images
+    from dlsm.problems.images import load_embedded_mnist
+    from dlsm.runner import run_one
+
+    config = classify.Config.make("quick", n_train=500, n_test=250, batch_size=100, epochs=3, lr=0.005, width=32,
+                                  depth=1, device="cpu")
+    run = run_one(classify.LAB, config, tmp_path, size="quick")
+    result = run.result
+    _, test = load_embedded_mnist()
+    y_true = test.y[:250].numpy()
+    y_hat = predict_images(load_checkpoint(run.path), test.X[:250]).argmax(dim=1).numpy()
+    oracle = accuracy_score(y_true, y_hat)
+    assert 0.2 < oracle < 1.0  # it learned something, and it is not a trivial all-correct case
+    assert result.metrics["test_accuracy"] == pytest.approx(oracle, abs=1 / 250 + 1e-12)
+    assert result.metrics["test_accuracy"] != pytest.approx(oracle * 250 / 300, abs=1 / 250)
 
 
 def test_confusion_matrix_matches_scikit_learn_with_absent_classes():
