@@ -68,7 +68,7 @@ COURSE_2D = {**COURSE_SCHEDULE, "network": "course", "epochs": 1000, "batch_size
 #: learning rate and a slower EMA. (The cosine schedule ends with β ≈ 0.999 at T = 100, and its first
 #: reverse step divides by √(1 − β): it amplifies the network's error 30 times.)
 TUNED_2D = {"schedule": "linear", "steps": 100, "beta_min": 1e-4, "beta_max": 0.2, "variance": "posterior",
-            "network": "sinusoidal", "epochs": 75, "batch_size": 256, "lr": 3e-3, "lr_schedule": "onecycle",
+            "network": "sinusoidal", "epochs": 300, "batch_size": 512, "lr": 3e-3, "lr_schedule": "onecycle",
             "ema_decay": 0.99, "clip_sample": None}
 TUNED_DIGITS = {"schedule": "cosine", "steps": 500, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
                 "network": "unet", "batch_size": 128, "lr": 2e-3, "lr_schedule": "onecycle", "ema_decay": 0.999,
