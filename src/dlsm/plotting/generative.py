@@ -17,17 +17,19 @@ def _lims(points: np.ndarray, pad: float = 0.15) -> tuple[tuple[float, float], t
 
 
 def plot_process_2d(snapshots: Sequence[tuple[int, np.ndarray]], title: str, reference: np.ndarray) -> Figure:
-    """One scatter panel per (t, x_t (n, 2)) snapshot, all with the limits of ``reference`` and of N(0, I)."""
+    """One scatter panel per (t, x_t (n, 2)) snapshot, all with limits that hold ``reference`` and N(0, I) (±3)."""
     cols = min(len(snapshots), 6)
     rows = int(np.ceil(len(snapshots) / cols))
     fig = new_figure(2.0 * cols, 2.0 * rows + 0.4)
-    xl, yl = _lims(np.concatenate([reference, np.array([[-2.5, -2.5], [2.5, 2.5]])]), pad=0.02)
+    (x0, x1), (y0, y1) = _lims(reference, pad=0.05)
+    xl, yl = (min(x0, -3.0), max(x1, 3.0)), (min(y0, -3.0), max(y1, 3.0))  # N(0, I) fits: x_T is seen against it
     for i, (t, x) in enumerate(snapshots):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.4, color="C0", rasterized=True)
         ax.set_xlim(*xl)
         ax.set_ylim(*yl)
         ax.set_title(f"t = {t}", fontsize=9)
+        ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(title)
