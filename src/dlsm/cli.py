@@ -463,9 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(exc, "run_dir", None) is not None:
             print(f"the failure is recorded in {exc.run_dir}", file=sys.stderr)
         return exc.exit_status
-    except OSError as exc:  # a folder or file that cannot be written: a clear message, not a traceback
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # a folder or file that cannot be written or read: a clear message, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

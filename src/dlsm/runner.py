@@ -344,10 +344,11 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
             "jobs": jobs, "threads": threads, "runs": [Path(t.run_dir).name for t in tasks],
             "created": datetime.now().isoformat(timespec="microseconds")}
     sweeps.write_meta(sweep_dir, {**meta, "completed": False})
+    overall = progress_for(f"{len(tasks)} runs") if progress_for and parallel else None
     if executor == "ray":
-        runs = sweeps.run_on_ray(tasks, address)
+        runs = sweeps.run_on_ray(tasks, address, overall)
     elif parallel:
-        runs = sweeps.run_in_pool(tasks, jobs)
+        runs = sweeps.run_in_pool(tasks, jobs, overall)
     else:
         runs = sweeps.run_serially(tasks, progress_for, threads)
     comparison = sweeps.finish(lab, sweep_dir, keys, runs)
