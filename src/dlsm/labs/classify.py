@@ -58,8 +58,8 @@ FULL_CNN = {"lr": 0.003, "batch_size": 32, "epochs": 10}
 #: The recipe for ``data=folder:<path>`` (a few hundred of your own images), applied by ``Config.make``
 #: under your own overrides. Measured in benchmarks/bench_folder.py.
 FOLDER = {"model": "small_cnn", "activation": "relu", "optimizer": "adam", "lr": 0.003, "batch_size": 32,
-          "steps": 1200, "schedule": "constant", "flip": True, "crop": 3, "jitter": 0.2, "val_fraction": 0.15,
-          "patience": 12, "eval_every": 25, "shift": 0, "rotate": 0.0, "dropout": 0.0}
+          "steps": 600, "schedule": "constant", "flip": True, "crop": 3, "jitter": 0.2, "val_fraction": 0.15,
+          "patience": 10, "eval_every": 25, "shift": 0, "rotate": 0.0, "dropout": 0.0}
 FOLDER_QUICK = {"steps": 100}
 
 
@@ -79,7 +79,7 @@ class Config(LabConfig):
       98 %, each in under a minute on 2 CPU cores): ReLU, Adam with a one-cycle schedule, ±2-pixel
       random shifts; for the MLP lr 0.002, batch 100, 40 epochs; with ``model=cnn`` lr 0.003, batch
       32, 10 epochs (``FULL_CNN``).
-    - ``data=folder:<path>`` at any size: the folder recipe ``FOLDER`` (small CNN, Adam, 1,200 updates,
+    - ``data=folder:<path>`` at any size: the folder recipe ``FOLDER`` (small CNN, Adam, 600 updates,
       flips, crops, colour jitter, early stopping on a 15 % validation split), under your overrides.
     """
 
