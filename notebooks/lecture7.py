@@ -153,7 +153,7 @@ for note in res_course.notes:
 # 3. ネットワーク: ステップ $t$ と座標 $x$ の両方を正弦波の埋め込み (sinusoidal embedding, フーリエ特徴) で入力する MLP。
 #    幅 0.05 の細い曲線を短い学習で表せます。
 #
-# 学習係数は one-cycle スケジュール、EMA は 0.99 です。
+# 学習係数は one-cycle スケジュールで変え、EMA の減衰率は講義より大きくします (値は下の settings の表にあります)。
 
 # %%
 res = diffusion.run(diffusion.Config.make(SIZE))
@@ -269,7 +269,7 @@ res_swiss.figures["samples"]
 #
 # の最大化で学習します。潜在変数 $z$ を 2 次元にすると、テスト画像の $z$ を平面に描けます。
 # 生成した数字の品質は、第3講の CNN で判定します: 確信度 0.9 を超えて分類された割合、予測クラスのヒストグラムの
-# エントロピー (10 種類が均等なら 3.32 ビット)、CNN の特徴空間でのフレシェ距離 (Fréchet distance)。
+# エントロピー (10 種類が均等なら $\log_2 10$ ビット)、CNN の特徴空間でのフレシェ距離 (Fréchet distance)。
 
 # %%
 from dlsm.labs import vae
