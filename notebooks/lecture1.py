@@ -306,7 +306,7 @@ sph.figures["contour"]
 # %%
 base = gd2d.run(gd2d.Config.make(SIZE))
 show(base.tables["trajectory"], rows=5)
-print({k: base.metrics[k] for k in ["error_final", "converged", "behaviour", "rate_measured", "lr_max", "lr_opt"]})
+print({k: base.metrics[k] for k in ["error_final", "behaviour", "rate_measured", "lr_max", "lr_opt"]})
 base.figures["contour"]
 
 # %%
@@ -350,7 +350,8 @@ from dlsm.labs import get_lab
 from dlsm.runner import overlay_figures, sweep
 
 GD2D = get_lab("gd2d")
-lr_sweep = sweep(GD2D, {"compare": False}, "lr", [0.18, 0.2, 0.25, 0.05, 0.005], root=RUNS, size=SIZE)
+lr_sweep = sweep(GD2D, {"compare": False}, "lr", [0.18, 0.2, 0.25, 0.05, 0.005], root=RUNS, size=SIZE,
+                 figures=True)  # figures=True: also draw each run's figures (used below)
 print("saved in", lr_sweep.path)
 show(lr_sweep.comparison)
 
@@ -358,8 +359,8 @@ show(lr_sweep.comparison)
 overlay_figures("lr", lr_sweep.runs)["overlay_error"]
 
 # %% [markdown]
-# 比較表の列: `error_final` は 20 回後の二乗誤差 $\|x_{20} - x^*\|^2$、`converged` はそれが `tol` (0.01) 以下になったか、
-# `behaviour` は最後の 10 ステップの縮み方 (`rate_measured`) から判定した長期的なふるまい、`rate_theory` は理論値
+# 比較表の列: `error_final` は 20 回後の二乗誤差 $\|x_{20} - x^*\|^2$、`behaviour` は誤差が `tol` (0.01) 以下になったか
+# (converged) と、最後のステップの縮み方 (`rate_measured`) から判定したふるまい (converging / oscillates / diverges)、`rate_theory` は理論値
 # $\max_i |1 - \alpha\lambda_i|$ です。
 #
 # 発散と振動を等高線の上で見てみます。
@@ -372,7 +373,7 @@ overlay_figures("lr", lr_sweep.runs)["overlay_error"]
 # - $\alpha = 0.25$: $x_2$ は毎回 $-1.5$ 倍になり発散します (20 回で $x_2 \approx 3325$、比率 1.5)。
 #   数値があふれる (overflow) 前に、発散として理由とともに報告されます。
 # - $\alpha = 0.05$ と $0.005$: 収束はしますが比率が 0.95, 0.995 と 1 に近く、20 回では誤差が 2.06, 13.2 までしか下がりません
-#   (`behaviour` は "converges"、`converged` は False)。
+#   (`behaviour` は "converging": 収束に向かうが 20 回では `tol` に届かない)。
 
 # %%
 by_lr = {r.config.lr: r.result for r in lr_sweep.runs}
@@ -388,9 +389,10 @@ by_lr[0.25].figures["contour"]
 # 変数 `first` に入れなさい (`traj.column("t")`、`traj.column("error")` で列がリストとして取り出せます)。
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_2_code", "locked": false, "solution": true, "schema_version": 3}
-slow = gd2d.run(gd2d.Config.make(SIZE, lr=0.05, steps=200, compare=False))
+slow_config = gd2d.Config.make(SIZE, lr=0.05, steps=200, compare=False)
+slow = gd2d.run(slow_config)
 traj = slow.tables["trajectory"]
-tol = slow.config.tol
+tol = slow_config.tol
 ### BEGIN SOLUTION
 first = next(t for t, e in zip(traj.column("t"), traj.column("error"), strict=True) if e <= tol)
 ### END SOLUTION
@@ -398,7 +400,7 @@ print(f"α = 0.05: 二乗誤差が {tol} 以下になった最初の t = {first}
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_2_test", "locked": true, "points": 1, "solution": false, "schema_version": 3}
 # 自動採点: 理論 (成分ごとに x1 は (1-α) 倍、x2 は (1-10α) 倍) から同じ t を数えて比べます
-alpha, (x1, x2) = slow.config.lr, slow.config.x0
+alpha, (x1, x2) = slow_config.lr, slow_config.x0
 theory_first = next(t for t in range(10_000) if ((1 - alpha) ** t * x1) ** 2 + ((1 - 10 * alpha) ** t * x2) ** 2 <= tol)
 assert first == theory_first, f"t = {first} は理論の値と違います。誤差が初めて tol 以下になった t を探しましょう"
 print(f"正解です: t = {first} (理論と一致)")
@@ -550,3 +552,19 @@ course_run = run_one(GD2D, GD2D.config.make(SIZE), RUNS, size=SIZE)  # the cours
 folders = [course_run.path, lr_sweep.path, x0_sweep.path]
 html_path, md_path = build_report(folders, RUNS / "report-lecture1.html", title="第1講 演習 (lecture 1)")
 print(html_path, md_path, sep="\n")
+
+# %% [markdown]
+# **提出用の PDF。** 次のセルの `NAME` と `STUDENT_ID` に氏名と学籍番号を書いて実行すると、A4 の PDF
+# (`runs/report-lecture1.pdf`) ができます。各実験の後に空の「考察」欄が入ります。考察を Markdown ファイル
+# (例: `discussion.md`。`## gd2d` のような見出しの下の文章がそのラボの考察欄に入ります) に書いて `DISCUSSION` に
+# 指定すると、その文章が入ります。コマンドラインでは
+# `dlsm report runs/... --pdf -o report.pdf --name "氏名" --student-id "学籍番号" --discussion discussion.md` です。
+
+# %%
+from dlsm.report_pdf import build_pdf_report
+
+NAME, STUDENT_ID = "", ""  # 氏名と学籍番号 (your name and student ID)
+DISCUSSION = None  # 考察を書いた Markdown ファイル (例: Path("discussion.md")); None なら空欄
+pdf_path = build_pdf_report(folders, RUNS / "report-lecture1.pdf", title="第1講 演習 (lecture 1)", name=NAME,
+                            student_id=STUDENT_ID, discussion=DISCUSSION)
+print(pdf_path)

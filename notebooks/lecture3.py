@@ -214,7 +214,7 @@ show(width_sweep.comparison)
 # %%
 tuned = run_one(CLASSIFY, classify.Config.make(TUNED, data=TUNED_DATA), RUNS, size=TUNED)
 best = tuned.result
-print(f"テスト正解率: {best.metrics['test_accuracy']:.3f}  ({best.metrics['epochs_done']} エポック)")
+print(f"テスト正解率: {best.metrics['test_accuracy']:.3f}  ({best.metrics['epochs']} エポック)")
 best.figures["curves"]
 
 # %% [markdown]
@@ -357,3 +357,19 @@ from dlsm.report import build_report
 folders = [course.path, act_sweep.path, epoch_sweep.path, lr_sweep.path, tuned.path, cnn.path, cnn_tuned.path]
 html_path, md_path = build_report(folders, RUNS / "report-lecture3.html", title="第3講 演習 (lecture 3)")
 print(html_path, md_path, sep="\n")
+
+# %% [markdown]
+# **提出用の PDF。** 次のセルの `NAME` と `STUDENT_ID` に氏名と学籍番号を書いて実行すると、A4 の PDF
+# (`runs/report-lecture3.pdf`) ができます。各実験の後に空の「考察」欄が入ります。考察を Markdown ファイル
+# (例: `discussion.md`。`## gd2d` のような見出しの下の文章がそのラボの考察欄に入ります) に書いて `DISCUSSION` に
+# 指定すると、その文章が入ります。コマンドラインでは
+# `dlsm report runs/... --pdf -o report.pdf --name "氏名" --student-id "学籍番号" --discussion discussion.md` です。
+
+# %%
+from dlsm.report_pdf import build_pdf_report
+
+NAME, STUDENT_ID = "", ""  # 氏名と学籍番号 (your name and student ID)
+DISCUSSION = None  # 考察を書いた Markdown ファイル (例: Path("discussion.md")); None なら空欄
+pdf_path = build_pdf_report(folders, RUNS / "report-lecture3.pdf", title="第3講 演習 (lecture 3)", name=NAME,
+                            student_id=STUDENT_ID, discussion=DISCUSSION)
+print(pdf_path)

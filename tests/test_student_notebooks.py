@@ -51,6 +51,8 @@ COURSE_FACTS = {
     17,
     # lecture 1: sigmoid' ≤ 1/4; the course's accuracy defect: 1,050 images in batches of 200 -> 1050/1200
     0.25, 1050, 1200, 87.5,
+    # lecture 6: the original TISTA paper's m = 250 (n = 500) that the course cites
+    250,
 }
 SMALL_INTEGERS = set(range(11))
 
