@@ -61,7 +61,7 @@ def test_install_cell_installs_dlsm_from_a_git_url(tmp_path, monkeypatch):
 
     assert (target / "dlsm" / "__init__.py").is_file()
     assert (target / "dlsm" / "labs" / "gd2d.py").is_file()
-    assert [c[-3:] for c in skipped] == [["mlxtend", "matplotlib-fontja", "tqdm"]]
+    assert len(skipped) == 1 and "matplotlib-fontja" in skipped[0]  # the extra dependencies, one pip call
     env = {**os.environ, "PYTHONPATH": str(target)}
     done = real_run([sys.executable, "-c", "import dlsm, dlsm.labs; print(dlsm.__file__)"], env=env,
                     capture_output=True, text=True, timeout=120)
