@@ -159,3 +159,52 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(run_root, monkeypatch, 
     assert main(["report", str(sweep_dir), "-o", str(out)]) == 0
     html = out.read_text()
     assert "<td>failed</td>" in html and "the data file is corrupt" in html
+
+
+class _Ref:
+    value = None
+
+
+class _FakeRay:
+    """Ray's task API, run in this process: checks the executor's wiring where no Ray instance can start."""
+
+    def __init__(self):
+        self.started, self.calls = False, []
+
+    def is_initialized(self):
+        return self.started
+
+    def init(self, address=None, **kwargs):
+        self.started, self.address = True, address
+
+    def remote(self, num_cpus=1):
+        def wrap(fn):
+            class Remote:
+                @staticmethod
+                def remote(*args):
+                    self.calls.append(num_cpus)
+                    ref = _Ref()
+                    ref.value = fn(*args)
+                    return ref
+            return Remote
+        return wrap
+
+    def wait(self, pending, num_returns=1):
+        return pending[-num_returns:], pending[:-num_returns]  # out of order on purpose
+
+    def get(self, ref):
+        return ref.value
+
+    def cancel(self, ref):
+        pass
+
+
+def test_ray_executor_wiring_with_a_stand_in(run_root, monkeypatch):
+    fake = _FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    lab = get_lab("quadfit")
+    serial = runner.sweep_grid(lab, {"steps": 20}, {"lr": [0.1, 0.5]}, run_root / "serial", "quick")
+    on_ray = runner.sweep_grid(lab, {"steps": 20}, {"lr": [0.1, 0.5]}, run_root / "ray", "quick",
+                               executor="ray", address="ray://head:10001")
+    assert fake.address == "ray://head:10001" and fake.calls == [1, 1]
+    assert numbers(on_ray.path) == numbers(serial.path)  # in grid order although they finished out of order
