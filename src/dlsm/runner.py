@@ -69,13 +69,18 @@ class RunOutcome:
 
 # ----- Ctrl-C and progress while a lab runs -----------------------------------------------------------
 class _Progress:
-    """Wraps the lab's progress callback and remembers the last report (kept if the lab never returns)."""
+    """Wraps the lab's progress callback: remembers the last report (kept if the lab never returns) and
+    raises a pending Ctrl-C at the next report, where the training loop catches it cleanly."""
 
     def __init__(self, inner: ProgressFn | None) -> None:
         self.inner, self.done, self.total, self.info = inner, 0, 0, {}
+        self.stop = False
 
     def __call__(self, done: int, total: int, info: Mapping[str, float]) -> None:
         self.done, self.total, self.info = done, total, info
+        if self.stop:
+            self.stop = False
+            raise KeyboardInterrupt
         if self.inner is not None:
             self.inner(done, total, info)
 
@@ -91,20 +96,22 @@ class _Progress:
 
 
 class _SigintGuard:
-    """Ctrl-C while a lab runs: stop the lab, except in the moments where stopping would lose finished work.
+    """Ctrl-C while a lab runs: stop the lab where stopping loses nothing.
 
-    The first Ctrl-C raises KeyboardInterrupt (the training loop catches it and the lab returns what it
-    did) unless the lab has reported its last step (it is only drawing figures) or the run is being saved:
-    then it is deferred, the run completes and ``pending`` tells the caller to stop after it. This closes
-    the race where a Ctrl-C landing after the last step recorded ``metrics: {}``. A second Ctrl-C stops at
-    once (``once=False``, a terminal) or is ignored (``once=True``, a sweep worker, which may receive the
-    signal both from the terminal and from its parent).
+    A lab that reports progress is stopped at its next report: the KeyboardInterrupt is raised from the
+    progress callback, inside the training loop's ``try``, so the loop ends cleanly and the lab returns what
+    it did. (Raised from the signal handler, it could land between two statements of the loop outside its
+    ``try`` and escape the lab: the race that recorded ``metrics: {}`` though steps were done.) When the lab
+    has reported its last step (it only draws figures) or the run is being saved, Ctrl-C is deferred: the
+    run completes and ``pending`` tells the caller to stop after it. A lab that reports no progress is
+    stopped at once. The same Ctrl-C delivered twice within a second (a sweep worker gets it from the
+    terminal and from its parent) counts once; a later second Ctrl-C stops at once.
     """
 
     def __init__(self, progress: _Progress, once: bool = False) -> None:
         self.progress, self.once = progress, once
         self.saving = self.pending = False
-        self.count = 0
+        self.first_at = 0.0
         self._old: Any = None
 
     def __enter__(self) -> _SigintGuard:
@@ -117,11 +124,16 @@ class _SigintGuard:
             signal.signal(signal.SIGINT, self._old)
 
     def _handle(self, signum: int, frame: object) -> None:
-        self.count += 1
-        if self.saving or (self.count == 1 and self.progress.finished) or (self.once and self.count > 1):
-            self.pending = True
+        now = time.monotonic()
+        first = not self.pending
+        if not first and (self.once or now - self.first_at < 1.0):
+            return  # the same Ctrl-C again
+        self.pending, self.first_at = True, now
+        if self.saving or (first and self.progress.finished):
             return
-        self.pending = True
+        if first and self.progress.total > 0:
+            self.progress.stop = True  # raised at the next progress report, inside the loop's try
+            return
         raise KeyboardInterrupt
 
 
@@ -267,6 +279,7 @@ class RunTask:
     figures: bool = False
     threads: int | None = 1
     checkpoint_every: int | None = None
+    stop_file: str | None = None  # present when the sweep was interrupted: runs not yet started do not start
 
 
 def _lab_in_worker(name: str) -> Lab:
@@ -280,12 +293,17 @@ def _lab_in_worker(name: str) -> Lab:
     return lab if isinstance(lab, Lab) and lab.name == name else get_lab(name)
 
 
-def run_task(task: RunTask, progress: ProgressFn | None = None, in_worker: bool = True) -> RunOutcome:
+def run_task(task: RunTask, progress: ProgressFn | None = None, in_worker: bool = True) -> RunOutcome | None:
     """Execute one sweep run (the entry point of pool workers and Ray tasks); errors become failed runs.
 
-    In a worker, torch uses ``task.threads`` threads (1 by default: the runs, not the threads, are parallel)
-    and the result comes back without its figures and artifacts (they are in the run folder).
+    Creates the run's folder. Returns None without running when the sweep was interrupted before this run
+    started (its stop file exists). In a worker, torch uses ``task.threads`` threads (1 by default: the
+    runs, not the threads, are parallel) and the result comes back without its figures and artifacts (they
+    are in the run folder).
     """
+    if task.stop_file is not None and Path(task.stop_file).exists():
+        return None
+    Path(task.run_dir).mkdir(parents=True, exist_ok=True)
     lab = _lab_in_worker(task.lab) if in_worker else get_lab(task.lab)
     if task.threads is not None:
         import torch
@@ -334,9 +352,10 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
     sweep_dir = new_folder(root / lab.name, f"{timestamp()}-sweep-{'-'.join(keys)}")
     tasks = []
     for point, config in zip(points, configs, strict=True):
-        run_dir = new_folder(sweep_dir, sweeps.point_label({k: point[k] for k in keys}).replace("/", "_"))
+        run_dir = sweep_dir / sweeps.point_label({k: point[k] for k in keys}).replace("/", "_")
         tasks.append(RunTask(lab.name, config.to_dict(), size, str(run_dir), figures,
-                             threads if threads is not None or not parallel else 1, checkpoint_every))
+                             threads if threads is not None or not parallel else 1, checkpoint_every,
+                             str(sweep_dir / sweeps.STOP_FILE)))
     meta = {"lab": lab.name, "keys": keys, "key": keys[0],
             "grid": {k: [value_label(v) for v in vs] for k, vs in grid.items()}, "seeds": seed_list,
             "values": [value_label(v) for v in grid[keys[0]]] if keys[0] in grid else [str(s) for s in seed_list],

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from dlsm.runner import ProgressFactory, RunOutcome, RunTask
 
 MAX_RANGE_VALUES = 1000
+#: Written into the sweep folder on Ctrl-C: runs that have not started yet then do not start.
+STOP_FILE = ".stop"
 RAY_HINT = 'the Ray executor needs Ray, an optional extra: pip install "dlsm[cluster]"'
 
 
@@ -131,6 +133,8 @@ def run_serially(tasks: Sequence[RunTask], progress_for: ProgressFactory | None,
                 outcome = run_task(task, progress_for(label) if progress_for else None, in_worker=False)
             except KeyboardInterrupt:  # between two runs: keep what was done
                 break
+            if outcome is None:
+                break
             outcomes.append(outcome)
             if outcome.interrupted:
                 break
@@ -172,12 +176,15 @@ def run_in_pool(tasks: Sequence[RunTask], jobs: int, progress: ProgressFn | None
         futures = {pool.submit(run_task, t): i for i, t in enumerate(tasks)}
         try:
             for fut in as_completed(futures):
-                outcome = results[futures[fut]] = fut.result()
+                outcome = fut.result()
+                if outcome is not None:
+                    results[futures[fut]] = outcome
                 if progress is not None:
                     progress(len(results), len(tasks), {})
-                if outcome.interrupted:
+                if outcome is None or outcome.interrupted:
                     raise KeyboardInterrupt  # a worker was interrupted: stop the sweep as Ctrl-C would
         except KeyboardInterrupt:
+            _write_stop(tasks)  # queued runs that a worker already took do not start
             for fut in futures:
                 fut.cancel()
             for proc in list((getattr(pool, "_processes", None) or {}).values()):
@@ -188,10 +195,20 @@ def run_in_pool(tasks: Sequence[RunTask], jobs: int, progress: ProgressFn | None
             for fut, i in futures.items():
                 if i not in results:
                     try:
-                        results[i] = fut.result()
+                        outcome = fut.result()
                     except CancelledError:
-                        pass
+                        continue
+                    if outcome is not None:
+                        results[i] = outcome
     return [results[i] for i in sorted(results)]
+
+
+def _write_stop(tasks: Sequence[RunTask]) -> None:
+    if tasks and tasks[0].stop_file:
+        try:
+            Path(tasks[0].stop_file).write_text("interrupted\n")
+        except OSError:
+            pass
 
 
 def require_ray() -> Any:
@@ -224,10 +241,13 @@ def run_on_ray(tasks: Sequence[RunTask], address: str | None = None,
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
-                results[index[ref]] = ray.get(ref)
+                outcome = ray.get(ref)
+                if outcome is not None:
+                    results[index[ref]] = outcome
             if progress is not None:
                 progress(len(results), len(tasks), {})
     except KeyboardInterrupt:
+        _write_stop(tasks)
         for ref in pending:
             ray.cancel(ref)
     return [results[i] for i in sorted(results)]
