@@ -392,9 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run", help="run a lab (several values of a key, or --seeds, run a sweep)",
-        epilog="examples: dlsm run gd2d lr=0.2,0.05,0.005   dlsm run gd2d x0=4,1 x0=0,1   "
-               "dlsm run mimo snr_db=0:20:2 detector=zf,lmmse --seeds 5 --jobs 4   "
-               "dlsm run gates --resume runs/gates/20250101-120000")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  dlsm run gd2d lr=0.2,0.05,0.005\n  dlsm run gd2d x0=4,1 x0=0,1\n"
+               "  dlsm run mimo snr_db=0:20:2 modulation=bpsk,pam4 --seeds 5 --jobs 4   (0:20:2 = 0, 2, ..., 20)\n"
+               "  dlsm run gates --resume runs/gates/20250101-120000")
     p.add_argument("lab")
     p.add_argument("assignments", nargs="*", metavar="key=value")
     p.add_argument("--out", help=f"root folder of the run folders (default: {DEFAULT_ROOT}/)")

@@ -3,7 +3,7 @@
 On the command line a key with several values is swept; several swept keys make a grid (their product,
 the first key outermost)::
 
-    dlsm run mimo snr_db=0:20:2 detector=zf,lmmse --seeds 5 --jobs 4
+    dlsm run mimo snr_db=0:20:2 modulation=bpsk,pam4 --seeds 5 --jobs 4
 
 - ``key=a,b,c`` lists values; a tuple key takes one value per repetition (``x0=4,1 x0=0,1``);
 - ``key=start:stop:step`` is a range of numbers, ``stop`` included when the steps land on it
