@@ -54,64 +54,7 @@ def run(quick: bool = False) -> list[BenchSection]:
          "Training runs on the shared engine (dlsm.training.Trainer); for the same seed it gives the same "
          "numbers as the hand-written loop it replaced (checked bitwise on the quick settings).",
          f"The course settings make only {rows[0][2]} updates on this small set: see the row's accuracy."])
-    return [embedded, _engine_overhead(quick), _full_mnist(quick)]
-
-
-def _engine_overhead(quick: bool) -> BenchSection:
-    """The course CNN trained by the engine (Trainer) and by a bare PyTorch loop, same data, same updates."""
-    import statistics
-    import time
-
-    import torch.nn.functional as F
-
-    from dlsm.models.classifiers import CNN
-    from dlsm.problems.images import load_embedded_mnist
-    from dlsm.training import EpochBatches, Trainer
-
-    n, batch, repeats = (256, 32, 1) if quick else (2000, 32, 3)
-    train, _ = load_embedded_mnist(n_train=n, n_test=10)
-    X, y = train.X - 0.5, train.y
-
-    def engine() -> float:
-        g = torch.Generator().manual_seed(0)
-        model = CNN((1, 28, 28), 10, generator=g)
-        opt = torch.optim.Adam(model.parameters(), lr=0.003)
-        trainer = Trainer(model, lambda m, idx: F.nll_loss(m(X[idx]), y[idx]), EpochBatches(n, batch, g), opt,
-                          steps=n // batch, name="bench")
-        t0 = time.perf_counter()
-        trainer.run()
-        return time.perf_counter() - t0
-
-    def bare() -> float:
-        g = torch.Generator().manual_seed(0)
-        model = CNN((1, 28, 28), 10, generator=g)
-        opt = torch.optim.Adam(model.parameters(), lr=0.003)
-        t0 = time.perf_counter()
-        order = torch.randperm(n, generator=g)
-        for k in range(n // batch):
-            idx = order[k * batch:(k + 1) * batch]
-            model.train()
-            loss = F.nll_loss(model(X[idx]), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            float(loss.detach())
-        return time.perf_counter() - t0
-
-    t_engine, t_bare = [], []
-    for _ in range(repeats):  # alternating, so that a change of machine load hits both
-        t_bare.append(bare())
-        t_engine.append(engine())
-    e, b = statistics.median(t_engine), statistics.median(t_bare)
-    overhead = e / b - 1
-    row = ["course CNN, Adam, batch 32", n // batch, round(b, 2), round(e, 2), f"{100 * overhead:+.1f} %",
-           "<= 5 %", "" if quick else ("yes" if overhead <= 0.05 else "no")]
-    return BenchSection(
-        "classify: training engine overhead against a bare PyTorch loop",
-        Table(["model", "updates", "bare loop s", "engine s", "overhead", "target", "met"], [row]),
-        [f"Both train the course CNN on the first {n} embedded MNIST images for {n // batch} updates from the same "
-         f"seed; median of {repeats} alternating repeats; training only (no evaluation, no data loading), "
-         f"torch's {torch.get_num_threads()} threads."])
+    return [embedded, _full_mnist(quick)]  # the engine's overhead: bench_engine.py
 
 
 def _full_mnist(quick: bool) -> BenchSection:
