@@ -181,6 +181,7 @@ def test_invalid_values_raise_config_error(overrides, fragment):
 def test_cli_sweep_over_lr(tmp_path, capsys):
     assert main(["run", "linreg", "lr=1e-5,1e-4", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "| lr |" in out and "True" in out and "False" in out
+    header = out.splitlines()[1].split()
+    assert header[0] == "lr" and "diverged" in header and "True" in out and "False" in out
     (sweep_dir,) = (tmp_path / "linreg").iterdir()
     assert (sweep_dir / "figures" / "overlay_loss.png").is_file()

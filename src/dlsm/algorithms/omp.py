@@ -27,7 +27,11 @@ def omp(A: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
         score.scatter_(1, support, -1.0)  # never pick a column twice
         support = torch.cat([support, score.argmax(1, keepdim=True)], 1)  # (batch, t + 1)
         A_S = A.T[support].transpose(1, 2)  # (batch, m, t + 1)
-        coef = torch.linalg.lstsq(A_S, y2.unsqueeze(-1)).solution  # (batch, t + 1, 1)
+        # least squares by the normal equations in float64 (batched LU is deterministic; batched lstsq in
+        # float32 was seen to differ in the last digits between two identical calls)
+        A_S64 = A_S.double()
+        gram = A_S64.transpose(1, 2) @ A_S64  # (batch, t + 1, t + 1)
+        coef = torch.linalg.solve(gram, A_S64.transpose(1, 2) @ y2.double().unsqueeze(-1)).to(y2.dtype)
         residual = y2 - (A_S @ coef).squeeze(-1)  # (batch, m)
     x = torch.zeros(batch, n, dtype=y2.dtype, device=y2.device).scatter(1, support, coef.squeeze(-1))
     return x[0] if squeeze else x
