@@ -40,7 +40,7 @@ REPO_URL = "https://github.com/your-course/dlsm"
 if importlib.util.find_spec("dlsm") is None:
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "--no-deps", f"dlsm @ git+{REPO_URL}"], check=True)
-    subprocess.run([*pip, "mlxtend", "matplotlib-fontja", "tqdm"], check=True)
+    subprocess.run([*pip, "mlxtend", "matplotlib-fontja", "tqdm", "pooch", "fpdf2", "pypdf"], check=True)
 
 # %%
 import numpy as np
