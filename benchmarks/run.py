@@ -59,12 +59,14 @@ def machine() -> list[str]:
     ]
 
 
-def lab_section(quick: bool, skip: list[str]) -> BenchSection:
+def lab_section(quick: bool, skip: list[str], keep: list[str] | None = None) -> BenchSection:
     """Each lab once at the course's settings (quick size with --quick): headline metrics and time."""
     from dlsm.training import RunSession
 
     rows = []
     for name, lab in registry().items():
+        if keep and name not in keep:
+            continue
         size = "quick" if quick else "course"
         if name in skip:
             rows.append([name, lab.lecture, size, "not measured in this run (--skip)", ""])
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma list of benchmark topics (bench_<topic>.py); 'labs' = lab table")
     parser.add_argument("--out", default=str(HERE.parent / "BENCHMARKS.md"))
     parser.add_argument("--skip", default="", help="comma list of labs left out of the lab table (slow here)")
+    parser.add_argument("--labs", default="", help="comma list: the lab table has only these labs")
     args = parser.parse_args(argv)
     only = args.only.split(",") if args.only else None
     sections: list[BenchSection] = []
@@ -120,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     todo = [t for t, _ in load_modules(only)]
     if not only or "labs" in only:
         out.write_text(render(sections, args.quick, pending=["labs", *todo]))
-        sections.append(lab_section(args.quick, [n for n in args.skip.split(",") if n]))
+        sections.append(lab_section(args.quick, [n for n in args.skip.split(",") if n],
+                                    [n for n in args.labs.split(",") if n]))
     for topic, module in load_modules(only):
         out.write_text(render(sections, args.quick, pending=todo[todo.index(topic):]))  # a killed run keeps these
         print(f"benchmark {topic} ...", file=sys.stderr)
