@@ -26,15 +26,7 @@ def plot_metric_over_key(lines: Mapping[str, Line], xlabel: str, ylabel: str, *,
         keep = np.isfinite(mean) & ((mean > 0) if log_y else True)
         yerr = None if err is None else np.nan_to_num(np.asarray(err, float)[keep])
         ax.errorbar(x[keep], mean[keep], yerr=yerr, label=label or None, marker="o", markersize=4, capsize=3)
-    if log_y:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.3)
-    if len(lines) > 1:
-        ax.legend(fontsize="small")
-    if title:
-        ax.set_title(title)
+    _finish(ax, xlabel, ylabel, log_y, title, legend=len(lines) > 1)
     return fig
 
 
@@ -52,13 +44,18 @@ def plot_curve_bands(lines: Mapping[str, Line], xlabel: str, ylabel: str, *, log
             if log_y:
                 lo = np.where(lo > 0, lo, mean[keep].min() if keep.any() else 1.0)
             ax.fill_between(x[keep], lo[keep], hi[keep], color=line.get_color(), alpha=0.2, linewidth=0)
+    _finish(ax, xlabel, ylabel, log_y, title, legend=len(lines) > 1)
+    return fig
+
+
+def _finish(ax, xlabel: str, ylabel: str, log_y: bool, title: str, legend: bool) -> None:
+    """Axis scale, labels, grid, legend and title shared by the sweep figures."""
     if log_y:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    if len(lines) > 1:
+    if legend:
         ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
-    return fig
