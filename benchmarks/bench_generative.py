@@ -65,7 +65,7 @@ def _moons(quick: bool) -> BenchSection:
         "Energy distance: the unbiased U-statistic; its sampling error is the standard deviation over 20 random "
         "relabellings of the two held-out sets pooled. Precision / recall: Kynkäänniemi et al. (2019), k = 3.",
         f"Tuned recipe: {s['schedule']} β from {s['beta_min']:g} to {s['beta_max']:g}, T = {s['steps']}, "
-        f"{s['variance']} variance, sinusoidal network with Fourier features of x (width {tuned_cfg.width}), "
+        f"{s['variance']} variance, sinusoidal network with Fourier features of x (width {s['width']}), "
         f"batch {s['batch_size']}, Adam {s['lr']:g} one-cycle, EMA {s['ema_decay']}, {t_row[1]} steps.",
         f"Course recipe: sigmoid β 1e-5 to 5e-3, T = 100 (ᾱ_T = {c['alpha_bar_T']:.2f}), the conditional-linear "
         f"network, EMA 0.9, {course_cfg.epochs:g} epochs (the course runs 1,000; 200 already show the failure: "

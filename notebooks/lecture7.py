@@ -146,12 +146,12 @@ for note in res_course.notes:
 #
 # 直し方は 3 つです。
 #
-# 1. スケジュール: 線形 (linear) に $\beta_t$ を 1e-4 から 0.2 まで増やし、$\bar\alpha_T \approx 2\times10^{-5}$ にする
+# 1. スケジュール: $T = 200$ ステップで線形 (linear) に $\beta_t$ を 1e-4 から 0.1 まで増やし、$\bar\alpha_T \approx 3\times10^{-5}$ にする
 #    (前向き過程が本当にノイズに届く)。
 # 2. 逆過程の分散: $\sigma_t^2 = \beta_t$ (講義) の代わりに事後分散 (posterior variance)
 #    $\tilde\beta_t = \beta_t (1 - \bar\alpha_{t-1}) / (1 - \bar\alpha_t)$ を使い、最後の数ステップで余計なノイズを足さない。
 # 3. ネットワーク: ステップ $t$ と座標 $x$ の両方を正弦波の埋め込み (sinusoidal embedding, フーリエ特徴) で入力する MLP。
-#    幅 0.05 の細い曲線を短い学習で表せます。
+#    幅 0.05 の細い曲線を短い学習で表せます。幅 64 の小さなネットワークにして、同じ時間でより多く更新します。
 #
 # 学習係数は one-cycle スケジュールで変え、EMA の減衰率は講義より大きくします (値は下の settings の表にあります)。
 
@@ -220,8 +220,8 @@ print("正解です")
 #
 # ### 演習 7-3: スケジュールを変える
 #
-# 同じ 100 ステップで `schedule` を linear, quadratic, sigmoid, cosine と変えると、$\bar\alpha_T$ と品質はどう変わるでしょうか。
-# (linear・quadratic・sigmoid は `beta_min`=1e-4, `beta_max`=0.2、cosine は $\beta$ の範囲を使いません。)
+# 同じ 200 ステップで `schedule` を linear, quadratic, sigmoid, cosine と変えると、$\bar\alpha_T$ と品質はどう変わるでしょうか。
+# (linear・quadratic・sigmoid は `beta_min`=1e-4, `beta_max`=0.1、cosine は $\beta$ の範囲を使いません。)
 
 # %%
 EX = {"n_eval": 500, "n_samples": 500} if QUICK else {"epochs": 40}
@@ -233,7 +233,7 @@ for name in schedules:
           f"precision = {mm['precision']:.3f}  off = {mm['off_share']:.1%}")
 
 # %% [markdown] tags=["instructor"]
-# quadratic と sigmoid は $\beta$ の大きいステップが少ないので $\bar\alpha_T$ が大きめに残ります。cosine は 100 ステップだと
+# quadratic と sigmoid は $\beta$ の大きいステップが少ないので $\bar\alpha_T$ が大きめに残ります。cosine は
 # 最後の $\beta$ が 0.999 に張り付き、最初の逆ステップで $1/\sqrt{1-\beta}$ 倍 (約 30 倍) に誤差が拡大されて、
 # エネルギー距離が悪くなることがあります。スケジュールは「$\bar\alpha_T \approx 0$」と「各ステップの $\beta$ が小さい」の両立です。
 

@@ -116,7 +116,7 @@ def test_lab_trains_samples_deterministically_with_the_ema_model():
     assert torch.equal(a.artifacts["samples"], b.artifacts["samples"])  # fixed seed: same samples
     # the saved model (the EMA model) is the one that produced the samples
     s = diffusion.settings(config)
-    net = SinusoidalDenoiser(config.width)
+    net = SinusoidalDenoiser(s["width"])
     net.load_state_dict(a.artifacts["model"])
     sched = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"])
     x, _ = sched.sample(net.eval(), (config.n_samples, 2), torch.Generator().manual_seed(config.seed + 1))

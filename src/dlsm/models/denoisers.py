@@ -115,8 +115,8 @@ class SinusoidalDenoiser(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if self.x_scale > 0:
-            ex = [sinusoidal_embedding(self.x_scale * x[:, i], self.embed_dim) for i in range(x.shape[1])]
-            x = torch.cat(ex, dim=1)  # (batch, dim · embed_dim)
+            # every coordinate embedded in one call: rows [e(x_1), ..., e(x_d)]
+            x = sinusoidal_embedding(self.x_scale * x.reshape(-1), self.embed_dim).reshape(len(x), -1)  # (b, d·E)
         h = F.silu(self.inp(torch.cat([x, sinusoidal_embedding(t, self.embed_dim)], dim=1)))  # (batch, width)
         for layer in self.hidden:
             h = h + F.silu(layer(h))  # (batch, width)
