@@ -57,7 +57,7 @@ class Config(LabConfig):
     lr: float = param(0.01, "learning rate (学習係数) of the per-layer scalars (log-steps, thresholds, γ_t)", gt=0)
     incremental: bool = param(True, "train generation by generation (course); false: all T layers at once for "
                                     "T × steps_per_generation steps")
-    du_beta_max: float = param(2.0, "DU-ISTA's steps β_t·L lie in (0, du_beta_max); above 2 a layer can expand "
+    du_beta_max: float = param(3.0, "DU-ISTA's steps β_t·L lie in (0, du_beta_max); above 2 a layer can expand "
                                     "the error of rare signals", gt=1)
     lista_lr: float = param(1e-4, "learning rate of LISTA's matrices and thresholds", gt=0)
     du_ista: bool = param(True, "train DU-ISTA (learned β_t, λ_t)")
@@ -90,7 +90,7 @@ class Config(LabConfig):
                              matrix=base.matrix, cond=base.cond, snr_db=base.snr_db, noise_std=base.noise_std)
 
 
-def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem, du_beta_max: float = 2.0) -> Unfolded:
+def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem, du_beta_max: float = 3.0) -> Unfolded:
     """The untrained network of ``method`` for matrix A (its ISTA / AMP starting point)."""
     if method == "du_ista":
         return DUISTA(A, T, beta_max=du_beta_max)
