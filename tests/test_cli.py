@@ -264,3 +264,32 @@ def test_report_embeds_photos_as_jpeg_and_says_where_the_size_goes(tmp_path, cap
     assert "data:image/jpeg;base64," in html and len(html) < png_size
     printed = capsys.readouterr().out
     assert "report size" in printed and "embedded figures" in printed and "largest sections: classify" in printed
+
+
+def test_a_broken_lab_does_not_take_the_others_down(monkeypatch, tmp_path, capsys):
+    """A lab module that fails to import is listed as broken; running it exits 1 with the error; others run."""
+    import importlib
+
+    import dlsm.labs as labs_pkg
+
+    real_import = importlib.import_module
+
+    def fake_import(name, *args):
+        if name == "dlsm.labs.gates":
+            raise ImportError("No module named 'missing_dependency'")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(labs_pkg.importlib, "import_module", fake_import)
+    monkeypatch.setattr(labs_pkg, "_BROKEN", {})
+    monkeypatch.setenv("DLSM_CACHE", str(tmp_path / "cache"))
+    labs_pkg.registry.cache_clear()
+    try:
+        assert main(["list"]) == 0
+        out = capsys.readouterr().out
+        assert "gates" in out and "cannot be loaded: ImportError: No module named 'missing_dependency'" in out
+        assert "gd2d" in out
+        assert main(["run", "gates", "--out", str(tmp_path / "runs")]) == 1
+        assert "lab 'gates' cannot be loaded (ImportError" in capsys.readouterr().err
+        assert main(["run", "gd1d", "--out", str(tmp_path / "runs")]) == 0
+    finally:
+        labs_pkg.registry.cache_clear()

@@ -173,6 +173,8 @@ def _index_entry(name: str) -> dict[str, Any]:
     labs = _index()
     if name not in labs:
         raise ConfigError(f"unknown lab {name!r}; valid labs: {', '.join(labs)}", key=name)
+    if "broken" in labs[name]:
+        raise DlsmError(f"lab {name!r} cannot be loaded ({labs[name]['broken']}); the other labs work")
     return labs[name]
 
 
@@ -188,7 +190,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     width = max(len(n) for n in labs)
     print(f"{'lab':<{width}}  lecture  description")
     for name, lab in labs.items():
-        print(f"{name:<{width}}  {lab['lecture']:>7}  {lab['description']}")
+        print(f"{name:<{width}}  {lab['lecture'] or '-':>7}  {lab['description']}")
     return 0
 
 

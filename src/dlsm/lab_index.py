@@ -46,7 +46,7 @@ def _text(v: Any) -> str:
 
 def build() -> dict[str, Any]:
     """Import every lab and describe it (what ``list`` and ``show`` print)."""
-    from dlsm.labs import registry
+    from dlsm.labs import broken_labs, registry
 
     labs = {}
     for lab in registry().values():
@@ -59,6 +59,9 @@ def build() -> dict[str, Any]:
             "presets": {size: {k: _text(v) for k, v in preset.items()}
                         for size, preset in (("quick", lab.config.quick), ("full", lab.config.full)) if preset},
         }
+    for name, error in broken_labs().items():
+        labs[name] = {"lecture": None, "description": f"cannot be loaded: {error}", "broken": error, "headline": [],
+                      "params": [], "presets": {}}
     return labs
 
 
@@ -73,6 +76,8 @@ def load() -> dict[str, dict[str, Any]]:
     except (OSError, ValueError, AttributeError):
         pass
     labs = build()
+    if any("broken" in lab for lab in labs.values()):
+        return labs  # not cached: the next command tries the broken lab again
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{FILE_NAME}.{os.getpid()}.part")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from dlsm.config import LabConfig
-from dlsm.errors import ConfigError
+from dlsm.errors import ConfigError, DlsmError
 from dlsm.result import ProgressFn, Result
 
 
@@ -36,14 +36,25 @@ class Lab:
         return self.run(config if config is not None else self.config(), progress=progress)
 
 
+_BROKEN: dict[str, str] = {}  # lab module -> why it failed to import
+
+
 @cache
 def registry() -> dict[str, Lab]:
-    """All labs by name, sorted by lecture then name."""
+    """All labs by name, sorted by lecture then name.
+
+    A lab module that fails to import (a bug, a missing optional package) is left out and recorded in
+    :func:`broken_labs`, so that one broken lab does not take every command down.
+    """
     labs: list[Lab] = []
     for info in pkgutil.iter_modules(__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        try:
+            module = importlib.import_module(f"{__name__}.{info.name}")
+        except Exception as exc:  # noqa: BLE001 - any import failure of one lab is reported, not raised
+            _BROKEN[info.name] = f"{type(exc).__name__}: {exc}"
+            continue
         lab = getattr(module, "LAB", None)
         if isinstance(lab, Lab):
             labs.append(lab)
@@ -51,8 +62,16 @@ def registry() -> dict[str, Lab]:
     return {lab.name: lab for lab in labs}
 
 
+def broken_labs() -> dict[str, str]:
+    """Lab modules that failed to import: name -> the error (the other labs work)."""
+    registry()
+    return dict(_BROKEN)
+
+
 def get_lab(name: str) -> Lab:
     labs = registry()
+    if name in _BROKEN:
+        raise DlsmError(f"lab {name!r} cannot be loaded ({_BROKEN[name]}); the other labs work: {', '.join(labs)}")
     if name not in labs:
         raise ConfigError(f"unknown lab {name!r}; valid labs: {', '.join(labs)}", key=name)
     return labs[name]
