@@ -201,3 +201,24 @@ def test_incremental_training_trains_generation_by_generation(tmp_path):
     assert log.final_losses[2] < log.final_losses[0]
     names = set(load_training_checkpoint(tmp_path)["trainers"])
     assert names == {"generation1", "generation2", "generation3"}
+
+
+def test_ema_update_is_bitwise_torchs_averaged_model():
+    """The Trainer's grouped EMA update equals AveragedModel.update_parameters, buffers (float and int) included."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(64, 3, generator=g), torch.randn(64, 1, generator=g)
+    net = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    reference = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(0.8), use_buffers=True)
+    tr = _trainer(net, X, y, 1, torch.Generator().manual_seed(0), ema_decay=0.8)
+    for k in range(6):
+        tr._step(k)  # one update of the model, then the Trainer's EMA
+        reference.update_parameters(net)  # torch's EMA of the same model
+        for a, b in zip(tr.ema.state_dict().values(), reference.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+    assert int(tr.ema.n_averaged) == 6
+    assert not torch.equal(tr.ema.module[0].weight, net[0].weight)
