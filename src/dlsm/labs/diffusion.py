@@ -119,7 +119,7 @@ class Config(LabConfig):
     judge_epochs: float = param(2, "passes of the lecture-3 CNN over the digits it judges samples with", gt=0)
     device: DeviceName = device_param()
 
-    quick = {"n_train": 1000, "epochs": 10, "digit_epochs": 2, "n_eval": 500, "n_samples": 500,
+    quick = {"n_train": 1000, "epochs": 40, "digit_epochs": 2, "n_eval": 500, "n_samples": 500,
              "digit_samples": 16, "channels": 8, "judge_epochs": 0.25, "batch_size": 64, "n_reference": 100}
     full = {"n_eval": 5000, "n_samples": 5000, "digit_epochs": 300}
 
