@@ -50,9 +50,23 @@ def shared_dir():
     shutil.rmtree(base, ignore_errors=True)
 
 
+def _closed_to_others(path: Path) -> Path | None:
+    """The first folder above ``path`` that other users may not enter (mode without o+x), or None."""
+    for folder in path.absolute().parents:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
+
+
 def _as_nobody(base: Path, calls: list[list[str]]) -> list[tuple[int, str]]:
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to drop privileges")
+    import dlsm
+
+    for needed in (Path(dlsm.__file__), Path(sys.prefix) / "pyvenv.cfg"):  # the package and the venv's marker
+        closed = _closed_to_others(needed)
+        if closed is not None:  # e.g. a checkout inside `mktemp -d` (mode 700): nobody cannot import dlsm
+            pytest.skip(f"{closed} is closed to other users, so an unprivileged user cannot read {needed}")
     home = base / "home"
     home.mkdir()
     mpl = Path.home() / ".cache" / "matplotlib"
