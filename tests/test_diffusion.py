@@ -58,6 +58,36 @@ def test_reverse_with_oracle_noise_recovers_a_point(variance):
     assert torch.allclose(x.double(), c.expand(64, 2), atol=1e-4)
 
 
+@pytest.mark.parametrize("v0", [0.3, 2.0])
+def test_analytic_variance_is_the_exact_reverse_variance_for_gaussian_data(v0):
+    """x_0 ~ N(0, v0 I): x_{t-1}, x_t are jointly Gaussian, so Var(x_{t-1} | x_t) = v_{t-1} - α_t v_{t-1}² / v_t with
+    v_t = ᾱ_t v0 + 1 - ᾱ_t (Gaussian conditioning, Cov(x_{t-1}, x_t) = √α_t v_{t-1}). Fitted with the exact
+    ε*(x_t) = √(1 - ᾱ_t) x_t / v_t, Analytic-DPM's σ_t*² must equal it up to Monte-Carlo error."""
+    s = DDPMScheduler.from_name("linear", 40, 1e-4, 0.2, variance="analytic")
+    with pytest.raises(RuntimeError, match="fit_analytic_variance"):
+        s.sigma(5)
+    ab = s.alpha_bars
+    ab_prev = torch.cat([torch.ones(1, dtype=ab.dtype), ab[:-1]])
+    v, v_prev = ab * v0 + 1 - ab, ab_prev * v0 + 1 - ab_prev
+    exact = v_prev - s.alphas * v_prev**2 / v
+
+    def oracle(x, t):
+        return ((1 - ab[t]).sqrt() / v[t]).unsqueeze(1).to(x.dtype) * x
+
+    x0 = math.sqrt(v0) * torch.randn(200_000, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    fitted = s.fit_analytic_variance(oracle, x0, torch.Generator().manual_seed(1), batch=50_000)
+    assert torch.allclose(fitted[1:], exact[1:], rtol=0.02)
+    assert s.sigma(7) == pytest.approx(math.sqrt(float(exact[7])), rel=0.01)
+    assert bool((fitted >= s.posterior_variance - 1e-15).all())  # never below β̃_t
+
+
+def test_analytic_variance_limits():
+    """Γ_t = 1 (x_0 known from x_t: one data point) gives β̃_t; Γ_t = 1 - ᾱ_t (x_0 ~ N(0, I)) gives β_t."""
+    s = DDPMScheduler.from_name("cosine", 30, variance="analytic")
+    assert torch.allclose(s.analytic_from_gamma(torch.ones(30)), s.posterior_variance)
+    assert torch.allclose(s.analytic_from_gamma(1 - s.alpha_bars)[1:], s.betas[1:], rtol=1e-9)
+
+
 def test_step_at_zero_adds_no_noise():
     s = DDPMScheduler.from_name("linear", 10)
     x = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
@@ -135,6 +165,11 @@ def test_course_recipe_explains_its_schedule():
 def test_other_data_sets_run(data):
     r = diffusion.run(_tiny(data=data, epochs=1, n_train=100, n_samples=50, n_eval=50))
     assert r.metrics["off_share"] is not None
+
+
+def test_lab_with_the_analytic_variance_samples():
+    r = diffusion.run(_tiny(variance="analytic", epochs=1, n_train=100, n_samples=50, n_eval=50))
+    assert bool(torch.isfinite(r.artifacts["samples"]).all()) and r.metrics["off_share"] is not None
 
 
 @pytest.mark.parametrize("overrides,key", [

@@ -8,11 +8,22 @@ network only predicts the noise ε̂(x_t, t); :class:`DDPMScheduler` holds β_t,
       q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I),   x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε,  ε ~ N(0, I);
 - one ancestral reverse step, :meth:`DDPMScheduler.step`:
       x_{t−1} = 1/√α_t · (x_t − β_t/√(1 − ᾱ_t) · ε̂(x_t, t)) + σ_t z,   z ~ N(0, I),  no noise at t = 0,
-  with σ_t² = β_t (the course) or the posterior variance β̃_t = β_t (1 − ᾱ_{t−1})/(1 − ᾱ_t). With ``clip`` set, the
+  with σ_t² = β_t (the course), the posterior variance β̃_t = β_t (1 − ᾱ_{t−1})/(1 − ᾱ_t), or the analytic
+  estimate of the optimal σ_t² (see below). With ``clip`` set, the
   step first estimates x̂_0 = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t, clips it to [−clip, clip] and takes the mean of the
   posterior q(x_{t−1} | x_t, x̂_0) = √ᾱ_{t−1} β_t/(1 − ᾱ_t) x̂_0 + √α_t (1 − ᾱ_{t−1})/(1 − ᾱ_t) x_t (the same mean
   when nothing is clipped; diffusers' ``clip_sample``). It keeps a poorly trained network's samples in range:
   without it, ε̂ ≈ 0 grows x by 1/√ᾱ_T over the whole chain.
+
+The analytic variance (Bao, Li, Zhu, Zhang, "Analytic-DPM", ICLR 2022, Theorem 1 with λ_t² = β̃_t) is the σ_t²
+that minimises the KL divergence of the reverse step from the true q(x_{t−1} | x_t), given the network:
+
+    σ_t*² = β̃_t + (√((1 − ᾱ_t)/α_t) − √(1 − ᾱ_{t−1} − β̃_t))² · (1 − Γ_t),   Γ_t = E‖ε̂(x_t, t)‖² / d,
+
+with the expectation over x_t ~ q(x_t) (training data pushed forward), estimated by Monte Carlo
+(:meth:`DDPMScheduler.fit_analytic_variance`) and clipped to [β̃_t, β̃_t + (√(…) − √(…))²] as in the paper.
+It lies between β̃_t (x_0 known from x_t: Γ_t = 1) and β_t (x_0 ~ N(0, I): Γ_t = 1 − ᾱ_t); for Gaussian data
+it is the exact conditional variance of x_{t−1} given x_t.
 
 Sampling starts from x_T ~ N(0, I), which is right only when ᾱ_{T−1} ≈ 0: then q(x_T) ≈ N(0, I). With the
 course's 100 sigmoid steps from 1e-5 to 5e-3, ᾱ_{T−1} = 0.78, so x_T still holds 88 % (√0.78) of x_0 and
@@ -32,7 +43,8 @@ from typing import Literal
 import torch
 
 ScheduleName = Literal["linear", "quadratic", "sigmoid", "cosine"]
-VarianceName = Literal["beta", "posterior"]
+VarianceName = Literal["beta", "posterior", "analytic"]
+VARIANCES: tuple[str, ...] = ("beta", "posterior", "analytic")
 SCHEDULES: tuple[str, ...] = ("linear", "quadratic", "sigmoid", "cosine")
 
 #: ε̂ = model(x_t, t): the noise predicted for the batch x_t (batch, ...) at the integer steps t (batch,).
@@ -67,7 +79,8 @@ class DDPMScheduler:
 
     Args:
         betas: β_t, t = 0..T−1, each in (0, 1).
-        variance: σ_t² of the reverse step: ``"beta"`` (σ_t² = β_t, the course) or ``"posterior"`` (β̃_t).
+        variance: σ_t² of the reverse step: ``"beta"`` (σ_t² = β_t, the course), ``"posterior"`` (β̃_t) or
+            ``"analytic"`` (Analytic-DPM; call :meth:`fit_analytic_variance` with the trained network first).
         clip: clip the estimate of x_0 to [−clip, clip] in each reverse step (None: no clipping).
     """
 
@@ -75,13 +88,17 @@ class DDPMScheduler:
         betas = torch.as_tensor(betas, dtype=torch.float64)
         if betas.dim() != 1 or len(betas) < 1 or not bool(((betas > 0) & (betas < 1)).all()):
             raise ValueError("betas must be a non-empty 1-D tensor with every value in (0, 1)")
-        if variance not in ("beta", "posterior"):
-            raise ValueError(f"variance must be 'beta' or 'posterior', got {variance!r}")
+        if variance not in VARIANCES:
+            raise ValueError(f"variance must be one of {', '.join(VARIANCES)}, got {variance!r}")
         self.betas = betas  # (T,)
         self.alphas = 1 - betas  # (T,)
         self.alpha_bars = torch.cumprod(self.alphas, 0)  # (T,)
         abar_prev = torch.cat([torch.ones(1, dtype=torch.float64), self.alpha_bars[:-1]])  # (T,)
         self.posterior_variance = betas * (1 - abar_prev) / (1 - self.alpha_bars)  # β̃_t, 0 at t = 0
+        # (√((1 − ᾱ_t)/α_t) − √(1 − ᾱ_{t−1} − β̃_t))²: the width of Analytic-DPM's interval above β̃_t
+        gap = (1 - abar_prev - self.posterior_variance).clamp(min=0)
+        self._analytic_span = (((1 - self.alpha_bars) / self.alphas).sqrt() - gap.sqrt()) ** 2  # (T,)
+        self.analytic_variance: torch.Tensor | None = None  # σ_t*² (T,), set by fit_analytic_variance
         self.variance, self.clip = variance, clip
 
     @classmethod
@@ -110,8 +127,33 @@ class DDPMScheduler:
 
     def sigma(self, t: int) -> float:
         """σ_t of the reverse step at step t."""
+        if self.variance == "analytic":
+            if self.analytic_variance is None:
+                raise RuntimeError("variance='analytic' needs fit_analytic_variance(model, x0, ...) before sampling")
+            return float(self.analytic_variance[t].sqrt())
         var = self.betas[t] if self.variance == "beta" else self.posterior_variance[t]
         return float(var.sqrt())
+
+    def analytic_from_gamma(self, gamma: torch.Tensor) -> torch.Tensor:
+        """σ_t*² = β̃_t + span_t (1 − Γ_t) for Γ_t = E‖ε̂(x_t, t)‖²/d (T,), clipped to [β̃_t, β̃_t + span_t]."""
+        gamma = torch.as_tensor(gamma, dtype=torch.float64)
+        return self.posterior_variance + self._analytic_span * (1 - gamma).clamp(0, 1)  # (T,)
+
+    @torch.no_grad()
+    def fit_analytic_variance(self, model: NoiseModel, x0: torch.Tensor, generator: torch.Generator,
+                              batch: int = 1000) -> torch.Tensor:
+        """Estimate Γ_t = E‖ε̂(x_t, t)‖²/d at every step from ``batch`` rows of x0 (drawn with replacement) pushed
+        through q(x_t | x_0), store σ_t*² (used when ``variance="analytic"``) and return it (T,)."""
+        d = x0[0].numel()
+        gamma = torch.empty(self.steps, dtype=torch.float64)
+        for t in range(self.steps):
+            idx = torch.randint(0, len(x0), (batch,), generator=generator).to(x0.device)
+            eps = torch.randn((batch, *x0.shape[1:]), generator=generator).to(x0.device, x0.dtype)
+            t_batch = torch.full((batch,), t, device=x0.device, dtype=torch.long)
+            x_t = self.add_noise(x0[idx], eps, t_batch)
+            gamma[t] = float((model(x_t, t_batch).double() ** 2).sum()) / (batch * d)
+        self.analytic_variance = self.analytic_from_gamma(gamma)
+        return self.analytic_variance
 
     def step(self, eps_hat: torch.Tensor, t: int, x_t: torch.Tensor,
              generator: torch.Generator | None = None) -> torch.Tensor:

@@ -93,7 +93,9 @@ class Config(LabConfig):
     steps: int | None = param(None, "diffusion steps T (none: the recipe's; course 100)", ge=1, le=10_000)
     beta_min: float | None = param(None, "first β (none: the recipe's; course 1e-5; unused by cosine)", gt=0, lt=1)
     beta_max: float | None = param(None, "last β (none: the recipe's; course 5e-3; unused by cosine)", gt=0, lt=1)
-    variance: VarianceName | None = param(None, "reverse-step σ_t²: beta (course) or posterior β̃_t (none: recipe)")
+    variance: VarianceName | None = param(
+        None, "reverse-step σ_t²: beta (course), posterior β̃_t, or analytic (Analytic-DPM, fitted after training) "
+              "(none: recipe)")
     network: Literal["course", "sinusoidal", "unet"] | None = param(
         None, "ε-network: course (conditional linear), sinusoidal (time-embedding MLP), unet (digits)")
     width: int | None = param(None, "hidden units of the 2-D networks (none: the recipe's; course 128, tuned 64)",
@@ -207,6 +209,9 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     train_seconds = time.perf_counter() - t0
     sampled = trainer.eval_model  # the EMA model when ema_decay is set
     sampled.eval()
+    if s["variance"] == "analytic":  # Γ_t = E‖ε̂(x_t, t)‖²/d from the training data, with its own generator
+        scheduler.fit_analytic_variance(sampled, X, torch.Generator().manual_seed(config.seed + 2),
+                                        batch=100 if digits else 2000)
 
     result = Result()
     losses = np.asarray(log.history.get("loss", []), dtype=float)
