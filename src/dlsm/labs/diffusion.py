@@ -355,8 +355,13 @@ def reading_notes(config: Config, s: dict[str, Any], m: dict[str, Any]) -> list[
 def _figures(result: Result, config: Config, s: dict[str, Any], scheduler: DDPMScheduler, kept: dict,
              X: torch.Tensor, loss_steps: np.ndarray, losses: np.ndarray, digits: bool) -> None:
     name = f"{config.data}, {s['schedule']} T={s['steps']}"
+    variances = {}  # the reverse steps' σ_t² when it is not β_t (and β̃_t beside the analytic one)
+    if s["variance"] != "beta":
+        variances["β̃_t (posterior)"] = scheduler.posterior_variance[1:].numpy()
+    if s["variance"] == "analytic":
+        variances["σ_t² (analytic, fitted)"] = np.array([scheduler.sigma(t) ** 2 for t in range(1, s["steps"])])
     result.figures["schedule"] = plot_schedule(scheduler.betas.numpy(), scheduler.alpha_bars.numpy(),
-                                               f"schedule: {name}")
+                                               f"schedule: {name} (reverse σ_t²: {s['variance']})", variances)
     if len(losses):
         result.figures["loss"] = plot_loss(loss_steps, losses, f"training loss ({s['network']} network)")
     g = torch.Generator().manual_seed(config.seed + 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -54,11 +54,14 @@ def plot_samples_2d(data: np.ndarray, samples: np.ndarray, title: str, off: np.n
     return fig
 
 
-def plot_schedule(betas: np.ndarray, alpha_bars: np.ndarray, title: str) -> Figure:
-    """β_t and ᾱ_t against the step t."""
-    fig = new_figure(8.0, 3.2)
+def plot_schedule(betas: np.ndarray, alpha_bars: np.ndarray, title: str,
+                  variances: Mapping[str, np.ndarray] | None = None) -> Figure:
+    """β_t and ᾱ_t against the step t; ``variances``: named reverse-step variances σ_t² at t = 1..T−1, drawn as
+    σ_t²/β_t in a third panel (1: the course's σ_t² = β_t)."""
+    panels = 3 if variances else 2
+    fig = new_figure(4.0 * panels, 3.2)
     t = np.arange(len(betas))
-    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    ax1, ax2 = fig.add_subplot(1, panels, 1), fig.add_subplot(1, panels, 2)
     ax1.plot(t, betas)
     ax1.set_xlabel("t")
     ax1.set_ylabel("β_t")
@@ -68,6 +71,15 @@ def plot_schedule(betas: np.ndarray, alpha_bars: np.ndarray, title: str) -> Figu
     ax2.set_ylim(-0.02, 1.02)
     ax2.axhline(alpha_bars[-1], color="C3", ls=":", lw=1)
     ax2.annotate(f"ᾱ_T = {alpha_bars[-1]:.3g}", (len(t) - 1, alpha_bars[-1]), ha="right", va="bottom", color="C3")
+    if variances:
+        ax3 = fig.add_subplot(1, panels, 3)
+        ax3.axhline(1.0, color="0.6", lw=1, label="β_t (course)")
+        for i, (label, v) in enumerate(variances.items()):
+            ax3.plot(t[1:], np.asarray(v) / betas[1:], ls=("--", "-")[i % 2], label=label)
+        ax3.set_xlabel("t")
+        ax3.set_ylabel("reverse σ_t² / β_t")
+        ax3.set_ylim(bottom=0)
+        ax3.legend(fontsize=8, loc="lower right")
     fig.suptitle(title)
     return fig
 
