@@ -6,6 +6,7 @@ import torch
 from dlsm.algorithms.sparse import amp, ista, lipschitz
 from dlsm.errors import ConfigError
 from dlsm.labs import unfold
+from dlsm.metrics import nmse_db
 from dlsm.models.unfolded import DUISTA, LAMP, LISTA, TISTA
 from dlsm.problems.sparse import SparseProblem, SparseSetting
 
@@ -24,9 +25,10 @@ def test_untrained_du_ista_and_lista_are_plain_ista():
     L = lipschitz(A)
     ref = []
     ista(A, y, lam, T, track=lambda _t, xt: ref.append(xt))
-    du = DUISTA(A, T, beta_init=1.0, lam_init=lam / L)
-    for a, b in zip(du.trajectory(y), ref, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    for beta_max in (2.0, None):  # capped (β_t L = β_max σ(b_t)) and uncapped (β_t L = exp(b_t))
+        du = DUISTA(A, T, beta_init=1.0, lam_init=lam / L, beta_max=beta_max)
+        for a, b in zip(du.trajectory(y), ref, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     for tied in (False, True):
         lista = LISTA(A, T, theta_init=lam / L, tied=tied)
         for a, b in zip(lista.trajectory(y), ref, strict=True):
@@ -72,6 +74,19 @@ def test_training_lowers_the_loss_and_beats_ista():
         after = float(((model(y) - x) ** 2).sum(-1).mean())
     assert log.skipped == 0 and len(log.logs) == config.T
     assert after < 0.8 * before
+
+
+def test_db_loss_is_the_batch_nmse_in_db():
+    """du_loss="db" trains on 10 log10(Σ‖x̂ - x‖² / Σ‖x‖²) of the batch: the NMSE metric of that batch in dB."""
+    config = unfold.Config.make("quick", **SMALL, lista=False, lista_tied=False, tista=False)
+    problem, _, _ = _problem(dtype=torch.float32)
+    model = DUISTA(problem.A, config.T, beta_max=None)
+    x, y = problem.draw(config.batch_size, torch.Generator().manual_seed(5))  # the first training batch
+    with torch.no_grad():
+        expected = nmse_db(model(y, 1), x)
+    log = unfold.train(model, problem, config, torch.Generator().manual_seed(5), "t", None, 0.05, loss_kind="db")
+    assert log.logs[0].losses[0] == pytest.approx(expected, abs=1e-4)
+    assert log.logs[-1].losses[-1] < expected  # and training lowers it
 
 
 def test_saved_models_reload_to_the_same_nmse(tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -57,8 +58,10 @@ class Config(LabConfig):
     lr: float = param(0.01, "learning rate (学習係数) of the per-layer scalars (log-steps, thresholds, γ_t)", gt=0)
     incremental: bool = param(True, "train generation by generation (course); false: all T layers at once for "
                                     "T × steps_per_generation steps")
-    du_beta_max: float = param(3.0, "DU-ISTA's steps β_t·L lie in (0, du_beta_max); above 2 a layer can expand "
-                                    "the error of rare signals", gt=1)
+    du_beta_max: float | None = param(None, "cap on DU-ISTA's steps β_t·L (none: no cap, β_t·L = exp(b_t)); 2 keeps "
+                                            "every layer non-expansive", gt=1)
+    du_loss: Literal["db", "mse"] = param("db", "DU-ISTA's training loss: the batch NMSE in dB, 10 log10(Σ‖x̂-x‖² / "
+                                                "Σ‖x‖²), or the mean ‖x̂-x‖² (the course)")
     lista_lr: float = param(1e-4, "learning rate of LISTA's matrices and thresholds", gt=0)
     du_ista: bool = param(True, "train DU-ISTA (learned β_t, λ_t)")
     lista: bool = param(True, "train LISTA (learned matrices per layer)")
@@ -90,7 +93,8 @@ class Config(LabConfig):
                              matrix=base.matrix, cond=base.cond, snr_db=base.snr_db, noise_std=base.noise_std)
 
 
-def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem, du_beta_max: float = 3.0) -> Unfolded:
+def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem,
+          du_beta_max: float | None = None) -> Unfolded:
     """The untrained network of ``method`` for matrix A (its ISTA / AMP starting point)."""
     if method == "du_ista":
         return DUISTA(A, T, beta_max=du_beta_max)
@@ -104,10 +108,14 @@ def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem, du_beta_
 
 
 def train(model: Unfolded, problem: SparseProblem, config: Config, generator: torch.Generator, name: str,
-          progress: ProgressFn | None, lr: float, evaluate_on: tuple[torch.Tensor, torch.Tensor] | None = None
-          ) -> IncrementalLog:
-    """Incremental training of ``model``: generation g trains layers 1..g on ‖x̂_g - x‖², fresh batches.
+          progress: ProgressFn | None, lr: float, evaluate_on: tuple[torch.Tensor, torch.Tensor] | None = None,
+          loss_kind: str = "mse") -> IncrementalLog:
+    """Incremental training of ``model``: generation g trains layers 1..g on the loss of x̂_g, fresh batches.
 
+    ``loss_kind``: ``"mse"``, the mean ‖x̂_g - x‖² over the batch, or ``"db"``, the batch NMSE in dB,
+    10 log10(Σ‖x̂_g - x‖² / Σ‖x‖²). The two have the same minimiser batch by batch, but not the same
+    gradient noise: the squared error of a batch is heavy-tailed (a few signals whose support is missed
+    carry most of it), and in dB every batch weighs the same. On S2 this decides what DU-ISTA learns.
     With ``evaluate_on = (x, y)`` each generation ends with the test NMSE of its g-layer network
     (``test_nmse_db`` in the generation's log).
     """
@@ -120,7 +128,10 @@ def train(model: Unfolded, problem: SparseProblem, config: Config, generator: to
 
         def loss(net: Unfolded, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
             x, y = batch
-            return ((net(y, g) - x) ** 2).sum(-1).mean()  # mean ‖x̂_g - x‖²
+            err = ((net(y, g) - x) ** 2).sum(-1)  # (batch,) ‖x̂_g - x‖²
+            if loss_kind == "db":
+                return 10 * torch.log10(err.sum() / (x**2).sum())
+            return err.mean()
         return loss
 
     def evaluate(net: Unfolded) -> dict[str, float]:
@@ -229,7 +240,8 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
             else:
                 lr = config.lista_lr if method.startswith("lista") else config.lr
                 log = train(model, problem, config, g_train, f"{method}{a}-generation",
-                            offset_progress(progress, done, total), lr, evaluate_on=(x, y))
+                            offset_progress(progress, done, total), lr, evaluate_on=(x, y),
+                            loss_kind=config.du_loss if method == "du_ista" else "mse")
                 done += steps_each
                 logs.append(log)
                 if config.incremental:
@@ -305,6 +317,10 @@ def _result(config: Config, curves: dict, after_gen: dict, se: np.ndarray, se_fp
             {"T": t, **{labels[k]: np.nanmean(np.stack(v), 0) for k, v in after_gen.items()}})
     for k in mean:
         result.curves[f"nmse_{k}"] = Curve(t, mean[k], "layer t", f"{labels[k]} NMSE [dB]")
+    for k, params in learned_params.items():  # the per-layer scalars learned on the first A
+        per_layer = {name: v for name, v in params.items() if np.shape(v) == (T,)}
+        if per_layer:
+            result.tables[f"params_{k}"] = table_from_columns({"t": t, **per_layer})
     result.artifacts = artifacts
     spread = "" if config.n_matrices == 1 else f" (mean over {config.n_matrices} draws of A; ± std)"
     lines = [f"{labels[k]} {m[f'{k}_nmse_db']:.2f} dB" + (f" ± {m[f'{k}_nmse_db_std']:.2f}"
