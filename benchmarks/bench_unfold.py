@@ -63,9 +63,9 @@ def run(quick: bool = False) -> list[BenchSection]:
          + f" dB; SE fixed point {m2['se_fixed_point_nmse_db']:.2f} dB, genie {m2['genie_nmse_db']:.2f} dB.",
          f"Each method trained incrementally ({cfg2.steps_per_generation} Adam steps per generation, batch "
          f"{cfg2.batch_size}) on each A, tested on {cfg2.n_test} signals per A; time_s = the whole run.",
-         f"DU-ISTA: steps β_t·L = exp(b_t) (no cap), loss = the batch NMSE in dB (du_loss={cfg2.du_loss}). All layers "
-         f"at once: {cfg2.T * cfg2.steps_per_generation} Adam steps on the T-th layer's loss, on the same draws of A "
-         f"({_pm(m2j, 'du_ista_nmse_db')} dB); learned last step β_T·L = "
+         f"DU-ISTA: du_beta_max={cfg2.du_beta_max} (none: β_t·L = exp(b_t), no cap), du_loss={cfg2.du_loss}. "
+         f"All layers at once: {cfg2.T * cfg2.steps_per_generation} Adam steps on the T-th layer's loss, on the "
+         f"same draws of A ({_pm(m2j, 'du_ista_nmse_db')} dB); learned last step β_T·L = "
          f"{float(res2j.tables['params_du_ista'].column('β_t·L')[-1]):.1f}, λ_T = "
          f"{float(res2j.tables['params_du_ista'].column('λ_t')[-1]):.3f} on the first A."])
 

@@ -359,7 +359,7 @@ def _figures(result: Result, config: Config, s: dict[str, Any], scheduler: DDPMS
     if s["variance"] != "beta":
         variances["β̃_t (posterior)"] = scheduler.posterior_variance[1:].numpy()
     if s["variance"] == "analytic":
-        variances["σ_t² (analytic, fitted)"] = np.array([scheduler.sigma(t) ** 2 for t in range(1, s["steps"])])
+        variances["σ_t² (analytic, fitted)"] = scheduler.analytic_variance[1:].numpy()
     result.figures["schedule"] = plot_schedule(scheduler.betas.numpy(), scheduler.alpha_bars.numpy(),
                                                f"schedule: {name} (reverse σ_t²: {s['variance']})", variances)
     if len(losses):

@@ -109,7 +109,7 @@ def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem,
 
 def train(model: Unfolded, problem: SparseProblem, config: Config, generator: torch.Generator, name: str,
           progress: ProgressFn | None, lr: float, evaluate_on: tuple[torch.Tensor, torch.Tensor] | None = None,
-          loss_kind: str = "mse") -> IncrementalLog:
+          loss_kind: Literal["mse", "db"] = "mse") -> IncrementalLog:
     """Incremental training of ``model``: generation g trains layers 1..g on the loss of x̂_g, fresh batches.
 
     ``loss_kind``: ``"mse"``, the mean ‖x̂_g - x‖² over the batch, or ``"db"``, the batch NMSE in dB,

@@ -10,9 +10,10 @@ by the constructor (the forward model draws y = A x + w; the noise is never draw
   of 1/L and positive by construction: β_t = exp(b_t)/L, or β_t = β_max sigmoid(b_t)/L with a cap β_max; and
   λ_t = exp(l_t) (positive). With β_max = 2 every layer is non-expansive, so no test signal can blow up, but
   the steps stay far from what the true support allows (its restricted condition number is about 7 on S2).
-  Without a cap, training on the NMSE in dB (the lab's default) learns a last layer with a huge step
-  (β_T L ≈ 80) and a large threshold: it overshoots the soft threshold's bias on the support by about
-  β_T m and the threshold takes the overshoot back, a debiasing step in ISTA's own form.
+  Without a cap, with the NMSE in dB as the loss (the lab's default) and all layers trained at once
+  (``incremental=false``), the last layer learns a huge step (β_T L ≈ 65-85 on S2) and a large threshold:
+  it overshoots the soft threshold's bias on the support by about β_T m and the threshold takes the
+  overshoot back, a debiasing step in ISTA's own form.
   With β_t = 1/L and λ_t = λ/L it is plain ISTA for ½‖y - Ax‖² + λ‖x‖₁.
 - :class:`LISTA` (Gregor & LeCun, ICML 2010): s_{t+1} = η_soft(B_t y + S_t s_t; θ_t) with learned matrices
   B_t (n, m), S_t (n, n) per layer (``tied=True``: one B, S shared by every layer, θ_t per layer), initialised
