@@ -63,14 +63,17 @@ MIN_STEPS = 10
 COURSE_SCHEDULE = {"schedule": "sigmoid", "steps": 100, "beta_min": 1e-5, "beta_max": 5e-3, "variance": "beta"}
 COURSE_2D = {**COURSE_SCHEDULE, "network": "course", "width": 128, "epochs": 1000, "batch_size": 128, "lr": 1e-3,
              "lr_schedule": "constant", "ema_decay": 0.9, "clip_sample": None}
-#: A setting that works on the 2-D sets: the forward process reaches noise (linear β up to 0.1 over T = 200
-#: steps: ᾱ_T = 3.2e-5), the posterior variance keeps the last steps sharp, the network sees Fourier features
-#: of x, a one-cycle learning rate and a slower EMA. Steps matter more than width here: a 64-wide network's
-#: step took 2.0 ms against 3.2-3.4 ms for a 128-wide one (batch 256, one CPU thread), so 18,000 updates (450
-#: epochs at batch 256) fit in the time of about 11,000, and ended sharper.
+#: A setting that works on the 2-D sets: the forward process reaches noise (DDPM's linear β from 1e-4 to 0.02 over
+#: T = 1000 steps, Ho et al. 2020: ᾱ_T = 4.0e-5), the posterior variance keeps the last steps sharp, the network
+#: sees Fourier features of x, a one-cycle learning rate and a slower EMA. Steps matter more than width here: a
+#: 64-wide network's step took 2.0 ms against 3.2-3.4 ms for a 128-wide one (batch 256, one CPU thread), so 18,000
+#: updates (450 epochs at batch 256) fit in the time of about 11,000, and ended sharper. Many small steps matter
+#: for recall: with T = 200 and β up to 0.1 the same training gave moons too thin at their ends (seed 0: recall
+#: 0.968 against the held-out set's 0.980); with T = 1000 it gave 0.979 (seeds 1, 2: 0.976, 0.979). T costs
+#: only sampling time, not training time.
 #: (The cosine schedule ends with β ≈ 0.999 at T = 100, and its first reverse step divides by √(1 − β): it
 #: amplifies the network's error 30 times.)
-TUNED_2D = {"schedule": "linear", "steps": 200, "beta_min": 1e-4, "beta_max": 0.1, "variance": "posterior",
+TUNED_2D = {"schedule": "linear", "steps": 1000, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
             "network": "sinusoidal", "width": 64, "epochs": 450, "batch_size": 256, "lr": 3e-3,
             "lr_schedule": "onecycle", "ema_decay": 0.99, "clip_sample": None}
 TUNED_DIGITS = {"schedule": "cosine", "steps": 500, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
