@@ -222,3 +222,18 @@ def test_ema_update_is_bitwise_torchs_averaged_model():
             assert torch.equal(a, b)
     assert int(tr.ema.n_averaged) == 6
     assert not torch.equal(tr.ema.module[0].weight, net[0].weight)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_incremental_schedule_runs_within_each_generation(schedule):
+    """SGD on the loss w (gradient 1): after a generation of N steps, w moved by Σ_k lr_k, the schedule's closed
+    form (cosine: lr_k = lr (1 + cos(πk/N)) / 2), and the next generation starts again from lr."""
+    w = nn.Parameter(torch.zeros((), dtype=torch.float64))
+    N, lr = 10, 0.1
+    gens = [Generation([w], N, lr), Generation([w], N, lr)]
+    log = train_incremental(nn.ParameterList([w]), lambda _g: (lambda net, _batch: net[0] * 1.0), lambda _k: None,
+                            gens, optimizer="sgd", schedule=schedule)
+    assert log.status == Status.COMPLETED
+    per_generation = N * lr if schedule == "constant" else sum(lr * (1 + math.cos(math.pi * k / N)) / 2
+                                                               for k in range(N))
+    assert w.item() == pytest.approx(-2 * per_generation, rel=1e-12)

@@ -56,6 +56,8 @@ class Config(LabConfig):
     batch_size: int = param(64, "signals per training step (course: 20)", ge=1, le=100_000)
     optimizer: OptimizerName = param("adam", "optimizer of every generation (course: adam)")
     lr: float = param(0.01, "learning rate (学習係数) of the per-layer scalars (log-steps, thresholds, γ_t)", gt=0)
+    lr_schedule: Literal["constant", "cosine"] = param(
+        "constant", "learning rate within each generation: constant (course), or cosine decay to 0 over its steps")
     incremental: bool = param(True, "train generation by generation (course); false: all T layers at once for "
                                     "T × steps_per_generation steps")
     du_beta_max: float | None = param(None, "cap on DU-ISTA's steps β_t·L (none: no cap, β_t·L = exp(b_t)); 2 keeps "
@@ -146,10 +148,11 @@ def train(model: Unfolded, problem: SparseProblem, config: Config, generator: to
         loss_all = loss_for(model.T)
         depth[0] = model.T
         return train_incremental(model, lambda _g: loss_all, lambda _k: problem.draw(config.batch_size, generator),
-                                 gens, optimizer=config.optimizer, name=f"{name}-all", progress=progress,
+                                 gens, optimizer=config.optimizer, schedule=config.lr_schedule, name=f"{name}-all",
+                                 progress=progress,
                                  generators={"data": generator}, skip_nonfinite=True, **options)
     return train_incremental(model, loss_for, lambda _k: problem.draw(config.batch_size, generator), gens,
-                             optimizer=config.optimizer, name=name, progress=progress,
+                             optimizer=config.optimizer, schedule=config.lr_schedule, name=name, progress=progress,
                              generators={"data": generator}, skip_nonfinite=True, **options)
 
 

@@ -20,7 +20,7 @@ from dlsm.result import ProgressFn
 from dlsm.status import Status
 from dlsm.training.engine import LossFn, Trainer, offset_progress
 from dlsm.training.loop import FitLog
-from dlsm.training.optim import make_optimizer
+from dlsm.training.optim import make_optimizer, make_schedule
 
 
 @dataclass(frozen=True)
@@ -71,11 +71,12 @@ class IncrementalLog:
 
 
 def train_incremental(model: nn.Module, loss_for: Callable[[int], LossFn], batches: Callable[[int], Any],
-                      generations: Sequence[Generation], *, optimizer: str = "adam", name: str = "generation",
-                      progress: ProgressFn | None = None, generators: dict[str, torch.Generator] | None = None,
-                      **trainer_options: Any) -> IncrementalLog:
+                      generations: Sequence[Generation], *, optimizer: str = "adam", schedule: str = "constant",
+                      name: str = "generation", progress: ProgressFn | None = None,
+                      generators: dict[str, torch.Generator] | None = None, **trainer_options: Any) -> IncrementalLog:
     """Train generation g = 1, 2, ... with loss ``loss_for(g)``; stop at Ctrl-C or divergence.
 
+    ``schedule`` (:func:`make_schedule`: constant, cosine, ...) runs within each generation, over its steps.
     ``trainer_options`` go to every generation's :class:`Trainer` (e.g. ``skip_nonfinite=True``).
     """
     total = sum(gen.steps for gen in generations)
@@ -84,6 +85,7 @@ def train_incremental(model: nn.Module, loss_for: Callable[[int], LossFn], batch
     for g, gen in enumerate(generations, start=1):
         opt = make_optimizer(optimizer, _unique(gen.params), gen.lr)
         trainer = Trainer(model, loss_for(g), batches, opt, gen.steps, name=f"{name}{g}", generators=generators,
+                          scheduler=make_schedule(schedule, opt, gen.steps),
                           progress=offset_progress(progress, done, total, {"generation": g}), **trainer_options)
         out.logs.append(trainer.run())
         done += gen.steps
