@@ -232,8 +232,8 @@ show(res_all.tables["nmse_per_layer"], rows=25)
 # 全層を一度に学習するとき、学習率 (learning rate, 学習係数) を一定のままにせず、コサイン (cosine) で 0 まで
 # 下げていく (`lr_schedule="cosine"`) と、最後の方の更新が細かくなります。総ステップ数 ($T \times$
 # `steps_per_generation`) とバッチサイズを増やして、$T$ 層目の NMSE と層ごとの曲線がどう変わるかを調べましょう。
-# 下のセルは `steps_per_generation=300` (全層一度に 6000 ステップ) です。時間があれば 1000 (20000 ステップ) も
-# 試してみましょう (CPU 1 コアで 15 分以上かかります)。課題 (目標) は $T = 20$ で -25 dB 以下です。
+# 下のセルは `steps_per_generation=300` です。時間があれば 1000 も試してみましょう (CPU 1 コアで 15 分以上
+# かかります)。課題 (目標) は $T = 20$ で -25 dB 以下です。
 
 # %%
 LONG = {"steps_per_generation": 20 if QUICK else 300, "batch_size": 64 if QUICK else 256}
