@@ -58,6 +58,8 @@ from dlsm.training import (
 DataName = Literal["moons", "swiss_roll", "s_curve", "circles", "checkerboard", "gaussians", "digits"]
 ALPHA_BAR_T_MAX = 0.01  # ᾱ_T above this: x_T keeps > 10 % of x_0's amplitude and N(0, I) is the wrong start
 MIN_STEPS = 10
+#: Generated digits drawn in the samples figure (all of them are scored).
+SHOWN_DIGITS = 60
 
 #: The course's schedule (lecture 7) and its training of the 2-D network.
 COURSE_SCHEDULE = {"schedule": "sigmoid", "steps": 100, "beta_min": 1e-5, "beta_max": 5e-3, "variance": "beta"}
@@ -377,7 +379,10 @@ def _figures(result: Result, config: Config, s: dict[str, Any], scheduler: DDPMS
         result.figures["forward"] = plot_image_process(forward, "forward process q(x_t | x_0)")
         result.figures["reverse"] = plot_image_process([(t, ((kept[t][:6] + 1) / 2).numpy()) for t in keep],
                                                        "reverse process (sampling)")
-        result.figures["samples"] = plot_image_grid(result.artifacts["samples"].numpy(), "DDPM samples")
+        samples = result.artifacts["samples"].numpy()
+        shown = samples[:SHOWN_DIGITS]
+        result.figures["samples"] = plot_image_grid(
+            shown, "DDPM samples" + (f" (the first {len(shown)} of {len(samples)})" if len(shown) < len(samples) else ""))
         return
     x0 = X[:2000].cpu()
     forward = [(t, scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((len(x0),), t - 1)).numpy()
