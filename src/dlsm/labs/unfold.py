@@ -335,6 +335,10 @@ def _result(config: Config, curves: dict, after_gen: dict, se: np.ndarray, se_fp
         result.notes.append("DU-ISTA's layers are " + ("each no worse than the one before."
                                                        if m["du_ista_monotone"] else
                                                        "not monotone: some layer is worse than the one before."))
+        if config.incremental or config.lr_schedule == "constant":
+            result.notes.append("DU-ISTA learns most when all layers are trained at once, long, with a decaying "
+                                "learning rate: incremental=false lr_schedule=cosine steps_per_generation=1000 "
+                                "batch_size=256 (T = 20: 20,000 steps; BENCHMARKS.md, 'DU-ISTA trained long').")
     if config.load:
         result.notes.append(f"Trained models loaded from {config.load} (no training in this run).")
     if want_figures():
