@@ -381,8 +381,8 @@ def _figures(result: Result, config: Config, s: dict[str, Any], scheduler: DDPMS
                                                        "reverse process (sampling)")
         samples = result.artifacts["samples"].numpy()
         shown = samples[:SHOWN_DIGITS]
-        result.figures["samples"] = plot_image_grid(
-            shown, "DDPM samples" + (f" (the first {len(shown)} of {len(samples)})" if len(shown) < len(samples) else ""))
+        part = f" (the first {len(shown)} of {len(samples)})" if len(shown) < len(samples) else ""
+        result.figures["samples"] = plot_image_grid(shown, "DDPM samples" + part)
         return
     x0 = X[:2000].cpu()
     forward = [(t, scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((len(x0),), t - 1)).numpy()
