@@ -142,18 +142,16 @@ def train(model: Unfolded, problem: SparseProblem, config: Config, generator: to
 
     options = {"evaluate": evaluate} if evaluate_on is not None else {}
     gens = [Generation(model.layer_params(t), config.steps_per_generation, lr) for t in range(model.T)]
+    losses, run_name = loss_for, name
     if not config.incremental:  # one generation: every layer (all starting at the ISTA / AMP values) at once
         params = [p for t in range(model.T) for p in model.layer_params(t)]
         gens = [Generation(params, config.steps_per_generation * model.T, lr)]
         loss_all = loss_for(model.T)
         depth[0] = model.T
-        return train_incremental(model, lambda _g: loss_all, lambda _k: problem.draw(config.batch_size, generator),
-                                 gens, optimizer=config.optimizer, schedule=config.lr_schedule, name=f"{name}-all",
-                                 progress=progress,
-                                 generators={"data": generator}, skip_nonfinite=True, **options)
-    return train_incremental(model, loss_for, lambda _k: problem.draw(config.batch_size, generator), gens,
-                             optimizer=config.optimizer, schedule=config.lr_schedule, name=name, progress=progress,
-                             generators={"data": generator}, skip_nonfinite=True, **options)
+        losses, run_name = (lambda _g: loss_all), f"{name}-all"
+    return train_incremental(model, losses, lambda _k: problem.draw(config.batch_size, generator), gens,
+                             optimizer=config.optimizer, schedule=config.lr_schedule, name=run_name,
+                             progress=progress, generators={"data": generator}, skip_nonfinite=True, **options)
 
 
 def _per_layer(xs: list[torch.Tensor], x: torch.Tensor) -> np.ndarray:
