@@ -262,3 +262,8 @@ print("正解です")
 # `mimo.run(mimo.Config.make(SIZE, n=12, m=8, channel="random", noise_std=0.3, detectors=("lmmse", "ep", "tpg")))`
 # で、TPG と LMMSE を比べましょう。
 # 反復回数 `tpg_layers` を変えるとどうなるでしょうか。
+#
+# TPG の学習の損失は MSE ですが、評価するのは SER です。最後に SER そのものに近い損失 (なめらかにした SER,
+# smoothed symbol error) で全層を微調整 (fine-tuning) し、違うデータで何回か学習して検証用データ (validation)
+# で一番良いものを残すと、SER はどう変わるでしょうか。例:
+# `mimo.Config.make(SIZE, channel="random", detectors=("lmmse", "ml", "tpg"), tpg_finetune=500, tpg_finetune_loss="ser", tpg_restarts=3)`。

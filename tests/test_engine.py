@@ -237,3 +237,17 @@ def test_incremental_schedule_runs_within_each_generation(schedule):
     per_generation = N * lr if schedule == "constant" else sum(lr * (1 + math.cos(math.pi * k / N)) / 2
                                                                for k in range(N))
     assert w.item() == pytest.approx(-2 * per_generation, rel=1e-12)
+
+
+def test_a_generation_can_name_its_own_schedule_and_batches():
+    """SGD on the loss w·b (gradient b): the first generation uses train_incremental's constant schedule and
+    batches (b = 1), the second its own cosine schedule and batches (b = 2), so w moves by the closed form
+    -(N lr) - 2 Σ_k lr (1 + cos(πk/N))/2."""
+    w = nn.Parameter(torch.zeros((), dtype=torch.float64))
+    N, lr = 10, 0.1
+    gens = [Generation([w], N, lr), Generation([w], N, lr, "cosine", lambda _k: 2.0)]
+    log = train_incremental(nn.ParameterList([w]), lambda _g: (lambda net, batch: net[0] * batch), lambda _k: 1.0,
+                            gens, optimizer="sgd", schedule="constant")
+    assert log.status == Status.COMPLETED
+    cosine = sum(lr * (1 + math.cos(math.pi * k / N)) / 2 for k in range(N))
+    assert w.item() == pytest.approx(-N * lr - 2 * cosine, rel=1e-12)

@@ -145,3 +145,42 @@ def test_lab_runs_on_the_gpu():
     for name in ("zf", "lmmse", "ml", "map"):
         assert gpu.metrics[f"ser_{name}"] == pytest.approx(cpu.metrics[f"ser_{name}"], abs=2e-3)
     assert all(t.device.type == "cpu" for t in gpu.artifacts["tpg"].values())
+
+
+def test_smoothed_symbol_error_is_the_sigmoid_for_bpsk_and_the_ser_as_tau_vanishes():
+    g = torch.Generator().manual_seed(5)
+    r = 2 * torch.randn(400, 4, generator=g, dtype=torch.float64)
+    x = BPSK.points.double()[torch.randint(0, 2, (400, 4), generator=g)]
+    tau = 0.05
+    closed_form = torch.sigmoid(-x * r / tau).mean()
+    assert float(mimo.smoothed_symbol_error(r, x, BPSK, tau)) == pytest.approx(float(closed_form), rel=1e-12)
+    pam4 = constellation("pam4")
+    x4 = pam4.points.double()[torch.randint(0, 4, (400, 4), generator=g)]
+    hard = float((pam4.decide(r) != x4).double().mean())  # the SER of the hard decision of r
+    assert float(mimo.smoothed_symbol_error(r, x4, pam4, 1e-6)) == pytest.approx(hard, abs=1e-9)
+    assert BPSK.spacing == 2.0 and pam4.spacing == pytest.approx(2 / math.sqrt(5))
+
+
+def test_tpg_restarts_keep_the_one_with_the_lowest_validation_ser():
+    """Each restart is the single-run training on its own data; the one kept has the lowest validation SER,
+    and that SER is what its hard decisions give on the validation vectors."""
+    cfg = mimo.Config.make("quick", channel="random", tpg_layers=2, tpg_steps=15, tpg_finetune=10,
+                           tpg_finetune_loss="ser", tpg_finetune_batch=50, tpg_finetune_schedule="cosine")
+
+    def channel(seed):
+        return MimoChannel(4, 4, BPSK, 0.25, torch.Generator().manual_seed(seed))
+
+    validation = channel(99).sample(2000)
+    tpg, log, sers, kept = mimo.train_tpg_restarts(cfg, [channel(s) for s in (1, 2, 3)], validation, None)
+    assert len(sers) == 3 and kept == int(np.argmin(sers)) and log.steps_done == 2 * 15 + 10
+
+    def validation_ser(model):
+        return float((BPSK.decide(model(validation.y, validation.H, 0.25)) != validation.x).double().mean())
+
+    assert validation_ser(tpg) == sers[kept]
+    single, _ = mimo.train_tpg(cfg, channel(1), None)
+    assert validation_ser(single) == sers[0]
+    res = mimo.run(cfg.replace(tpg_restarts=2, detectors=("lmmse", "tpg"), snr_grid=()))
+    table = res.tables["tpg_restarts"]
+    assert table.column("kept").count("yes") == 1
+    assert res.metrics["tpg_validation_ser"] == min(table.column("validation_ser"))

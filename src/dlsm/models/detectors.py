@@ -86,8 +86,9 @@ class TPG(nn.Module):
         return F.softplus(self.alpha_raw)
 
     def forward(self, y: torch.Tensor, H: torch.Tensor, noise_var: float | torch.Tensor,
-                layers: int | None = None) -> torch.Tensor:
-        """s_T (b, n) after the first ``layers`` iterations (all T by default)."""
+                layers: int | None = None, pre_projection: bool = False) -> torch.Tensor:
+        """s_T (b, n) after the first ``layers`` iterations (all T by default); with ``pre_projection``, the
+        last r_{T-1} instead (its hard decision is the same, and a smoothed symbol error is measured on it)."""
         T = self.layers if layers is None else layers
         b, m = y.shape
         Hb = H.expand(b, *H.shape) if H.dim() == 2 else H  # (b, m, n)
@@ -95,12 +96,12 @@ class TPG(nn.Module):
         G = Hb @ Hb.transpose(1, 2) + self.alpha * s2 * torch.eye(m, dtype=y.dtype, device=y.device)  # (b, m, m)
         W = torch.linalg.solve(G, Hb).transpose(1, 2)  # (b, n, m) = Hᵀ G⁻¹
         gamma, theta = self.gamma, self.theta
-        s = y.new_zeros(b, Hb.shape[-1])  # (b, n)
+        s = r = y.new_zeros(b, Hb.shape[-1])  # (b, n)
         for t in range(T):
             resid = y - (Hb @ s.unsqueeze(-1)).squeeze(-1)  # (b, m)
             r = s + gamma[t] * (W @ resid.unsqueeze(-1)).squeeze(-1)  # (b, n)
             s = self.const.soft_projection(r, theta[t])  # (b, n)
-        return s
+        return r if pre_projection else s
 
     @torch.no_grad()
     def detect(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:

@@ -42,6 +42,11 @@ class Constellation:
         return float((self.points**2).mean())
 
     @property
+    def spacing(self) -> float:
+        """Smallest distance between two neighbouring points (2 for BPSK, 2/√5 for 4-PAM)."""
+        return float((self.points[1:] - self.points[:-1]).min())
+
+    @property
     def boundaries(self) -> torch.Tensor:
         """Decision thresholds between neighbouring points (K-1,)."""
         return (self.points[1:] + self.points[:-1]) / 2

@@ -25,11 +25,15 @@ from dlsm.training.optim import make_optimizer, make_schedule
 
 @dataclass(frozen=True)
 class Generation:
-    """One generation: train ``params`` for ``steps`` updates at learning rate ``lr``."""
+    """One generation: train ``params`` for ``steps`` updates at learning rate ``lr``, with the learning-rate
+    ``schedule`` of :func:`make_schedule` and the data ``batches`` (None: those given to
+    :func:`train_incremental`)."""
 
     params: Sequence[nn.Parameter]
     steps: int
     lr: float
+    schedule: str | None = None
+    batches: Callable[[int], Any] | None = None
 
 
 @dataclass
@@ -76,7 +80,8 @@ def train_incremental(model: nn.Module, loss_for: Callable[[int], LossFn], batch
                       generators: dict[str, torch.Generator] | None = None, **trainer_options: Any) -> IncrementalLog:
     """Train generation g = 1, 2, ... with loss ``loss_for(g)``; stop at Ctrl-C or divergence.
 
-    ``schedule`` (:func:`make_schedule`: constant, cosine, ...) runs within each generation, over its steps.
+    ``schedule`` (:func:`make_schedule`: constant, cosine, ...) runs within each generation, over its steps,
+    unless the generation names its own; so do ``batches``.
     ``trainer_options`` go to every generation's :class:`Trainer` (e.g. ``skip_nonfinite=True``).
     """
     total = sum(gen.steps for gen in generations)
@@ -84,8 +89,9 @@ def train_incremental(model: nn.Module, loss_for: Callable[[int], LossFn], batch
     done = 0
     for g, gen in enumerate(generations, start=1):
         opt = make_optimizer(optimizer, _unique(gen.params), gen.lr)
-        trainer = Trainer(model, loss_for(g), batches, opt, gen.steps, name=f"{name}{g}", generators=generators,
-                          scheduler=make_schedule(schedule, opt, gen.steps),
+        trainer = Trainer(model, loss_for(g), gen.batches or batches, opt, gen.steps, name=f"{name}{g}",
+                          generators=generators,
+                          scheduler=make_schedule(gen.schedule or schedule, opt, gen.steps),
                           progress=offset_progress(progress, done, total, {"generation": g}), **trainer_options)
         out.logs.append(trainer.run())
         done += gen.steps
