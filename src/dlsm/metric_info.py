@@ -160,7 +160,11 @@ LAB_METRICS: dict[str, dict[str, Meaning]] = {
         "train_loss": ("training loss (MSE) of the neural detector at the end", "loss"),
         "tpg_train_loss": ("training loss (MSE) of the TPG detector at the end", "loss"),
         "symbols_counted": ("symbols simulated at the operating SNR, over all detectors", "symbols"),
-        "tpg_alpha": ("learned scale α of TPG's projection", ""),
+        "tpg_alpha": ("learned α of TPG's W = Hᵀ(HHᵀ + α σ² I)⁻¹, in units of the noise variance σ²", ""),
+        "tpg_validation_ser": ("SER of the kept TPG on the validation vectors (drawn apart from the test vectors)",
+                               "fraction"),
+        "tpg_restart_kept": ("which TPG training run (restart 0, 1, ...) had the lowest validation SER and is kept",
+                             ""),
     },
     "tgd": {
         "sq_error": ("mean squared error ‖x_T‖² after the T learned steps, on test starts", ""),
