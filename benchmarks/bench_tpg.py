@@ -56,7 +56,7 @@ def run(quick: bool = False) -> list[BenchSection]:
              "TPG: incremental training (T generations of 300 Adam steps, lr 0.01, batch 200, MSE of s_g), then "
              "2000 steps on all layers on the smoothed symbol error σ(−x r/0.05) of the last layer's r, at lr "
              "0.003 decayed by a cosine, batch 1000; trained 4 times on different training data, and the one with "
-             "the lowest SER on 20,000 validation vectors (drawn apart from the test vectors) is kept.",
+             "the lowest SER on 100,000 validation vectors (drawn apart from the test vectors) is kept.",
              "Targets of the issue: TPG SER ≤ 2.2 × ML and LMMSE SER ≥ 1.6 × TPG's.",
              "Validation SER of each restart:\n\n" + Table(["seed", "validation SER of restarts 0..", "kept"],
                                                             restart_rows).to_markdown()]
