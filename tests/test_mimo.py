@@ -85,7 +85,9 @@ def test_ser_confidence_interval_edges():
     ({"n": 21}, "detectors"), ({"n": 0}, "n"), ({"m": 0}, "m"), ({"snr_grid": (0.0, math.nan)}, "snr_grid"),
     ({"snr_grid": (0.0, math.inf)}, "snr_grid"), ({"snr_db": math.inf}, "snr_db"),
     ({"detectors": ("zf", "sphere")}, "detectors"), ({"detectors": ()}, "detectors"),
-    ({"modulation": "pam4", "n": 11}, "detectors"), ({"modulation": "pam4", "tpg_loss": "ce"}, "tpg_loss")])
+    ({"modulation": "pam4", "n": 11}, "detectors"), ({"modulation": "pam4", "tpg_loss": "ce"}, "tpg_loss"),
+    ({"tpg_finetune_loss": "ser", "tpg_finetune": 0}, "tpg_finetune_loss"), ({"tpg_restarts": 0}, "tpg_restarts"),
+    ({"tpg_finetune_lr": 0.0}, "tpg_finetune_lr")])
 def test_bad_input_is_a_config_error(overrides, key):
     with pytest.raises(ConfigError) as err:
         mimo.Config.make("quick", **overrides)

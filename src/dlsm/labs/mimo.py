@@ -99,8 +99,8 @@ class Config(LabConfig):
     tpg_lr: float = param(0.01, "Adam learning rate of TPG", gt=0, le=10)
     tpg_loss: Literal["mse", "ce"] = param("mse", "TPG's training loss: MSE of s_T (the paper), or the cross-entropy "
                                           "-log((1 + x s_T)/2) of the soft decision (BPSK only)")
-    tpg_finetune: int = param(0, "extra Adam steps on all T layers at tpg_lr/10 after the incremental generations",
-                              ge=0, le=1_000_000)
+    tpg_finetune: int = param(0, "extra Adam steps on all T layers after the incremental generations (at "
+                              "tpg_finetune_lr)", ge=0, le=1_000_000)
     tpg_finetune_loss: Literal["same", "ser"] = param("same", "loss of the fine-tuning steps: tpg_loss, or a smoothed "
                                                      "symbol error rate of the last layer (what the SER counts)")
     tpg_finetune_lr: float | None = param(None, "Adam learning rate of the fine-tuning steps (default: tpg_lr/10)",
@@ -139,6 +139,9 @@ class Config(LabConfig):
         if self.tpg_loss == "ce" and self.modulation != "bpsk":
             raise ConfigError(f"tpg_loss: got 'ce' with modulation={self.modulation!r}; allowed: ce only with bpsk",
                               key="tpg_loss")
+        if self.tpg_finetune_loss == "ser" and self.tpg_finetune == 0:
+            raise ConfigError("tpg_finetune_loss: got 'ser' with tpg_finetune=0; allowed: 'ser' with fine-tuning steps "
+                              "(e.g. tpg_finetune=2000), or 'same'", key="tpg_finetune_loss")
         if any(not math.isfinite(s) or abs(s) > 100 for s in self.snr_grid):
             raise ConfigError(f"snr_grid: got {self.snr_grid!r}; allowed: finite SNRs in dB within ±100",
                               key="snr_grid")
@@ -405,8 +408,13 @@ def _figures(result: Result, config: Config, grid: list, names: list[str], snr_o
         train["nn"] = (np.array(nn_log.steps) + 1, np.array(nn_log.losses))
     if tpg_log and tpg_log.losses:
         train["tpg"] = (np.array(tpg_log.steps) + 1, np.array(tpg_log.losses))
+    marks = {}
+    if tpg_log and config.tpg_finetune:
+        loss = "smoothed SER" if config.tpg_finetune_loss == "ser" else config.tpg_loss.upper()
+        marks["tpg"] = (config.tpg_layers * config.tpg_steps + 1, f"fine-tuning on all layers ({loss})")
     if train:
-        result.figures["training"] = plot_training(train, f"training ({system})")
+        ylabel = "training MSE" if config.tpg_loss == "mse" or tpg_log is None else "training loss (TPG: cross-entropy)"
+        result.figures["training"] = plot_training(train, f"training ({system})", marks, ylabel)
     if tpg is not None:
         with torch.no_grad():
             result.figures["tpg_parameters"] = plot_tpg_parameters(tpg.gamma.cpu().numpy(), tpg.theta.cpu().numpy(),

@@ -44,16 +44,23 @@ def plot_ser_vs_snr(snr_db: np.ndarray, curves: Mapping[str, tuple[np.ndarray, n
     return fig
 
 
-def plot_training(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str) -> Figure:
-    """Training loss (MSE, log scale) against the optimizer step, one line per detector."""
+def plot_training(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str,
+                  marks: Mapping[str, tuple[float, str]] | None = None, ylabel: str = "training MSE") -> Figure:
+    """Training loss (log scale) against the optimizer step, one line per detector; ``marks[name] = (step,
+    text)`` draws a dashed line where that detector's training changes (e.g. to another loss)."""
     fig = new_figure(6.4, 3.8)
     ax = fig.add_subplot()
     for name, (steps, loss) in curves.items():
         color = _STYLE.get(name, (None,))[0]
         ax.plot(steps, loss, color=color, lw=0.8, label=name)
+        if marks and name in marks:
+            step, text = marks[name]
+            ax.axvline(step, color=color, ls="--", lw=0.8)
+            ax.annotate(text, (step, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
+                        textcoords="offset points", fontsize=8, color=color)
     ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("training MSE")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
