@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from _common import BenchSection
-from dlsm import runner
+from dlsm import sweeps
 from dlsm.labs import get_lab
 from dlsm.models.classifiers import CNN
 from dlsm.result import Table
@@ -110,7 +110,7 @@ def sweep_speedup(quick: bool) -> BenchSection:
     with tempfile.TemporaryDirectory() as tmp:
         for jobs in (1, 2):
             t0 = time.perf_counter()
-            out = runner.sweep_grid(lab, base, {}, Path(tmp) / f"jobs{jobs}", "course", seeds=n_runs, jobs=jobs)
+            out = sweeps.sweep_grid(lab, base, {}, Path(tmp) / f"jobs{jobs}", "course", seeds=n_runs, jobs=jobs)
             seconds = time.perf_counter() - t0
             numbers[jobs] = [json.loads((r.path / "metrics.json").read_text())["metrics"] for r in out.runs]
             rows.append([jobs, n_runs, round(seconds, 2)])

@@ -11,7 +11,7 @@ def run(quick: bool = False) -> list[BenchSection]:
     steps = 50 if quick else 2000
     rows = []
     for lr in (0.005, 0.05, 0.1, 0.18, 2 / 11, 0.19, 0.2, 0.21, 0.25):
-        res = gd2d.run(gd2d.Config(lr=lr, steps=steps, tol=1e-12, compare=False))
+        res = gd2d.run(gd2d.Config(lr=lr, steps=steps, tol=1e-12, compare=False), figures=False)
         m = res.metrics
         hit = [t for t, e in zip(res.tables["trajectory"].column("t"), res.tables["trajectory"].column("error"),
                                  strict=True) if e <= 1e-12]
@@ -26,7 +26,7 @@ def run(quick: bool = False) -> list[BenchSection]:
     rows = []
     for n in (50, 1000) if quick else (50, 1000, 100_000):
         cfg = quadfit.Config(n=n, steps=300 if quick else 3000)
-        res, seconds = timed(lambda cfg=cfg: quadfit.run(cfg))
+        res, seconds = timed(lambda cfg=cfg: quadfit.run(cfg, figures=False))
         m = res.metrics
         rows.append([n, cfg.steps, m["distance_to_ls"], m["loss_final"], m["loss_ls"], round(seconds, 2)])
     qf = BenchSection(

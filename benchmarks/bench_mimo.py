@@ -8,7 +8,6 @@ from typing import Any
 from _common import BenchSection, timed
 from dlsm.labs import mimo
 from dlsm.result import Result, Table
-from dlsm.training import RunSession
 
 #: TPG's training at benchmark size: T = 10 generations of 300 Adam steps (lr 0.01, batch 200), then 1000 steps
 #: on all layers at lr 0.001.
@@ -21,8 +20,7 @@ QUICK = {"steps": 200, "tpg_layers": 3, "tpg_steps": 30, "tpg_finetune": 0, "tar
 
 def _run(quick: bool, **overrides: Any) -> tuple[Result, float]:
     cfg = mimo.Config.make("quick" if quick else "full", **{"snr_grid": (), **overrides, **(QUICK if quick else {})})
-    with RunSession(None, figures=False):
-        return timed(lambda: mimo.run(cfg))
+    return timed(lambda: mimo.run(cfg, figures=False))
 
 
 def _ci(res: Result, name: str) -> str:

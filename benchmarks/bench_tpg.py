@@ -8,7 +8,6 @@ from typing import Any
 from _common import BenchSection, timed
 from dlsm.labs import mimo
 from dlsm.result import Table
-from dlsm.training import RunSession
 
 #: The recipe measured here (every key is a lab key: `dlsm run mimo channel=random ...`).
 RECIPE: dict[str, Any] = {"channel": "random", "tpg_layers": 20, "tpg_steps": 300, "tpg_finetune": 2000,
@@ -32,8 +31,7 @@ def run(quick: bool = False) -> list[BenchSection]:
         cfg = mimo.Config.make("quick" if quick else "full",
                                **{**RECIPE, "snr_grid": (), "detectors": DETECTORS, "seed": seed,
                                   **(QUICK if quick else COUNT)})
-        with RunSession(None, figures=False):
-            res, sec = timed(lambda cfg=cfg: mimo.run(cfg))
+        res, sec = timed(lambda cfg=cfg: mimo.run(cfg, figures=False))
         m = res.metrics
         t = res.tables["ser"]
         ser = dict(zip(t.column("detector"), t.column("ser"), strict=True))

@@ -61,8 +61,6 @@ def machine() -> list[str]:
 
 def lab_section(quick: bool, skip: list[str], keep: list[str] | None = None) -> BenchSection:
     """Each lab once at the course's settings (quick size with --quick): headline metrics and time."""
-    from dlsm.training import RunSession
-
     rows = []
     for name, lab in registry().items():
         if keep and name not in keep:
@@ -72,8 +70,7 @@ def lab_section(quick: bool, skip: list[str], keep: list[str] | None = None) -> 
             rows.append([name, lab.lecture, size, "not measured in this run (--skip)", ""])
             continue
         config = lab.config.make(size)
-        with RunSession(figures=False):  # numbers only: no figures are drawn
-            result, seconds = timed(lambda lab=lab, config=config: lab.run(config))
+        result, seconds = timed(lambda lab=lab, config=config: lab.run(config, figures=False))  # numbers only
         shown = lab.headline or tuple(result.metrics)[:5]
         text = ", ".join(f"{m} = {format_scalar(result.metrics[m])}" for m in shown if m in result.metrics)
         rows.append([name, lab.lecture, size, text, round(seconds, 2)])

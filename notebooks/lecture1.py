@@ -46,7 +46,7 @@ from pathlib import Path
 
 from IPython.display import display
 
-from dlsm.notebook import setup, show
+from dlsm.notebook import setup, show, show_notes
 
 SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
 RUNS = Path("runs")  # run folders written by the sweeps and the report (section 8)
@@ -174,8 +174,7 @@ act.figures["activations"]
 # %%
 show(act.tables["values"])
 print(act.metrics)
-for note in act.notes:
-    print(note)
+show_notes(act)
 
 # %% [markdown]
 # 表の読み方: 式の導関数と autograd の導関数の差 (`*_max_abs_diff_vs_autograd`)、$\sigma'$ と $\tanh'$ の最大値と
@@ -221,7 +220,7 @@ from dlsm.labs import gd1d
 r1 = gd1d.run(gd1d.Config.make(SIZE))
 show(r1.tables["iterations"], rows=6)
 print("s_final =", r1.metrics["s_final"], " converged:", r1.metrics["converged"])
-print(r1.notes[-1])
+show_notes(r1)
 r1.figures["function"]
 
 # %%
@@ -241,8 +240,7 @@ r1.figures["distance"]  # |s_k - x*| (対数目盛): 直線 = 毎回同じ比率
 # %%
 r4 = gd1d.run(gd1d.Config.make(SIZE, function="x4"))
 show(r4.tables["iterations"])
-for note in r4.notes:
-    print(note)
+show_notes(r4)
 r4.figures["function"]
 
 # %% [markdown] tags=["instructor"]
@@ -259,8 +257,7 @@ r4.figures["function"]
 r4_small = gd1d.run(gd1d.Config.make(SIZE, function="x4", lr=0.05))
 show(r4_small.tables["iterations"], rows=4)
 print("s_final =", r4_small.metrics["s_final"], " converged:", r4_small.metrics["converged"])
-for note in r4_small.notes:
-    print(note)
+show_notes(r4_small)
 r4_small.figures["distance"]
 
 # %% [markdown]
@@ -330,8 +327,7 @@ base.figures["error"]  # ||x_t - x*||² per iteration, log scale
 # %%
 print(f"理論の比率 = {base.metrics['rate_theory']:.4g}, 実測の比率 = {base.metrics['rate_measured']:.4g}, "
       f"α* = {base.metrics['lr_opt']:.4g}, 20 回後の二乗誤差 = {base.metrics['error_final']:.3g}")
-for note in base.notes:
-    print(note)
+show_notes(base)
 
 # %% [markdown] tags=["instructor"]
 # 講義の $\alpha = 0.18$ はほぼ最良の値 ($\alpha^* = 2/11 \approx 0.1818$) で、20 回で二乗誤差は 17 から 0.0058 になりました。
@@ -340,14 +336,14 @@ for note in base.notes:
 # ## 6. 演習 1-2: 学習係数と初期値を変える
 #
 # 講義の演習 1-2 は「$\alpha = 0.2$ やそれより大きい値、$\alpha = 0.05$ や $0.005$、ほかの初期値で試す」ことです。
-# `dlsm.runner.sweep` は 1 つのパラメータをいくつかの値に変えてラボを実行し、各実行を `runs/` の下のフォルダに保存し、
+# `dlsm.sweeps.sweep` は 1 つのパラメータをいくつかの値に変えてラボを実行し、各実行を `runs/` の下のフォルダに保存し、
 # 比較表 (comparison) と重ね描きの図 (overlay) を作ります。ここでは gd だけを見るので `compare=False`
 # (最適化手法の比較は後で行います)。コマンドラインなら `dlsm run gd2d lr=0.18,0.2,0.25,0.05,0.005 compare=false`
 # が同じことをします。
 
 # %%
 from dlsm.labs import get_lab
-from dlsm.runner import overlay_figures, sweep
+from dlsm.sweeps import overlay_figures, sweep
 
 GD2D = get_lab("gd2d")
 lr_sweep = sweep(GD2D, {"compare": False}, "lr", [0.18, 0.2, 0.25, 0.05, 0.005], root=RUNS, size=SIZE,
@@ -378,7 +374,7 @@ overlay_figures("lr", lr_sweep.runs)["overlay_error"]
 # %%
 by_lr = {r.config.lr: r.result for r in lr_sweep.runs}
 display(by_lr[0.2].figures["contour"])
-print(by_lr[0.2].notes[-1])
+show_notes(by_lr[0.2])
 by_lr[0.25].figures["contour"]
 
 # %% [markdown]
@@ -505,8 +501,7 @@ from dlsm.labs import quadfit
 qf = quadfit.run(quadfit.Config.make(SIZE))
 show(qf.tables["parameters"])
 print({k: qf.metrics[k] for k in ["distance_to_ls", "loss_final", "loss_ls", "steps_run", "lr_max"]})
-for note in qf.notes:
-    print(note)
+show_notes(qf)
 qf.figures["fit"]
 
 # %%
@@ -520,8 +515,7 @@ qf.figures["parameters"]
 # %%
 qf_big = quadfit.run(quadfit.Config.make(SIZE, lr=1.9))
 print("diverged:", qf_big.metrics["diverged"], " steps_run:", qf_big.metrics["steps_run"])
-for note in qf_big.notes:
-    print(note)
+show_notes(qf_big)
 
 # %% [markdown] tags=["instructor"]
 # 最小二乗解は $\Theta^* \approx (2.177, -1.013, 0.529)$ で、真の値 $(2, -1, 0.5)$ とは雑音のぶんだけずれます。

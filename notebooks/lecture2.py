@@ -163,11 +163,11 @@ show(res_and.tables["parameters"])
 # %% [markdown]
 # ## 2. 演習 2-2: 反復回数を変える
 #
-# `dlsm.runner.sweep` は 1 つの設定をいくつかの値に変えてラボを実行し、結果を `runs/` の下に保存して、
+# `dlsm.sweeps.sweep` は 1 つの設定をいくつかの値に変えてラボを実行し、結果を `runs/` の下に保存して、
 # 比較表 (`comparison`) と、曲線を重ねた図を返します。反復回数 `steps` を変えてみましょう。
 
 # %%
-from dlsm.runner import overlay_figures, sweep
+from dlsm.sweeps import overlay_figures, sweep
 
 STEPS = [10, 100, 300] if QUICK else [10, 100, 300, 1000, 3000]
 steps_sweep = sweep(gates.LAB, {}, "steps", STEPS, root=RUNS, size=SIZE)

@@ -46,7 +46,7 @@ if importlib.util.find_spec("dlsm") is None:
 from pathlib import Path
 
 from dlsm.labs import classify, get_lab
-from dlsm.notebook import setup, show
+from dlsm.notebook import setup, show, show_notes
 from dlsm.runner import overlay_figures, run_one, sweep
 
 SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
@@ -121,8 +121,7 @@ course = run_one(CLASSIFY, classify.Config.make(SIZE, data=DATA), RUNS, size=SIZ
 res = course.result
 print(f"テスト正解率 (test accuracy): {res.metrics['test_accuracy']:.3f}  ({res.metrics['steps']} 回の更新, "
       f"訓練データ {res.metrics['n_train']} 枚)")
-for note in res.notes:
-    print("-", note)
+show_notes(res)
 res.figures["curves"]
 
 # %% [markdown]

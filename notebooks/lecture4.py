@@ -47,7 +47,7 @@ from pathlib import Path
 
 import torch
 
-from dlsm.notebook import setup, show
+from dlsm.notebook import setup, show, show_notes
 
 SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
 QUICK = SIZE == "quick"
@@ -252,8 +252,7 @@ overlay_figures("lr", lr_sweep.runs)["overlay_loss"]
 
 # %%
 show(res_lr.tables["curvature"])
-for note in res_lr.notes:
-    print(note)
+show_notes(res_lr)
 
 # %% [markdown] tags=["instructor"]
 # 固有値は $\lambda_{\max} \approx 35819$ (主に降水量の重み) から $\lambda_{\min} \approx 0.0164$ (ほぼ切片 $b$) まで
@@ -338,8 +337,7 @@ from dlsm.labs import regression
 
 res_reg = regression.run(regression.Config.make(SIZE))
 print({k: round(res_reg.metrics[k], 4) for k in ("train_loss", "test_loss", "best_test_loss", "test_floor")})
-for note in res_reg.notes:
-    print(note)
+show_notes(res_reg)
 res_reg.figures["fit"]
 
 # %%
@@ -364,8 +362,7 @@ res_small.figures["fit"]
 # %%
 res_over = regression.run(regression.Config.make(SIZE, n_train=20))
 print({k: round(res_over.metrics[k], 4) for k in ("train_loss", "test_loss", "best_test_loss", "best_epoch")})
-for note in res_over.notes[1:]:
-    print(note)
+show_notes(res_over)
 res_over.figures["fit"]
 
 # %% [markdown] tags=["instructor"]

@@ -46,7 +46,7 @@ if importlib.util.find_spec("dlsm") is None:
 import numpy as np
 import torch
 
-from dlsm.notebook import setup, show
+from dlsm.notebook import setup, show, show_notes
 
 SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
 QUICK = SIZE == "quick"
@@ -118,7 +118,7 @@ print("非零の数 (真の x, 推定):", int((x[0] != 0).sum()), int((x_t[0] !=
 # - **状態発展** (state evolution, SE) は $\tau_t^2 = \sigma_w^2 + \mathrm{mse}_t/\delta$ と
 #   $\mathrm{mse}_{t+1} = E[(\eta(X + \tau_t Z) - X)^2]$ のスカラーの漸化式で、大きな $n$ での AMP の
 #   NMSE を各反復で予測します。ここでは期待値を数値積分で計算しています。
-# - **genie** は非零の位置 (support) を知っている推定で、どの方法もこれより良くはなりません。
+# - **ジーニー (genie)** は非零の位置 (support) を知っている推定で、どの方法もこれより良くはなりません。
 #
 # `sparse` ラボは設定 S1 でこれらをすべて実行します (ISTA/FISTA は λ のグリッドから最良のものを使います)。
 
@@ -127,19 +127,18 @@ from dlsm.labs import sparse
 
 res = sparse.run(sparse.Config.make(SIZE))
 show(res.tables["methods"])
-for note in res.notes:
-    print(note)
+show_notes(res)
 res.figures["nmse"]
 
 # %% [markdown]
-# 図の読み方: 横軸は反復回数 (対数)、縦軸は NMSE [dB] です。黒い破線が状態発展の予測、点線がその固定点、
-# 一点鎖線が genie です。Bayes AMP が何回の反復で固定点に達するか、ISTA と FISTA が同じ NMSE に達するのに
+# 図の読み方: 横軸は反復回数 (対数)、縦軸は NMSE [dB] です。黒い破線が状態発展の予測、点線がその不動点、
+# 一点鎖線がジーニーです。Bayes AMP が何回の反復で不動点に達するか、ISTA と FISTA が同じ NMSE に達するのに
 # 何回かかるかを読み取ってください。
 
 # %% [markdown] tags=["instructor"]
 # 読み方 (参考):
 #
-# - Bayes AMP は 10〜20 回の反復で状態発展の固定点にほぼ達し、genie との差は 1 dB 以下です。反復ごとの値も
+# - Bayes AMP は 10〜20 回の反復で状態発展の不動点にほぼ達し、ジーニーとの差は 1 dB 以下です。反復ごとの値も
 #   状態発展の予測の近くを通ります (有限の $n$ では遷移の途中で少し遅れます)。
 # - FISTA は ISTA よりずっと速く LASSO の解に近づきますが、LASSO の解そのものが ℓ1 罰則の縮小の偏り
 #   (shrinkage bias) のために Bayes AMP より 10 dB ほど悪い値にとどまります。
@@ -228,12 +227,12 @@ for p in ps:
     r5 = sparse.run(sparse.Config.make(SIZE, n=n_ex, m=m_ex, p=p, iters=300, pt_grid=0, batch=10,
                                        lam_fracs=(0.005, 0.02, 0.05)))
     rows.append((p, r5.metrics["fista_nmse_db"], r5.metrics["amp_bg_nmse_db"], r5.metrics["se_fixed_point_db"]))
-    print(f"p = {p:.2f}: FISTA {rows[-1][1]:.1f} dB, Bayes AMP {rows[-1][2]:.1f} dB, SE 固定点 {rows[-1][3]:.1f} dB")
+    print(f"p = {p:.2f}: FISTA {rows[-1][1]:.1f} dB, Bayes AMP {rows[-1][2]:.1f} dB, SE 不動点 {rows[-1][3]:.1f} dB")
 p_star = (m_ex / n_ex) * float(l1_phase_transition(m_ex / n_ex))
 arr = np.array(rows)
 plt.plot(arr[:, 0], arr[:, 1], "o-", label="FISTA (LASSO)")
 plt.plot(arr[:, 0], arr[:, 2], "s-", label="Bayes AMP")
-plt.plot(arr[:, 0], arr[:, 3], "k--", label="状態発展の固定点")
+plt.plot(arr[:, 0], arr[:, 3], "k--", label="状態発展の不動点")
 plt.axvline(p_star, color="r", label=f"ℓ1 の相転移 p* = {p_star:.3f}")
 plt.xlabel("非零の割合 p")
 plt.ylabel("NMSE [dB]")

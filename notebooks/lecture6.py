@@ -20,7 +20,7 @@
 # 2. 学習したステップ幅がなぜ $1/2$ と $1/16$ になるのか (理論)
 # 3. **演習**: 反復回数 $T$ を変える
 # 4. 深層展開した ISTA (DU-ISTA) と ISTA の比較 (`unfold` ラボ、講義の設定 S2)
-# 5. **演習**: 1 世代あたりの学習ステップ数を変える、逐次学習 (incremental training) をやめる、学習率を下げながら長く学習する
+# 5. **演習**: 1 世代あたりの学習ステップ数を変える、逐次学習 (incremental training) をやめる、学習係数を下げながら長く学習する
 # 6. TISTA と AMP、理論限界 (state evolution) の比較 (設定 S1)
 #
 # 上のセルから順に実行してください。同じ実験はコマンドラインからも実行できます
@@ -227,9 +227,9 @@ show(res_all.tables["nmse_per_layer"], rows=25)
 # 二乗誤差の損失では、この解は見つかりませんでした (まれに支持集合を外す信号がバッチの二乗誤差を支配し、勾配が荒れるため)。
 
 # %% [markdown]
-# ### 演習 6-4: 学習率を下げながら長く学習する
+# ### 演習 6-4: 学習係数を下げながら長く学習する
 #
-# 全層を一度に学習するとき、学習率 (learning rate, 学習係数) を一定のままにせず、コサイン (cosine) で 0 まで
+# 全層を一度に学習するとき、学習係数 (learning rate) を一定のままにせず、コサイン (cosine) で 0 まで
 # 下げていく (`lr_schedule="cosine"`) と、最後の方の更新が細かくなります。総ステップ数 ($T \times$
 # `steps_per_generation`) とバッチサイズを増やして、$T$ 層目の NMSE と層ごとの曲線がどう変わるかを調べましょう。
 # 下のセルは `steps_per_generation=300` です。時間があれば 1000 も試してみましょう (CPU 1 コアで 15 分以上
@@ -240,11 +240,11 @@ LONG = {"steps_per_generation": 20 if QUICK else 300, "batch_size": 64 if QUICK 
 cfg_long = unfold.Config.make(SIZE, incremental=False, lr_schedule="cosine", **LONG, **only_du)
 res_long = unfold.run(cfg_long)
 print(f"全層一度・cosine・{cfg_long.T * cfg_long.steps_per_generation} ステップ: "
-      f"DU-ISTA {res_long.metrics['du_ista_nmse_db']:.2f} dB (一定の学習率: {res_all.metrics['du_ista_nmse_db']:.2f} dB)")
+      f"DU-ISTA {res_long.metrics['du_ista_nmse_db']:.2f} dB (一定の学習係数: {res_all.metrics['du_ista_nmse_db']:.2f} dB)")
 res_long.figures["nmse_per_layer"]
 
 # %% [markdown] tags=["instructor"]
-# 学習率一定で 2000 ステップ (BENCHMARKS.md の run 6: -21.4 dB) より、コサインで下げて長く学習する方がずっと良くなります。ベンチマーク
+# 学習係数一定で 2000 ステップ (BENCHMARKS.md の run 6: -21.4 dB) より、コサインで下げて長く学習する方がずっと良くなります。ベンチマーク
 # (BENCHMARKS.md の run 8、講義サイズの 3 つの $A$、`steps_per_generation=1000`、バッチ 256、全層一度に 20000
 # ステップ、1 つの $A$ あたり CPU 1 コアで約 20 分) では $T = 20$ で -28.3 ± 0.7 dB に達し、各層は前の層より悪く
 # なりませんでした (目標 -25 dB)。学習した $\beta_t L$ と $\lambda_t$ は滑らかではなく、途中のいくつかの層も大きな

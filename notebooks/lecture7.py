@@ -43,7 +43,7 @@ if importlib.util.find_spec("dlsm") is None:
 # %%
 import torch
 
-from dlsm.notebook import setup, show
+from dlsm.notebook import setup, show, show_notes
 
 SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
 QUICK = SIZE == "quick"
@@ -132,8 +132,7 @@ res_course.figures["reverse"]
 res_course.figures["samples"]
 
 # %%
-for note in res_course.notes:
-    print("-", note)
+show_notes(res_course)
 
 # %% [markdown] tags=["instructor"]
 # 前向き過程の図の最後 ($t = 100$) でも、月の形がまだはっきり見えます。逆過程は $\mathcal N(0, I)$ の点から始まるので、
@@ -176,8 +175,7 @@ res.figures["samples"]
 res.figures["loss"]
 
 # %%
-for note in res.notes:
-    print("-", note)
+show_notes(res)
 
 # %% [markdown] tags=["instructor"]
 # 前向き過程の最後は完全なノイズになり、逆過程はノイズから月の形を取り戻します。エネルギー距離は下限の

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import autograd
 
 
@@ -103,6 +104,16 @@ def test_same_seed_same_tables():
     b = autograd.run(autograd.Config(seed=3))
     assert a.metrics == b.metrics
     assert a.tables["gradients"].rows == b.tables["gradients"].rows
+
+
+def test_notes_give_the_course_numbers_and_keep_the_reason_apart():
+    cfg = autograd.Config()
+    res = autograd.LAB.run(cfg, figures=False)
+    m = res.metrics
+    assert res.notes == [t("autograd.note.course", x=3.0, w=4.0, b=5.0, y=17.0, dw=3.0, db=1.0),
+                         t("autograd.note.agree", n=m["n_checks"], error=m["max_abs_error"])]
+    assert res.explanations == [t("autograd.note.course_by_hand", x=3.0), t("autograd.note.agree_why")]
+    assert not res.figures and "derivatives" in autograd.run(cfg).figures
 
 
 @pytest.mark.parametrize(("overrides", "fragment"),

@@ -18,8 +18,11 @@ from dlsm.algorithms.backprop import (
     relative_error,
 )
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import backprop
+from dlsm.labs._gates_train import loss_function
 from dlsm.problems.gates import INPUTS, sample_batch
+from dlsm.status import Status
 
 TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda u: u,
              "softplus": torch.nn.functional.softplus}
@@ -155,7 +158,7 @@ def test_lab_gradient_check_passes_and_its_table_matches_autograd():
 
 def test_lab_learns_and_at_course_size():
     res = backprop.run(backprop.Config())
-    assert res.metrics["learned"] and res.status == "completed"
+    assert res.metrics["learned"] and res.status == Status.COMPLETED
     for a, b, target, output, correct in res.tables["truth_table"].rows:
         assert target == int(a and b) and (output > 0.5) == bool(target) and correct
     assert set(res.figures) == {"loss", "decision_surface", "gradient_check"}
@@ -179,8 +182,43 @@ def test_lab_reproducible_and_validated():
 
 def test_lab_reports_divergence():
     res = backprop.run(backprop.Config.make("quick", loss="bce", lr=1e4))
-    assert res.metrics["diverged"] is True
-    assert any("diverged" in n and "lower lr" in n for n in res.notes)
+    assert res.metrics["diverged"] is True and res.status == Status.DIVERGED
+    log = res.outcome.data["log"]
+    out = res.outcome
+    errors = {"autograd": out.max_rel_err_autograd, "fd": out.max_rel_err_fd, "tol": backprop.TOLERANCE}
+    assert res.notes == [t("backprop.note.diverged", message=log.text()),  # what was measured (no "learned") ...
+                         t("backprop.note.grad_check_passed_initial", **errors)]
+    assert t("backprop.note.diverged_why") in res.explanations  # ... apart from why
+
+
+def test_lab_notes_measure_and_explain():
+    """The measured notes carry the metrics; the explanations say why (separability, the two references)."""
+    config = backprop.Config.make("quick")
+    res = backprop.run(config, figures=False)
+    out = res.outcome
+    assert res.figures == {} and isinstance(out, backprop.Outcome) and out.learned == res.metrics["learned"]
+    assert res.notes == [
+        t("backprop.note.grad_check_passed", autograd=out.max_rel_err_autograd, fd=out.max_rel_err_fd,
+          tol=backprop.TOLERANCE),
+        t("backprop.note.learned", gate="AND", steps=config.steps, loss=out.table_loss, error=out.max_abs_error)]
+    assert res.explanations == [t("backprop.note.references_why", eps=config.fd_eps)]
+    xor = backprop.run(backprop.Config.make("quick", gate="xor", steps=20), figures=False)
+    assert not xor.metrics["learned"]
+    assert t("backprop.note.not_separable", gate="XOR") in xor.explanations
+    assert t("backprop.note.not_learned", gate="XOR", steps=20, loss=xor.metrics["table_loss"],
+             error=xor.metrics["max_abs_error"]) in xor.notes
+
+
+def test_headline_and_metric_order():
+    assert backprop.LAB.headline == ("max_rel_err_autograd", "max_rel_err_fd", "table_loss", "learned")
+    assert [s.name for s in backprop.Outcome.metric_specs()] == [
+        "max_rel_err_fd", "max_rel_err_autograd", "grad_check_passed", "table_loss", "max_abs_error", "learned",
+        "diverged"]
+
+
+def test_unknown_loss_name_is_a_config_error():
+    with pytest.raises(ConfigError, match="loss: got 'hinge'"):
+        loss_function("hinge")
 
 
 def test_lab_ctrl_c():
@@ -189,4 +227,5 @@ def test_lab_ctrl_c():
             raise KeyboardInterrupt
 
     res = backprop.run(backprop.Config.make("quick"), progress=progress)
-    assert res.status == "interrupted" and len(res.curves["loss"].x) == 10
+    assert res.status == Status.INTERRUPTED and len(res.curves["loss"].x) == 10
+    assert t("backprop.note.interrupted", message=res.outcome.data["log"].text()) in res.notes

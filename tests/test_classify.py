@@ -15,11 +15,14 @@ from sklearn.metrics import accuracy_score
 
 from dlsm.device import resolve_device
 from dlsm.errors import ConfigError
-from dlsm.labs import classify, get_lab
+from dlsm.i18n import language, t
+from dlsm.labs import _classify_advice, _classify_train, classify, get_lab
 from dlsm.metrics import accuracy
 from dlsm.models.classifiers import CNN, MLP, Dropout, SmallCNN, build_classifier
+from dlsm.outcome import Notes
 from dlsm.problems import augment
 from dlsm.problems.images import load_embedded_mnist
+from dlsm.status import Status
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -60,7 +63,9 @@ def test_cuda_request_without_cuda_is_a_clear_config_error():
     with pytest.raises(ConfigError, match="no CUDA"):
         classify.run(classify.Config.make("quick", device="cuda"))
     assert resolve_device("auto").type == "cpu"
-    assert classify.resolve_device is resolve_device  # the shared one; classify has no optimizer factory of its own
+    assert _classify_train.resolve_device is resolve_device  # the shared one; no optimizer factory of its own
+    assert not hasattr(_classify_train, "make_optimizer") or _classify_train.make_optimizer.__module__ == \
+        "dlsm.training.optim"
     assert not hasattr(classify, "make_optimizer") or classify.make_optimizer.__module__ == "dlsm.training.optim"
 
 
@@ -255,7 +260,11 @@ def test_evaluate_counts_every_test_image_once():
 def test_quick_run_learns_and_reports_everything(quick_result):
     res = quick_result
     m = res.metrics
-    assert res.status == "completed" and m["diverged"] is False
+    assert res.status == Status.COMPLETED and m["diverged"] is False
+    assert res.outcome.test_accuracy == m["test_accuracy"] and res.outcome.steps == m["steps"]  # typed attributes
+    assert list(m) == [s.name for s in classify.Outcome.metric_specs() if s.name in m]  # declaration order
+    assert "val_loss" not in m and "skipped_steps" not in m  # no validation split, no skipped update
+    assert get_lab("classify").headline == ("test_accuracy", "test_loss", "train_accuracy", "steps")
     assert (m["n_train"], m["n_test"], m["n_classes"], m["epochs"], m["steps"]) == (500, 200, 10, 3, 30)
     assert m["n_params"] == 784 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10
     assert (m["model"], m["activation"], m["augmentation"]) == ("mlp", "relu", "none")
@@ -267,6 +276,7 @@ def test_quick_run_learns_and_reports_everything(quick_result):
     assert confusion.sum() == 200 and np.trace(confusion) == 200 - m["test_errors"]
     assert set(res.figures) == {"curves", "confusion", "misclassified", "samples"}
     assert set(res.artifacts) == {"state_dict", "checkpoint"}
+    assert res.notes == [t("classify.note.checkpoint")] and res.explanations == []  # it learned: nothing to advise
 
 
 def _bare_pytorch_training(n_train: int, n_test: int, width: int, lr: float, batch: int, epochs: int, seed: int):
@@ -315,13 +325,18 @@ def test_same_config_same_numbers_and_seed_matters():
 
 def test_course_settings_stay_near_chance_and_the_note_says_why():
     # The course's sigmoid MLP with SGD lr 0.1 gets 1 update from 200 images: chance level (lecture 3).
-    res = classify.run(classify.Config.make("course", n_train=200, n_test=100, epochs=1))
+    res = classify.run(classify.Config.make("course", n_train=200, n_test=100, epochs=1), figures=False)
     assert res.metrics["test_accuracy"] < 0.15
-    note = next(n for n in res.notes if "near chance" in n)
-    assert "too few updates" in note and "activation=relu" in note and "optimizer=adam" in note
-    learned = classify.run(classify.Config.make("quick"))
+    diagnosis = res.outcome.data["diagnosis"]
+    assert diagnosis.kind == "too_few_updates" and diagnosis.sigmoid
+    assert "activation=relu" in diagnosis.settings and "optimizer=adam" in diagnosis.settings
+    m = res.metrics
+    assert t("classify.note.too_few_updates", accuracy=100 * m["test_accuracy"], K=10, chance=10.0, steps=1,
+             epochs=1, per_epoch=1) in res.notes  # measured ...
+    assert t("classify.note.sigmoid_why", lr=0.1) in res.explanations  # ... apart from why
+    learned = classify.run(classify.Config.make("quick"), figures=False)
     assert learned.metrics["test_accuracy"] > 0.5
-    assert not any("near chance" in n for n in learned.notes)
+    assert learned.outcome.data["diagnosis"].kind == ""
 
 
 def _metrics(**over):
@@ -332,25 +347,52 @@ def _metrics(**over):
 
 def test_advice_never_suggests_what_was_already_used():
     cnn = classify.Config.make("full", model="cnn", data="folder:/x", optimizer="adam")
-    log = classify.FitLog(steps_done=3000)
+    done = Status.COMPLETED
     # over-fitting (train 100 %, test 50 %): not "too few updates", not relu (the CNN uses it), not adam
-    (note,) = classify.advice(cnn, _metrics(train_accuracy=1.0), log, 3000, 8, interrupted=False)
-    assert note.startswith("Over-fitting") and "model=small_cnn" in note
-    assert "relu" not in note and "adam" not in note and "flip=true" not in note  # the recipe already flips
+    d = classify.diagnose(cnn, _metrics(train_accuracy=1.0), done, 8)
+    assert d.kind == "overfitting" and "model=small_cnn" in d.settings
+    assert not any("relu" in s or "adam" in s or s == "flip=true" for s in d.settings)  # the recipe already flips
     # too few updates with Adam and ReLU already set
-    (note,) = classify.advice(cnn, _metrics(steps=40), log, 40, 8, interrupted=False)
-    assert "too few updates" in note and "adam" not in note and "activation" not in note
+    d = classify.diagnose(cnn, _metrics(steps=40), done, 8)
+    assert d.kind == "too_few_updates" and not any("adam" in s or "activation" in s for s in d.settings)
+    assert d.settings[0] == "steps=500" and d.tries[0].fields == {"epochs": 63}  # ⌈500 / 8⌉
     # many updates and the training images not fitted either: chance-level data
-    (note,) = classify.advice(cnn, _metrics(), log, 3000, 8, interrupted=False)
-    assert "chance level" in note and "too few" not in note
+    assert classify.diagnose(cnn, _metrics(), done, 8).kind == "chance_level"
     # --full already used: not suggested again
     full = classify.Config.make("full", n_train=100)
-    (note,) = classify.advice(full, _metrics(n_classes=10, test_accuracy=0.1, train_accuracy=0.1, steps=40), log,
-                              40, 1, interrupted=False)
-    assert "--full" not in note and "adam" not in note
-    diverged = classify.FitLog(steps_done=7, status=classify.Status.DIVERGED)
-    (note,) = classify.advice(full, _metrics(), diverged, 40, 1, interrupted=False)
-    assert note.startswith("Diverged") and "lr=0.0002" in note and "optimizer=adam" not in note
+    d = classify.diagnose(full, _metrics(n_classes=10, test_accuracy=0.1, train_accuracy=0.1, steps=40), done, 1)
+    assert d.kind == "too_few_updates" and "full" not in d.kinds and "optimizer=adam" not in d.settings
+    assert "full" in classify.diagnose(classify.Config.make("course"), _metrics(steps=40), done, 1).kinds
+    d = classify.diagnose(full, _metrics(), Status.DIVERGED, 1)
+    assert d.kind == "diverged" and "lr=0.0002" in d.settings and "optimizer=adam" not in d.settings
+    assert classify.diagnose(full, _metrics(), Status.INTERRUPTED, 1).kind == ""  # nothing to diagnose
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_diagnosis_and_suggestion_has_its_text(lang):
+    """Every key the advice builds from a name exists, in both languages, and the Japanese is Japanese."""
+    from japanese_text import english_runs
+
+    fields = {"epochs": 3, "n_params": 1_625_410, "lr": 0.1}
+    course, folder = classify.Config.make("course"), classify.Config.make("full", model="cnn", data="folder:/x")
+    with language(lang):
+        for kind in _classify_advice.SUGGESTIONS:
+            text = classify.Suggestion(kind, "x=1", fields).text()
+            assert text and not (lang == "ja" and english_runs(text)), (kind, text)
+        for kind in _classify_advice.DIAGNOSES:
+            for config in (course, folder):
+                for train_accuracy in (None, 0.5) if kind != "overfitting" else (1.0,):
+                    found = Notes()
+                    d = classify.Diagnosis(kind, (classify.Suggestion("more_images"),), sigmoid=True)
+                    _classify_advice.advice_notes(found, config, _metrics(train_accuracy=train_accuracy), d, 8,
+                                                  {"loss": 1e9, "first": 2.3})
+                    assert (kind == "") == (found.measured == []), kind
+                    if lang == "ja":
+                        assert not [r for n in found.all() for r in english_runs(n)], (kind, found)
+    with pytest.raises(ValueError, match="suggestion"):
+        classify.Suggestion("bigger_lr")
+    with pytest.raises(ValueError, match="diagnosis"):
+        classify.Diagnosis("bored")
 
 
 def test_ctrl_c_keeps_what_was_done():
@@ -359,16 +401,20 @@ def test_ctrl_c_keeps_what_was_done():
             raise KeyboardInterrupt
 
     res = classify.run(classify.Config.make("quick", **{**LEARNS, "batch_size": 125}), progress=progress)
-    assert res.status == "interrupted"
+    assert res.status == Status.INTERRUPTED
     assert res.metrics["epochs"] == 1.25 and res.metrics["steps"] == 5
     assert len(res.curves["test_accuracy"].x) == 1
-    assert any("Interrupted" in n for n in res.notes)
+    assert res.notes[0] == t("classify.note.interrupted", steps=5, planned=12, epochs=1.25)  # 3 epochs of 4
 
 
 def test_divergence_is_reported():
     res = classify.run(classify.Config.make("quick", activation="relu", lr=100.0, width=64))
-    assert res.metrics["diverged"] is True and res.status == "diverged"
-    assert any(n.startswith("Diverged") and "lr" in n for n in res.notes)
+    assert res.metrics["diverged"] is True and res.status == Status.DIVERGED
+    where = res.outcome.data["divergence"]
+    assert where["loss"] > 1e8 * where["first"] or not math.isfinite(where["loss"])  # the engine's test
+    assert t("classify.note.diverged", steps=res.metrics["steps"], lr=100.0, optimizer="adam", **where) in res.notes
+    assert t("classify.note.diverged_why") in res.explanations
+    assert "lr=10" in res.outcome.data["diagnosis"].settings
 
 
 def test_early_stopping_keeps_the_model_with_the_lowest_validation_loss():
@@ -381,6 +427,8 @@ def test_early_stopping_keeps_the_model_with_the_lowest_validation_loss():
     assert m["val_loss"] == pytest.approx(float(val.min()))
     best = int(np.argmin(val))
     assert m["best_step"] == res.tables["epochs"].rows[best][1]
+    if res.outcome.data["restored"]:
+        assert t("classify.note.restored", step=m["best_step"], loss=m["val_loss"], n_val=60) in res.notes
     if m["stopped_early"]:
         assert m["steps"] < 200 and len(val) - 1 - best == 2  # stopped after 2 evaluations without improvement
 
@@ -440,4 +488,4 @@ def test_the_folder_recipe_learns_the_shapes_folder_of_issue_13(tmp_path):
     m = res.metrics
     assert (m["model"], m["n_classes"], m["n_test"]) == ("small_cnn", 2, 16)
     assert m["n_params"] < 30_000 and m["test_accuracy"] >= 0.8
-    assert not any("near chance" in n for n in res.notes)
+    assert res.outcome.data["diagnosis"].kind not in ("too_few_updates", "chance_level")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from dlsm import runner
 from dlsm.cli import EXIT_INTERRUPTED, main
 from dlsm.labs import Lab, get_lab, registry
-from dlsm.result import Result
+from dlsm.outcome import Notes, Outcome, metric
 
 
 def only_dir(path: Path) -> Path:
@@ -107,8 +108,7 @@ def test_ctrl_c_before_the_lab_returns_keeps_the_record(monkeypatch, run_root, c
         raise KeyboardInterrupt
 
     lab = get_lab("gd1d")
-    monkeypatch.setitem(registry(), "gd1d", Lab(lab.name, lab.lecture, lab.description, lab.config,
-                                                interrupted_run))
+    monkeypatch.setitem(registry(), "gd1d", dataclasses.replace(lab, compute=interrupted_run))
     assert main(["run", "gd1d", "--out", str(run_root)]) == EXIT_INTERRUPTED
     run_dir = only_dir(run_root / "gd1d")
     assert json.loads((run_dir / "metrics.json").read_text())["status"] == "interrupted"
@@ -139,11 +139,20 @@ def test_same_config_same_metrics_through_the_cli(run_root):
     assert a == b
 
 
+@dataclasses.dataclass(kw_only=True)
+class FakeOutcome(Outcome):
+    x: float = metric()
+
+
+def _no_notes(config, outcome) -> Notes:
+    return Notes()
+
+
 def test_interrupted_result_status_is_recorded(run_root):
     def half_done(config, progress=None):
-        return Result(metrics={"x": 1.0}, status="interrupted")
+        return FakeOutcome(x=1.0, status="interrupted")
 
-    lab = Lab("fake", 1, "a fake lab", get_lab("gd1d").config, half_done)
+    lab = Lab("fake", 1, "a fake lab", get_lab("gd1d").config, half_done, _no_notes, lambda c, o: {}, FakeOutcome)
     outcome = runner.run_one(lab, lab.config(), run_root)
     assert outcome.interrupted
     assert json.loads((outcome.path / "metrics.json").read_text())["status"] == "interrupted"
@@ -223,10 +232,11 @@ def test_small_tables_are_printed_to_the_terminal(monkeypatch, run_root, capsys)
     def run(config, progress=None):
         small = Table(["x1", "x2", "y"], [[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 1]])
         big = Table(["k"], [[k] for k in range(30)])
-        return Result(metrics={"s_final": 1.0}, tables={"truth_table": small, "trajectory": big})
+        return FakeOutcome(x=1.0, tables={"truth_table": small, "trajectory": big})
 
     lab = get_lab("gd1d")
-    monkeypatch.setitem(registry(), "gd1d", Lab(lab.name, lab.lecture, lab.description, lab.config, run))
+    monkeypatch.setitem(registry(), "gd1d", Lab(lab.name, lab.lecture, lab.description, lab.config, run,
+                                                _no_notes, lambda c, o: {}, FakeOutcome))
     assert main(["run", "gd1d", "--out", str(run_root)]) == 0
     out = capsys.readouterr().out
     assert "truth_table:" in out and "x1  x2  y" in out and "trajectory:" not in out

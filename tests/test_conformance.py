@@ -4,8 +4,9 @@ Per lab: the metrics are JSON scalars with ``diverged`` a bool and every headlin
 only with a note that names it); ``result.status`` is a :class:`dlsm.status.Status`; metrics and notes
 survive a JSON round trip through :func:`dlsm.runs.write_json`; figures are standalone matplotlib Figures
 (no pyplot figure is left open) that render; two runs with the same config and seed give the same metrics
-(wall-clock ones such as ``train_seconds`` aside); no figures are drawn when a run session says not to; a bad
-value on the command line exits with status 2.
+(wall-clock ones such as ``train_seconds`` aside); no figures are drawn with ``figures=False``; the
+computation (``compute``) returns the lab's Outcome and draws no figure; a bad value on the command line exits
+with status 2.
 
 Each lab runs once with figures (cached for the whole session and shared with tests/test_global_rng.py)
 and once without figures (the determinism check).
@@ -37,7 +38,6 @@ from dlsm.labs import Lab
 from dlsm.result import Result
 from dlsm.runs import write_json
 from dlsm.status import Status
-from dlsm.training import RunSession
 
 #: Wall-clock metrics (``train_seconds``, ``elapsed_s``) differ between runs by nature: not compared.
 TIMING = re.compile(r"(^|_)(seconds|elapsed_s|time_s)$")
@@ -161,10 +161,10 @@ def test_metrics_schema(name):
     assert type(metrics["diverged"]) is bool, f"{name}: diverged must be a bool, got {metrics['diverged']!r}"
     missing = [h for h in lab.headline if h not in metrics]
     assert not missing, f"{name}: headline metrics missing (use None with a note when undefined): {missing}"
-    unexplained = [h for h in lab.headline if metrics[h] is None and not any(h in note for note in result.notes)]
+    unexplained = [h for h in lab.headline if metrics[h] is None and not any(h in note for note in result.all_notes)]
     assert not unexplained, (
         f"{name}: headline metrics are None without a note naming them and saying why: {unexplained}")
-    assert all(isinstance(n, str) for n in result.notes), f"{name}: notes must be strings"
+    assert all(isinstance(n, str) for n in result.all_notes), f"{name}: notes must be strings"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -179,12 +179,14 @@ def test_status_is_a_status(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_json_round_trip(name, tmp_path):
     result = completed_run(name).result
-    payload = {"status": result.status, "metrics": result.metrics, "notes": result.notes}
+    payload = {"status": result.status, "metrics": result.metrics, "notes": result.notes,
+               "explanations": result.explanations}
     write_json(tmp_path / "metrics.json", payload)
     back = json.loads((tmp_path / "metrics.json").read_text())
     assert back["status"] == str(result.status)
     assert back["metrics"] == jsonable(dict(result.metrics)), f"{name}: metrics change in a JSON round trip"
     assert back["notes"] == list(result.notes)
+    assert back["explanations"] == list(result.explanations)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -202,15 +204,31 @@ def test_figures_are_standalone_and_render(name):
 def test_same_seed_same_metrics_and_no_figures_when_not_wanted(name):
     first = completed_run(name).result
     lab = LABS[name]
-    with RunSession(None, lab=name, figures=False):
-        second = lab.run(lab.config.make("quick"))
+    second = lab.run(lab.config.make("quick"), figures=False)
     a, b = ({k: v for k, v in jsonable(dict(r.metrics)).items() if not TIMING.search(k)} for r in (first, second))
     differ = {k: (a.get(k, "<missing>"), b.get(k, "<missing>")) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
     assert not differ, (f"{name}: two runs with the same config and seed (the second without figures) give different "
                         f"metrics (first, second): {differ}")
-    assert not second.figures, (
-        f"{name}: drew figures {sorted(second.figures)} in a session that asked for none; "
-        "build them only `if want_figures():`")
+    assert not second.figures, f"{name}: drew figures {sorted(second.figures)} with figures=False"
+
+
+@pytest.mark.parametrize("name", sorted(LABS, key=lambda n: (LABS[n].lecture, n)))
+def test_compute_returns_the_outcome_and_draws_nothing(name, monkeypatch):
+    """Computing apart from reporting: ``compute`` makes no Figure and writes no note (it has no prose to
+    return: its Outcome holds numbers, tables, curves and artifacts)."""
+    lab = LABS[name]
+    made = []
+    original = Figure.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "__init__", counting_init)
+    outcome = lab.compute(lab.config.make("quick"))
+    assert isinstance(outcome, lab.outcome), f"{name}: compute returned {type(outcome).__name__}"
+    assert not made, f"{name}: compute made {len(made)} figure(s); draw them in the lab's figures()"
+    assert not hasattr(outcome, "notes"), f"{name}: the Outcome holds notes; write them in the lab's notes()"
 
 
 @pytest.mark.parametrize("name", sorted(LABS, key=lambda n: (LABS[n].lecture, n)))

@@ -1,15 +1,22 @@
 """DDPM: the schedules, the closed-form forward process, the reverse step against an oracle, the lab."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
+from matplotlib.text import Text
 
+from dlsm import i18n
 from dlsm.algorithms.ddpm import DDPMScheduler, draw_steps, make_betas, noise_prediction_loss
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import diffusion
 from dlsm.models.denoisers import CourseDenoiser, SinusoidalDenoiser, SmallUNet
+from dlsm.outcome import unit_text
+from dlsm.problems.toy2d import DATASETS
+from dlsm.seeds import generator
 from dlsm.training import Trainer, make_optimizer
 
 
@@ -149,16 +156,64 @@ def test_lab_trains_samples_deterministically_with_the_ema_model():
     net = SinusoidalDenoiser(s["width"])
     net.load_state_dict(a.artifacts["model"])
     sched = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"])
-    x, _ = sched.sample(net.eval(), (config.n_samples, 2), torch.Generator().manual_seed(config.seed + 1))
+    x, _ = sched.sample(net.eval(), (config.n_samples, 2), generator(config.seed, "second"))
     assert torch.allclose(x, a.artifacts["samples"], atol=1e-5)
     assert {"forward", "reverse", "samples", "schedule", "loss"} <= set(a.figures)
+    assert a.outcome.energy_distance == m["energy_distance"]  # the typed outcome reads as attributes
+    c = diffusion.LAB.run(config, figures=False)
+    assert not c.figures and c.metrics.keys() == m.keys()
+
+
+def _font_sizes(fig) -> list[float]:
+    fig.canvas.draw()
+    return [text.get_fontsize() for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
+
+
+def test_figure_text_is_at_least_8_pt_in_the_report():
+    """Every figure fits the PDF report's box (180 × 110 mm) at its own size or larger, so that no text of the
+    forward and reverse panels (and the others) is printed below 8 pt."""
+    for config in (_tiny(epochs=1), _tiny(data="digits", n_train=100, digit_epochs=1, steps=20, digit_samples=4,
+                                          judge_epochs=0.05)):
+        r = diffusion.run(config)
+        for name, fig in r.figures.items():
+            width, height = fig.get_size_inches()
+            scale = min(180 / 25.4 / width, 110 / 25.4 / height)  # how the report prints it
+            assert scale >= 0.97, f"{config.data} {name}: {width:.1f} × {height:.1f} in is shrunk to {scale:.2f}"
+            assert min(_font_sizes(fig)) * scale >= 7.9, f"{config.data} {name}: text below 8 pt"
 
 
 def test_course_recipe_explains_its_schedule():
     r = diffusion.run(_tiny(recipe="course", epochs=1))
     assert r.metrics["alpha_bar_T"] == pytest.approx(0.78, abs=0.005)
-    assert any("does not reach noise" in n for n in r.notes)
+    m = r.metrics
+    assert t("diffusion.note.no_noise", abar=m["alpha_bar_T"], signal=m["terminal_signal"]) in r.notes
+    assert t("diffusion.note.no_noise_why") in r.explanations  # the reason, apart from the measurement
     assert diffusion.settings(diffusion.Config(recipe="course"))["network"] == "course"
+
+
+def test_japanese_run_has_no_english_prose():
+    from japanese_text import english_in_result
+
+    with i18n.language("ja"):
+        r = diffusion.run(_tiny(recipe="course", epochs=1, n_train=100, n_samples=50, n_eval=50))
+        assert english_in_result(r) == {}
+        assert any("前向き過程" in n for n in r.notes)
+
+
+def test_metric_units_and_meanings():
+    """class_entropy is an entropy in bits (log2 of the class histogram), and every metric has a meaning."""
+    assert diffusion.LAB.metric_meaning("class_entropy")[1] == unit_text("bits")
+    for spec in diffusion.Outcome.metric_specs():
+        assert diffusion.LAB.metric_meaning(spec.name)[0], spec.name
+    assert diffusion.LAB.headline[0] == "energy_distance"
+    assert diffusion.LAB.description == t("diffusion.description")
+    assert all(name in diffusion.LAB.description for name in DATASETS)
+
+
+def test_english_help_is_english():
+    for spec in diffusion.Config.specs():
+        assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", spec.help), (spec.name, spec.help)
+    assert "learning rate" in diffusion.Config.spec("lr").help
 
 
 @pytest.mark.parametrize("data", ["swiss_roll", "checkerboard", "gaussians"])
@@ -193,6 +248,10 @@ def test_digits_quick_loss_decreases_and_samples_are_saved():
     assert r.artifacts["samples"].shape == (4, 1, 28, 28)
     for key in ("confident_share", "class_entropy", "frechet", "frechet_floor", "frechet_noise"):
         assert m[key] is not None
+    for key in ("energy_distance", "precision", "recall", "off_share"):  # 2-D metrics: present, None
+        assert m[key] is None
+    assert "off_radius" not in m and "energy_floor" not in m
+    assert 0 <= m["class_entropy"] <= math.log2(10) + 1e-12  # bits: at most log2 of the ten classes
 
 
 def test_clipped_step_equals_plain_step_when_nothing_is_clipped():
@@ -200,9 +259,9 @@ def test_clipped_step_equals_plain_step_when_nothing_is_clipped():
                                                                                                 clip=1e6)
     g = torch.Generator().manual_seed(0)
     x, eps = torch.randn(6, 2, generator=g), torch.randn(6, 2, generator=g)
-    for t in (0, 1, 25, 49):
-        a = plain.step(eps, t, x, torch.Generator().manual_seed(t))
-        b = clipped.step(eps, t, x, torch.Generator().manual_seed(t))
+    for step in (0, 1, 25, 49):
+        a = plain.step(eps, step, x, torch.Generator().manual_seed(step))
+        b = clipped.step(eps, step, x, torch.Generator().manual_seed(step))
         assert torch.allclose(a, b, atol=1e-5)
     # an untrained network (ε̂ = 0) grows x by 1/√ᾱ_T without clipping, stays in range with it
     zero = lambda x, t: torch.zeros_like(x)  # noqa: E731

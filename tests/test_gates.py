@@ -15,10 +15,12 @@ from matplotlib.figure import Figure
 
 from dlsm.cli import main
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import gates
 from dlsm.models.mlp import MLP
 from dlsm.plotting.gates import plot_success_rate
 from dlsm.problems.gates import GATE_NAMES, INPUTS, gate_targets, sample_batch, truth_table
+from dlsm.status import Status
 
 ORACLE = {
     "and": lambda a, b: a and b,
@@ -172,7 +174,7 @@ def test_course_and_run_outputs_follow_from_the_learned_parameters():
     loss = res.curves["loss"]
     assert len(loss.x) == 1000 and loss.x[-1] == 999
     assert set(res.figures) == {"loss", "decision_surface"}
-    assert res.status == "completed"
+    assert res.status == Status.COMPLETED
 
 
 def test_success_rate_is_computed_from_each_seed():
@@ -213,7 +215,7 @@ def test_every_option_trains(activation, loss, optimizer):
                                hidden=3)
     res = gates.run(config)
     losses = res.curves["table_loss"].y
-    assert np.all(np.isfinite(losses)) and res.status == "completed"
+    assert np.all(np.isfinite(losses)) and res.status == Status.COMPLETED
     assert losses[-1] < losses[0]  # the loss on the four inputs went down
     assert res.tables["parameters"].column("parameter").count("W1") == 3 * 2
 
@@ -224,10 +226,48 @@ def test_ctrl_c_keeps_what_was_trained():
             raise KeyboardInterrupt
 
     res = gates.run(gates.Config.make("course", steps=30, seeds=3), progress=progress)
-    assert res.status == "interrupted"
+    assert res.status == Status.INTERRUPTED
     assert res.metrics["n_seeds"] == 1  # the success rate counts only the fully trained seed
     assert len(res.tables["seeds"].rows) == 2
-    assert any("interrupted" in n for n in res.notes)
+    stopped = res.outcome.data["runs"][1]
+    assert stopped.log.status == Status.INTERRUPTED and stopped.log.steps_done == 15
+    assert t("gates.note.interrupted_seeds", message=stopped.log.text(), seed=1) in res.notes
+
+
+def test_notes_measure_and_explain():
+    """Measured notes carry the numbers; the explanations say why (linear separability), apart."""
+    config = gates.Config.make("course", steps=200)
+    res = gates.run(config, figures=False)
+    out = res.outcome
+    assert res.figures == {} and isinstance(out, gates.Outcome) and out.table_loss == res.metrics["table_loss"]
+    assert res.notes == [t("gates.note.learned", gate="AND", seed=0, steps=200, loss=out.table_loss,
+                           error=out.max_abs_error)]
+    assert res.explanations == [t("gates.note.separable", gate="AND")]
+    # one hidden unit draws one line: XOR cannot be represented, whatever the seed
+    one = gates.run(gates.Config.make("course", gate="xor", hidden=1, steps=40, seeds=2), figures=False)
+    assert one.metrics["n_success"] == 0
+    assert one.notes[0] == t("gates.note.seeds", n=0, total=2, gate="XOR", seed=0)
+    assert one.explanations == [t("gates.note.not_separable", gate="XOR"),
+                                t("gates.note.one_hidden_unit", gate="XOR")]
+    two = gates.run(gates.Config.make("course", gate="xor", steps=40, seeds=2), figures=False)
+    assert two.metrics["n_success"] < 2 and t("gates.note.local_minima", gate="XOR") in two.explanations
+
+
+def test_metric_declarations():
+    assert gates.LAB.headline == ("success_rate", "table_loss", "max_abs_error")
+    names = [s.name for s in gates.Outcome.metric_specs()]
+    assert names == ["success_rate", "n_success", "n_seeds", "table_loss", "max_abs_error", "final_batch_loss",
+                     "learned", "steps", "n_params", "diverged", "median_table_loss"]
+    single = gates.run(gates.Config.make("course", steps=5), figures=False)
+    assert "median_table_loss" not in single.metrics  # only with several seeds
+    several = gates.run(gates.Config.make("course", steps=5, seeds=2), figures=False)
+    assert several.metrics["median_table_loss"] == pytest.approx(
+        float(np.median(several.tables["seeds"].column("table_loss"))))
+
+
+def test_unknown_loss_is_a_config_error():
+    with pytest.raises(ConfigError, match="loss: got 'l1'"):
+        gates.loss_function("l1")
 
 
 def test_success_by_width_and_its_plot():

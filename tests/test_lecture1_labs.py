@@ -8,6 +8,7 @@ import torch
 
 from dlsm.algorithms.activations import ACTIVATIONS
 from dlsm.errors import ConfigError
+from dlsm.i18n import has, t
 from dlsm.labs import activations, gd1d, gd2d, quadfit
 from dlsm.problems.functions import FUNCTIONS_1D
 
@@ -42,7 +43,8 @@ def test_gd1d_divergence_is_reported_with_the_theory():
     # f = x⁴ from s0 = 2 with a = 0.2: s0² = 4 > 1/(2a) = 2.5, so every step overshoots further.
     res = gd1d.run(gd1d.Config(function="x4"))
     assert res.metrics["diverged"] and not res.metrics["converged"]
-    assert any("1/√(2a)" in n for n in res.notes)
+    assert t("gd1d.note.diverged", steps=res.metrics["steps_run"]) in res.notes          # what was measured
+    assert t("gd1d.note.theory_x4_diverges", bound=(1 / 0.4) ** 0.5, s0=2.0) in res.explanations  # and why
     # below the bound it converges (slowly)
     assert not gd1d.run(gd1d.Config(function="x4", s0=1.0, lr=0.2, steps=50)).metrics["diverged"]
 
@@ -74,11 +76,15 @@ def test_gd2d_alpha_0_2_oscillates_and_larger_diverges_with_explanations():
     assert osc.metrics["behaviour"].startswith("oscillates")
     assert not osc.metrics["diverged"]
     assert abs(osc.metrics["x2_final"]) == pytest.approx(1.0)         # (1 - 0.2·10)^t = ±1 for ever
-    assert any("oscillate" in n for n in osc.notes)
+    assert osc.metrics["theory_regime_gd"] == "oscillates"
+    assert t("gd2d.note.theory_oscillates", lr=0.2) in osc.explanations   # the why, apart from the measurement
+    assert not any(n in osc.notes for n in osc.explanations)
     div = gd2d.run(gd2d.Config(lr=0.25, steps=2000))
     assert div.metrics["diverged"] and div.metrics["behaviour"] == "diverges"
     assert all(np.isfinite(v) for v in div.tables["trajectory"].column("x2"))
-    assert any("diverge" in n for n in div.notes)
+    assert t("gd2d.note.diverged", steps=div.metrics["steps_run"]) in div.notes
+    assert div.metrics["theory_regime_gd"] == "diverges"
+    assert t("gd2d.note.theory_diverges", lr=0.25, rate=div.metrics["rate_theory_gd"]) in div.explanations
 
 
 def test_gd2d_custom_q_and_symmetry_check():
@@ -95,7 +101,8 @@ def test_gd2d_optimizer_comparison_table():
     assert set(rows) == {"gd", "momentum", "nesterov", "adam"}
     # at a small step, momentum reaches the tolerance before plain gradient descent does
     assert 0 <= rows["momentum"][2] < rows["gd"][2]
-    assert rows["gd"][3] == "converged" and any("t_stays_within_tol" in n for n in res.notes)
+    assert rows["gd"][3] == "converged"
+    assert t("gd2d.note.optimizers_table", steps=100, tol=1e-2) in res.notes
 
 
 def test_gd2d_one_verdict_for_a_slow_run():
@@ -130,6 +137,38 @@ def test_gd2d_figures_are_not_squeezed_and_sweeps_can_overlay_trajectories():
     assert len(fig.axes[0].get_lines()) >= 2
 
 
+def test_gd2d_unknown_optimizer_is_refused_not_replaced_by_adam():
+    cfg = gd2d.Config()
+    assert type(gd2d.make_rule("adam", cfg)).__name__ == "Adam"
+    with pytest.raises(ConfigError, match="optimizer"):
+        gd2d.make_rule("sgd", cfg)
+    with pytest.raises(ConfigError, match="optimizer"):
+        gd2d.Config(optimizer="sgd")
+
+
+def test_gd2d_outcome_is_typed_and_figures_are_optional():
+    res = gd2d.LAB.run(gd2d.Config(compare=False), figures=False)
+    assert res.figures == {}
+    assert res.outcome.error_final == res.metrics["error_final"] == res.error_final
+    assert gd2d.LAB.headline == ("error_final", "behaviour", "diverged", "rate_measured", "rate_theory", "lr_max")
+    assert list(res.metrics) == [s.name for s in gd2d.Outcome.metric_specs()]
+    for spec in gd2d.Outcome.metric_specs():  # every metric has a meaning in the glossary
+        assert has(f"gd2d.metric.{spec.name}") or has(f"common.metric.{spec.name}"), spec.name
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
+def test_gd2d_notes_say_the_verdict_in_words_of_the_glossary(optimizer):
+    from dlsm.labs._gd2d_verdict import optimizer_label, verdict_text
+
+    res = gd2d.run(gd2d.Config(optimizer=optimizer, compare=False), figures=False)
+    m = res.metrics
+    assert res.notes[0] == t("gd2d.note.verdict", optimizer=optimizer_label(optimizer), lr=0.18,
+                             verdict=verdict_text(m["behaviour"]), steps=m["steps_run"], error=m["error_final"],
+                             rate=m["rate_measured"])
+    explained = "".join(res.explanations)
+    assert (t("gd2d.note.theory_for_gd", optimizer=optimizer) in explained) == (optimizer != "gd")
+
+
 # ----- activations -----------------------------------------------------------------------------------
 def test_activation_formulas_and_derivatives():
     u = torch.linspace(-4, 4, 81, dtype=torch.float64)
@@ -143,6 +182,10 @@ def test_activation_formulas_and_derivatives():
         torch.testing.assert_close(act.df(u), g)
     res = activations.run(activations.Config())
     assert res.metrics["sigmoid_max_slope"] == pytest.approx(0.25)
+    assert res.metrics["tanh_max_slope"] == pytest.approx(1.0)
+    assert all(res.metrics[f"{n}_max_abs_diff_vs_autograd"] < 1e-12 for n in ("sigmoid", "tanh", "relu", "softplus"))
+    assert res.metrics["diverged"] is False
+    assert res.explanations == [t("activations.note.saturation")]
     with pytest.raises(ConfigError, match="u_max"):
         activations.Config(u_min=1.0, u_max=0.0)
 
@@ -166,7 +209,10 @@ def test_quadfit_reaches_the_least_squares_solution():
 
 def test_quadfit_step_above_two_over_lambda_max_diverges():
     lr_max = quadfit.run(quadfit.Config(steps=1)).metrics["lr_max"]
-    assert quadfit.run(quadfit.Config(lr=1.05 * lr_max, steps=2000)).metrics["diverged"]
+    big = quadfit.run(quadfit.Config(lr=1.05 * lr_max, steps=2000))
+    assert big.metrics["diverged"]
+    assert t("quadfit.note.diverged_why", lr=1.05 * lr_max, lr_max=lr_max) in big.explanations
+    assert not any(n in big.explanations for n in big.notes)
     assert not quadfit.run(quadfit.Config(lr=0.95 * lr_max, steps=2000)).metrics["diverged"]
 
 
@@ -176,3 +222,16 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
     c = quadfit.run(quadfit.Config.make("quick", seed=4)).metrics
     assert a == b
     assert a["a_ls"] != c["a_ls"]
+
+
+def test_quadfit_interrupted_keeps_what_was_done():
+    from dlsm.status import Status
+
+    def stop_at_ten(done, total, scalars):
+        if done == 10:
+            raise KeyboardInterrupt
+
+    res = quadfit.run(quadfit.Config(steps=50), progress=stop_at_ten, figures=False)
+    assert res.status == Status.INTERRUPTED and res.metrics["steps_run"] == 10
+    assert t("quadfit.note.interrupted", steps=10, total=50) in res.notes
+    assert len(res.outcome.data["thetas"]) == 11  # Θ_0 .. Θ_10

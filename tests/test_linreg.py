@@ -9,8 +9,10 @@ import torch
 from dlsm.algorithms.least_squares import Standardizer, gd_excess_loss, least_squares, mse, mse_hessian
 from dlsm.cli import main
 from dlsm.errors import ConfigError
+from dlsm.i18n import language, t
 from dlsm.labs import linreg
 from dlsm.problems.regression import crop_yields
+from dlsm.status import Status
 
 # The course's table, typed in again here so that the tests do not read it from the code under test.
 X_COURSE = np.array([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70]], dtype=float)
@@ -119,8 +121,25 @@ def test_lab_gradient_descent_equals_numpy_gradient_descent():
 
 def test_lr_1e4_diverges_and_the_note_gives_the_bound():
     res = linreg.run(linreg.Config(lr=1e-4))
-    assert res.metrics["diverged"] and not res.metrics["stable_by_theory"]
-    assert any("Diverged" in n and "2/λmax" in n for n in res.notes)
+    m = res.metrics
+    assert m["diverged"] and not m["stable_by_theory"]
+    # what was measured is in the notes, the bound 2/λmax (the theory) in the explanations
+    assert t("linreg.note.diverged", steps=m["steps_run"], loss=m["loss"], loss_initial=m["loss_initial"]) in res.notes
+    growth = abs(1 - m["lr"] * m["lambda_max"])
+    why = t("linreg.note.diverged_why", lr=m["lr"], lr_max=m["lr_max"], growth=growth, growth2=growth**2)
+    assert why in res.explanations and why not in res.notes
+    assert growth == pytest.approx(abs(1 - 1e-4 * numpy_hessian_eigs(X_COURSE).max()), rel=1e-9)
+
+
+def test_notes_follow_the_language_and_the_numbers_do_not():
+    config = linreg.Config(lr=1e-4)
+    english = linreg.LAB.run(config, figures=False)
+    with language("ja"):
+        japanese = linreg.LAB.run(config, figures=False)
+        expected = t("linreg.note.tol_not_reached", percent=1, steps=english.metrics["steps_run"])
+    assert japanese.metrics == english.metrics
+    assert expected in japanese.notes and "steps_to_tol" in expected  # the None headline metric is named
+    assert not english.figures and not japanese.figures
 
 
 def test_stability_bound_separates_convergence_from_divergence():
@@ -159,8 +178,9 @@ def test_ctrl_c_keeps_what_was_done():
             raise KeyboardInterrupt
 
     res = linreg.run(linreg.Config(steps=100), progress=progress)
-    assert res.status == "interrupted"
+    assert res.status == Status.INTERRUPTED
     assert res.metrics["steps_run"] == 30 and "loss" in res.figures
+    assert res.notes[0] == t("linreg.note.interrupted", steps=30, total=100)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,7 +11,9 @@ import torch
 
 from dlsm.algorithms.detectors import ZF
 from dlsm.errors import ConfigError
+from dlsm.i18n import has, t
 from dlsm.labs import mimo
+from dlsm.labs._mimo_eval import detector_fns
 from dlsm.metrics import ser_confidence_interval
 from dlsm.problems.mimo import (
     MimoChannel,
@@ -21,6 +24,7 @@ from dlsm.problems.mimo import (
     snr_db_from_noise_var,
     symbol_error_rate_zf_bpsk,
 )
+from dlsm.status import Status
 
 BPSK = constellation("bpsk")
 ZF_HARD = {"zf": lambda y, H, v: ZF(BPSK)(y, H, v).x_hat}
@@ -111,7 +115,7 @@ def test_quick_lab_course_setting():
     m = res.metrics
     for name in mimo.DETECTORS:
         assert f"ser_{name}" in m
-    assert m["ser_tpgsearch"] is None and any("ser_tpgsearch" in n for n in res.notes)
+    assert m["ser_tpgsearch"] is None and t("mimo.note.not_listed", metric="ser_tpgsearch") in res.notes
     assert m["ser"] == m["ser_nn"] and m["ser_detector"] == "nn"
     assert m["diverged"] is False and m["steps"] == 100 + 2 * 20
     assert m["n_params"] == (4 * 50 + 50) + (50 * 50 + 50) + (50 * 4 + 4)
@@ -119,8 +123,11 @@ def test_quick_lab_course_setting():
     assert m["ser_ml"] <= m["ser_zf"]
     assert set(res.tables["ser_vs_snr"].column("snr_db")) == {4.0, 10.0}
     assert {"ser_vs_snr", "training", "tpg_parameters"} <= set(res.figures)
-    again = mimo.run(cfg)
-    assert again.metrics == m
+    assert res.ser_tpg == m["ser_tpg"] and isinstance(res.outcome, mimo.Outcome)
+    assert t("mimo.note.zf_theory", measured=m["ser_zf"], theory=m["ser_zf_theory"]) in res.notes
+    assert t("mimo.note.why_zf_theory") in res.explanations
+    again = mimo.run(cfg, figures=False)
+    assert again.metrics == m and not again.figures
 
 
 def test_sweepable_scalar_snr_and_random_overloaded_pam4():
@@ -173,16 +180,58 @@ def test_tpg_restarts_keep_the_one_with_the_lowest_validation_ser():
         return MimoChannel(4, 4, BPSK, 0.25, torch.Generator().manual_seed(seed))
 
     validation = channel(99).sample(2000)
-    tpg, log, sers, kept = mimo.train_tpg_restarts(cfg, [channel(s) for s in (1, 2, 3)], validation, None)
+    tpg_cfg = mimo.tpg_config(cfg)
+    assert (tpg_cfg.layers, tpg_cfg.steps, tpg_cfg.finetune, tpg_cfg.finetune_loss) == (2, 15, 10, "ser")
+    tpg, log, sers, kept = mimo.train_tpg_restarts(tpg_cfg, [channel(s) for s in (1, 2, 3)], validation, None)
     assert len(sers) == 3 and kept == int(np.argmin(sers)) and log.steps_done == 2 * 15 + 10
 
     def validation_ser(model):
         return float((BPSK.decide(model(validation.y, validation.H, 0.25)) != validation.x).double().mean())
 
     assert validation_ser(tpg) == sers[kept]
-    single, _ = mimo.train_tpg(cfg, channel(1), None)
+    single, _ = mimo.train_tpg(tpg_cfg, channel(1), None)
     assert validation_ser(single) == sers[0]
     res = mimo.run(cfg.replace(tpg_restarts=2, detectors=("lmmse", "tpg"), snr_grid=()))
     table = res.tables["tpg_restarts"]
     assert table.column("kept").count("yes") == 1
     assert res.metrics["tpg_validation_ser"] == min(table.column("validation_ser"))
+
+
+def test_tpg_config_takes_the_labs_tpg_keys():
+    cfg = mimo.Config.make("quick", tpg_finetune=5, tpg_finetune_lr=0.002, tpg_restarts=3)
+    tpg = mimo.tpg_config(cfg)
+    for name in ("layers", "steps", "batch", "lr", "loss", "finetune", "finetune_loss", "finetune_lr",
+                 "finetune_batch", "finetune_schedule", "restarts"):
+        assert getattr(tpg, name) == getattr(cfg, f"tpg_{name}")
+    assert tpg.steps_per_restart == cfg.tpg_layers * cfg.tpg_steps + 5
+
+
+def test_every_metric_and_setting_has_a_meaning():
+    for spec in mimo.Outcome.metric_specs():
+        assert mimo.LAB.metric_meaning(spec.name)[0], spec.name
+    assert mimo.LAB.headline == ("ser", "ser_ml", "ser_lmmse", "ser_tpg", "nn_over_ml", "tpg_over_ml")
+    assert all(f"ser_{name}" in {s.name for s in mimo.Outcome.metric_specs()} for name in mimo.DETECTORS)
+    assert all(has(f"mimo.param.{s.name}") for s in mimo.Config.specs() if s.name != "seed")
+
+
+def test_unknown_detector_name_raises():
+    """The Config rejects it (exit status 2); the dispatch below it raises too rather than skip it."""
+    with pytest.raises(ConfigError):
+        mimo.Config.make("quick", detectors=("zf", "sphere"))
+    unchecked = SimpleNamespace(detectors=("zf", "sphere"), kbest_k=8, ep_iterations=10, search_flips=2)
+    with pytest.raises(ValueError, match="sphere"):
+        detector_fns(unchecked, BPSK, None, None)
+
+
+def test_an_interrupted_training_is_reported_and_counts_no_ser():
+    def progress(done, total, info):
+        if done >= 5:
+            raise KeyboardInterrupt
+
+    cfg = mimo.Config.make("quick", **SMALL)
+    res = mimo.run(cfg, progress)
+    assert res.status == Status.INTERRUPTED and res.metrics["steps"] == 5
+    assert res.metrics["ser"] is None and res.metrics["ser_detector"] == "none" and "tpg_alpha" not in res.metrics
+    assert res.notes[0] == t("mimo.note.interrupted", which="NN", steps=5, total=SMALL["steps"])
+    assert t("mimo.note.not_trained", metric="ser_tpg") in res.notes
+    assert "training" in res.figures and "ser_vs_snr" not in res.figures

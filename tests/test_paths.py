@@ -4,6 +4,7 @@ done; `dlsm report FILE` says it is a file."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dlsm import runner
+from dlsm import runner, sweeps
 from dlsm.cli import main
 from dlsm.errors import DataError
 from dlsm.labs import Lab, get_lab, registry
@@ -130,9 +131,10 @@ def test_report_of_a_file_says_it_is_a_file(tmp_path, capsys):
     assert f"{file}: is a file" in capsys.readouterr().err
 
 
-def _replace_lab(monkeypatch, name: str, run) -> Lab:
+def _replace_lab(monkeypatch, name: str, compute=None, figures=None) -> Lab:
+    """The lab with its computation (or its figures) replaced by a stand-in, in the registry."""
     lab = get_lab(name)
-    fake = Lab(lab.name, lab.lecture, lab.description, lab.config, run, lab.headline)
+    fake = dataclasses.replace(lab, compute=compute or lab.compute, figures=figures or lab.figures)
     monkeypatch.setitem(registry(), name, fake)
     return fake
 
@@ -159,15 +161,14 @@ def test_a_data_error_is_recorded_as_failed_and_reported(monkeypatch, run_root, 
 def test_ctrl_c_after_the_last_step_keeps_the_whole_run(monkeypatch, run_root):
     """The sweep race: a Ctrl-C landing while the lab draws its figures (all steps done) used to record
     `metrics: {}`. It is now deferred: the run is saved whole and the sweep stops after it."""
-    inner = get_lab("gd1d").run
+    inner = get_lab("gd1d").figures
 
-    def run(config, progress=None):
-        result = inner(config, progress)  # reports its last step
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while "drawing figures"
-        return result
+    def figures(config, outcome):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while drawing figures (the last step was reported)
+        return inner(config, outcome)
 
-    lab = _replace_lab(monkeypatch, "gd1d", run)
-    outcome = runner.sweep(lab, {}, "lr", [0.1, 0.2, 0.3], run_root, "quick")
+    lab = _replace_lab(monkeypatch, "gd1d", figures=figures)
+    outcome = sweeps.sweep(lab, {}, "lr", [0.1, 0.2, 0.3], run_root, "quick", figures=True)
     assert outcome.interrupted and len(outcome.runs) == 1
     first = outcome.runs[0]
     assert first.stop_requested and first.result is not None

@@ -9,8 +9,10 @@ import pytest
 import torch
 
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import regression
 from dlsm.problems.regression import TARGETS, noisy_regression_data, sample_noisy_function, train_test_split
+from dlsm.status import Status
 
 # Small sizes: each run takes well under a second.
 SMALL = {"n_train": 12, "n_test": 30, "width": 16, "epochs": 150}
@@ -50,7 +52,7 @@ def test_same_seed_same_numbers():
 
 def test_quick_run_has_curves_figures_and_decreasing_loss():
     res = regression.run(regression.Config.make("quick"))
-    assert res.status == "completed"
+    assert res.status == Status.COMPLETED
     train, test = res.curves["loss"].y, res.curves["test_loss"].y
     assert train[-1] < 0.5 * train[0]
     assert len(train) == len(test) == regression.Config.quick["epochs"]
@@ -72,7 +74,8 @@ def test_depth_0_is_a_line_and_cannot_beat_least_squares():
     assert res.metrics["train_loss"] >= best_line - 1e-5
     assert res.metrics["train_loss"] == pytest.approx(best_line, rel=0.05)  # and Adam gets close to it
     assert res.metrics["train_loss"] > 2 * 0.2**2
-    assert any("underfitting" in n for n in res.notes)
+    assert t("regression.note.underfitting") in res.explanations
+    assert t("regression.note.train_high", train=res.metrics["train_loss"], s2=res.metrics["noise_var"]) in res.notes
 
 
 def test_a_large_network_trained_long_fits_the_noise():
@@ -80,7 +83,8 @@ def test_a_large_network_trained_long_fits_the_noise():
     m = res.metrics
     assert m["train_loss"] < 0.5 * m["noise_var"]
     assert m["test_loss"] > 2 * m["train_loss"]
-    assert any("overfitting" in n for n in res.notes)
+    assert t("regression.note.overfitting") in res.explanations
+    assert t("regression.note.overfitting") not in res.notes  # the reason is kept apart from what was measured
 
 
 def test_minibatches_and_ctrl_c():
@@ -92,8 +96,16 @@ def test_minibatches_and_ctrl_c():
             raise KeyboardInterrupt
 
     stopped = regression.run(regression.Config(**SMALL), progress=progress)
-    assert stopped.status == "interrupted" and stopped.metrics["epochs"] == 7
+    assert stopped.status == Status.INTERRUPTED and stopped.metrics["epochs"] == 7
     assert "fit" in stopped.figures
+    assert stopped.notes[0] == t("regression.note.interrupted", epochs=7, total=SMALL["epochs"])
+
+
+def test_a_too_large_lr_diverges_with_a_note():
+    res = regression.run(regression.Config(**{**SMALL, "depth": 3, "activation": "relu", "lr": 1e5}), figures=False)
+    assert res.status == Status.DIVERGED and res.metrics["diverged"]
+    assert res.explanations == [t("regression.note.diverged_why")]
+    assert len(res.notes) == 1 and not res.figures
 
 
 @pytest.mark.parametrize(

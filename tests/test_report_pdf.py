@@ -13,8 +13,18 @@ pytest.importorskip("fpdf")
 from dlsm.labs import get_lab  # noqa: E402
 from dlsm.report_pdf import HEADINGS, build_pdf_report  # noqa: E402
 from dlsm.result import format_scalar  # noqa: E402
-from dlsm.runner import run_one, sweep  # noqa: E402
+from dlsm.runner import run_one  # noqa: E402
 from dlsm.runs import load_run  # noqa: E402
+from dlsm.sweeps import sweep  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def japanese(monkeypatch):
+    """The PDF is what a student hands in: these tests read it in Japanese (its headings follow DLSM_LANG)."""
+    from dlsm import i18n
+
+    monkeypatch.setenv(i18n.ENV_VAR, "ja")
+    monkeypatch.setattr(i18n, "_language", None)
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +89,16 @@ def test_cli_report_pdf(runs, tmp_path, capsys):
     assert main(["report", str(one), "--pdf", "-o", str(out), "--name", "佐藤 花子", "--student-id", "A-1"]) == 0
     assert "佐藤 花子" in text_of(out)
     assert str(out) in capsys.readouterr().out
+
+
+def test_pdf_headings_follow_the_language_and_can_leave_out_explanations(runs, tmp_path, monkeypatch):
+    from dlsm import i18n
+
+    one, _ = runs
+    monkeypatch.setenv(i18n.ENV_VAR, "en")
+    text = text_of(build_pdf_report([one], tmp_path / "en.pdf"))
+    assert "Config" in text and "Metrics" in text and "設定" not in text
+    explanation = load_run(one).explanations[0]
+    assert explanation[:30] in text.replace("\n", " ")
+    quiet = text_of(build_pdf_report([one], tmp_path / "quiet.pdf", explanations=False))
+    assert explanation[:30] not in quiet.replace("\n", " ") and "Why (theory)" not in quiet

@@ -1,13 +1,17 @@
-"""The sparse lab: metrics against theory at quick size, settings, bad input."""
+"""The sparse lab: metrics against theory at quick size, settings, bad input, notes through the glossary."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from dlsm.cli import main
-from dlsm.labs.sparse import LAB, Config, empirical_boundary
+from dlsm.i18n import t
+from dlsm.labs import sparse
+from dlsm.labs.sparse import LAB, Config, Outcome, empirical_boundary
+from dlsm.status import Status
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +34,26 @@ def test_quick_run_against_theory(quick):
     assert len(quick.tables["lambda_sweep"].rows) == len(Config.quick["lam_fracs"])
 
 
+def test_typed_outcome_and_notes(quick):
+    out = quick.outcome
+    assert isinstance(out, Outcome) and out.status == Status.COMPLETED
+    assert out.amp_bg_nmse_db == quick.metrics["amp_bg_nmse_db"] == out.nmse_db
+    assert set(out.extra) == {"ista_nmse_db_t20", "ista_best_lam_t20", "ista_nmse_db_t100", "ista_best_lam_t100"}
+    assert LAB.headline == ("nmse_db", "se_fixed_point_db", "genie_nmse_db", "amp_bg_nmse_db", "amp_soft_nmse_db",
+                            "fista_nmse_db", "ista_nmse_db", "omp_nmse_db")
+    config = Config.make("quick")
+    assert quick.notes[0] == t("sparse.note.amp", amp=out.amp_bg_nmse_db, T=config.amp_iters, se=out.se_nmse_db,
+                               se_fp=out.se_fixed_point_db, genie_db=out.genie_nmse_db)
+    assert t("sparse.note.limits_why") in quick.explanations and t("sparse.note.limits_why") not in quick.notes
+
+
+def test_each_method_has_its_own_meaning():
+    meanings = {name: LAB.metric_meaning(name)[0] for name in LAB.headline}
+    assert all(meanings.values()) and len(set(meanings.values())) == len(meanings)
+    assert LAB.metric_meaning("ista_nmse_db_t20")[0] == t("sparse.metric.ista_nmse_db_t{t}", t="20")
+    assert LAB.metric_meaning("ista_best_lam_t100") == (t("sparse.metric.ista_best_lam_t{t}", t="100"), "")
+
+
 def test_settings_and_overrides():
     assert Config(setting="S2").sparse_setting().noise_std == 0.05
     s = Config(setting="S2", snr_db=30.0, n=100, m=120).sparse_setting()
@@ -37,14 +61,26 @@ def test_settings_and_overrides():
 
 
 def test_fixed_lambda_and_no_phase_transition():
-    r = LAB(Config.make("quick", lam=0.02, pt_grid=0, iters=50, setting="S2", n=100, m=60))
+    r = LAB(Config.make("quick", lam=0.02, pt_grid=0, iters=50, setting="S2", n=100, m=60), figures=False)
     assert r.metrics["ista_best_lam"] == 0.02 and r.metrics["pt_boundary_mae"] is None
     assert len(r.tables["lambda_sweep"].rows) == 1
+    assert "ista_nmse_db_t20" in r.metrics and "ista_nmse_db_t100" not in r.metrics  # only t ≤ iters
+    assert t("sparse.note.pt_skipped") in r.notes and r.figures == {}
+
+
+def test_interrupt_keeps_what_was_reached(monkeypatch):
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sparse, "omp", stop)
+    r = LAB(Config.make("quick", pt_grid=0, iters=20))
+    assert r.status == Status.INTERRUPTED and r.figures == {}
+    assert r.metrics["genie_nmse_db"] is not None and r.metrics["omp_nmse_db"] is None
+    assert r.metrics["se_fixed_point_db"] == pytest.approx(-45.6, abs=0.05)
+    assert r.notes == [t("sparse.note.interrupted")]
 
 
 def test_empirical_boundary_interpolates():
-    import numpy as np
-
     b = empirical_boundary(np.array([0.5]), np.array([0.1, 0.2, 0.3]), np.array([[1.0], [0.75], [0.25]]))
     assert b[0] == pytest.approx(0.25)
 

@@ -4,6 +4,7 @@ the runs go one after another, in a process pool, or on Ray."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlsm import runner
+from dlsm import sweeps
 from dlsm.cli import main, parse_grid
 from dlsm.errors import ConfigError
 from dlsm.labs import get_lab
@@ -104,8 +105,8 @@ def test_grid_with_seeds_through_the_cli(run_root, capsys):
 def test_process_pool_gives_the_serial_numbers(run_root):
     lab = get_lab("quadfit")
     grid = {"lr": [0.1, 0.5]}
-    serial = runner.sweep_grid(lab, {"steps": 40}, grid, run_root / "serial", "quick", seeds=2, jobs=1)
-    pooled = runner.sweep_grid(lab, {"steps": 40}, grid, run_root / "pool", "quick", seeds=2, jobs=2)
+    serial = sweeps.sweep_grid(lab, {"steps": 40}, grid, run_root / "serial", "quick", seeds=2, jobs=1)
+    pooled = sweeps.sweep_grid(lab, {"steps": 40}, grid, run_root / "pool", "quick", seeds=2, jobs=2)
     assert numbers(serial.path) == numbers(pooled.path)
     assert [r.path.name for r in pooled.runs] == [r.path.name for r in serial.runs]
     threads = {json.loads((r.path / "config.json").read_text())["threads"] for r in pooled.runs}
@@ -116,14 +117,14 @@ def test_ray_gives_the_process_pool_numbers(run_root):
     ray = pytest.importorskip("ray")
     lab = get_lab("quadfit")
     grid = {"lr": [0.1, 0.5]}
-    pooled = runner.sweep_grid(lab, {"steps": 40}, grid, run_root / "pool", "quick", seeds=2, jobs=2)
+    pooled = sweeps.sweep_grid(lab, {"steps": 40}, grid, run_root / "pool", "quick", seeds=2, jobs=2)
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     except Exception as exc:  # Ray's node start gives up after 30 s on an overloaded machine: not our code
         ray.shutdown()
         pytest.skip(f"a local Ray instance did not start: {exc}")
     try:
-        on_ray = runner.sweep_grid(lab, {"steps": 40}, grid, run_root / "ray", "quick", seeds=2, executor="ray")
+        on_ray = sweeps.sweep_grid(lab, {"steps": 40}, grid, run_root / "ray", "quick", seeds=2, executor="ray")
     finally:
         ray.shutdown()
     assert numbers(on_ray.path) == numbers(pooled.path)
@@ -138,17 +139,16 @@ def test_ray_missing_exits_2_and_says_how_to_install(run_root, monkeypatch, caps
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(run_root, monkeypatch, capsys):
     from dlsm.errors import DataError
-    from dlsm.labs import Lab, registry
+    from dlsm.labs import registry
 
     lab = get_lab("gd1d")
 
-    def run(config, progress=None):
+    def compute(config, progress=None):
         if config.lr > 0.15:
             raise DataError("the data file is corrupt")
-        return lab.run(config, progress)
+        return lab.compute(config, progress)
 
-    monkeypatch.setitem(registry(), "gd1d", Lab(lab.name, lab.lecture, lab.description, lab.config, run,
-                                                lab.headline))
+    monkeypatch.setitem(registry(), "gd1d", dataclasses.replace(lab, compute=compute))
     assert main(["run", "gd1d", "lr=0.1,0.2", "--jobs", "1", "--out", str(run_root)]) == 1
     assert "failed: lr=0.2: the data file is corrupt" in capsys.readouterr().err
     sweep_dir = only_dir(run_root / "gd1d")
@@ -203,8 +203,8 @@ def test_ray_executor_wiring_with_a_stand_in(run_root, monkeypatch):
     fake = _FakeRay()
     monkeypatch.setitem(sys.modules, "ray", fake)
     lab = get_lab("quadfit")
-    serial = runner.sweep_grid(lab, {"steps": 20}, {"lr": [0.1, 0.5]}, run_root / "serial", "quick")
-    on_ray = runner.sweep_grid(lab, {"steps": 20}, {"lr": [0.1, 0.5]}, run_root / "ray", "quick",
+    serial = sweeps.sweep_grid(lab, {"steps": 20}, {"lr": [0.1, 0.5]}, run_root / "serial", "quick")
+    on_ray = sweeps.sweep_grid(lab, {"steps": 20}, {"lr": [0.1, 0.5]}, run_root / "ray", "quick",
                                executor="ray", address="ray://head:10001")
     assert fake.address == "ray://head:10001" and fake.calls == [1, 1]
     assert numbers(on_ray.path) == numbers(serial.path)  # in grid order although they finished out of order

@@ -6,6 +6,7 @@ import torch
 
 from dlsm.algorithms.chebyshev import best_constant_step, chebyshev_steps, error_ratio, optimal_steps
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import tgd
 from dlsm.models.tgd import TrainableGD, fixed_steps_trajectory
 
@@ -63,6 +64,7 @@ def test_tgd_finds_the_half_and_sixteenth_steps():
     beta = sorted(result.tables["steps"].column("learned beta_t"))
     assert beta == pytest.approx([1 / 16, 1 / 2], rel=1e-4)
     assert m["sq_error"] < 1e-6 * m["best_fixed_sq_error"]
+    assert t("tgd.note.found") in result.notes and t("tgd.note.theory") in result.explanations
 
 
 def test_quick_run_with_random_quadratic_beats_constant_step():

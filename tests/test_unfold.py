@@ -5,6 +5,7 @@ import torch
 
 from dlsm.algorithms.sparse import amp, ista, lipschitz
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import unfold
 from dlsm.metrics import nmse_db
 from dlsm.models.unfolded import DUISTA, LAMP, LISTA, TISTA
@@ -54,6 +55,14 @@ def test_tista_needs_m_at_most_n():
     unfold.Config.make("quick", m=400, n=300, tista=False)  # fine without TISTA
 
 
+def test_build_knows_every_method_and_refuses_others():
+    problem, _, y = _problem()
+    for method in unfold.METHODS:
+        assert len(unfold.build(method, problem.A, 3, problem).trajectory(y)) == 3
+    with pytest.raises(ValueError, match="no_such_method"):
+        unfold.build("no_such_method", problem.A, 3, problem)
+
+
 @pytest.mark.parametrize("key, value", [("T", 0), ("lr", -0.01), ("steps_per_generation", 0), ("setting", "S3")])
 def test_bad_input_is_a_config_error(key, value):
     with pytest.raises(ConfigError) as err:
@@ -69,7 +78,7 @@ def test_training_lowers_the_loss_and_beats_ista():
     x, y = problem.draw(200, g)
     with torch.no_grad():
         before = float(((model(y) - x) ** 2).sum(-1).mean())
-    log = unfold.train(model, problem, config, g, "t", None, 0.05)
+    log = unfold.train(model, problem, unfold.TrainPlan.of(config), g, "t", None, 0.05)
     with torch.no_grad():
         after = float(((model(y) - x) ** 2).sum(-1).mean())
     assert log.skipped == 0 and len(log.logs) == config.T
@@ -84,9 +93,26 @@ def test_db_loss_is_the_batch_nmse_in_db():
     x, y = problem.draw(config.batch_size, torch.Generator().manual_seed(5))  # the first training batch
     with torch.no_grad():
         expected = nmse_db(model(y, 1), x)
-    log = unfold.train(model, problem, config, torch.Generator().manual_seed(5), "t", None, 0.05, loss_kind="db")
+    log = unfold.train(model, problem, unfold.TrainPlan.of(config), torch.Generator().manual_seed(5), "t", None, 0.05,
+                       loss_kind="db")
     assert log.logs[0].losses[0] == pytest.approx(expected, abs=1e-4)
     assert log.logs[-1].losses[-1] < expected  # and training lowers it
+
+
+def test_metrics_of_methods_not_run_are_absent_and_one_draw_has_no_spread():
+    only_du = {**SMALL, "steps_per_generation": 2, "lista": False, "lista_tied": False, "tista": False}
+    config = unfold.Config.make("quick", **only_du)
+    result = unfold.run(config, figures=False)
+    m = result.metrics
+    assert "du_ista_nmse_db_std" in m and m["du_ista_nmse_db_std"] is None  # trained on one draw of A
+    assert not [k for k in m if k.startswith(("lista", "tista", "lamp"))]  # not run: no metrics at all
+    table = result.tables["nmse_per_layer"]
+    assert m["du_ista_nmse_db"] == table.column("DU-ISTA")[-1] == m["nmse_db"]
+    assert m["best_method"] == "DU-ISTA" and m["steps"] == config.T * config.steps_per_generation
+    assert t("unfold.note.du_ista_monotone" if m["du_ista_monotone"] else "unfold.note.du_ista_not_monotone") \
+        in result.notes
+    assert t("unfold.note.limits") in result.explanations
+    assert not result.figures
 
 
 def test_saved_models_reload_to_the_same_nmse(tmp_path):
@@ -102,6 +128,7 @@ def test_saved_models_reload_to_the_same_nmse(tmp_path):
     for key in ("du_ista_nmse_db", "lista_tied_nmse_db", "tista_nmse_db", "amp_nmse_db"):
         assert again.metrics[key] == pytest.approx(first.metrics[key], abs=1e-9)
     assert again.metrics["steps"] == 0
+    assert t("unfold.note.loaded", path=str(run_dir)) in again.notes
     with pytest.raises(ConfigError):
         unfold.run(config.replace(load=str(tmp_path / "nowhere")))
 

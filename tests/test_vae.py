@@ -1,11 +1,16 @@
 """The VAE: the ELBO's terms, a tiny training, the lab at quick size."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
+from dlsm import i18n
+from dlsm.i18n import t
 from dlsm.labs import vae
 from dlsm.models.vae import VAE
+from dlsm.outcome import unit_text
 
 
 def test_elbo_terms():
@@ -34,11 +39,30 @@ def test_vae_lab_quick():
         assert m[key] is not None
     assert {"elbo", "reconstructions", "samples", "latent"} <= set(r.figures)
     assert r.artifacts["samples"].shape == (16, 1, 28, 28)
+    assert 0 <= m["class_entropy"] <= math.log2(10) + 1e-12  # bits: at most log2 of the ten classes
+    assert t("vae.note.elbo_why") in r.explanations and t("vae.note.latent_map") in r.explanations
 
 
 def test_vae_without_quality_reports_none():
     r = vae.run(vae.Config.make("quick", n_train=100, epochs=1, quality=False))
-    assert r.metrics["confident_share"] is None and any("quality=false" in n for n in r.notes)
+    assert r.metrics["confident_share"] is None and t("vae.note.no_quality") in r.notes
+    assert "judge_accuracy" not in r.metrics and "quality" not in r.tables
+
+
+def test_vae_japanese_run_has_no_english_prose():
+    from japanese_text import english_in_result
+
+    with i18n.language("ja"):
+        r = vae.run(vae.Config.make("quick", n_train=100, epochs=1, n_samples=8, judge_epochs=0.05))
+        assert english_in_result(r) == {}
+
+
+def test_vae_metric_units():
+    assert vae.LAB.metric_meaning("class_entropy")[1] == unit_text("bits")
+    assert vae.LAB.headline == ("test_elbo", "confident_share", "class_entropy", "frechet")
+    for spec in vae.Outcome.metric_specs():
+        assert vae.LAB.metric_meaning(spec.name)[0], spec.name
+    assert "learning rate" in vae.Config.spec("lr").help
 
 
 def test_bad_n_test():

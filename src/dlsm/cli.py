@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlsm import __version__
 from dlsm.errors import ConfigError, DlsmError
+from dlsm.i18n import t
 
 if TYPE_CHECKING:
     from dlsm.config import LabConfig, ParamSpec
@@ -59,8 +60,8 @@ def parse_scalar(spec: ParamSpec, tp: Any, text: str) -> Any:
             return float(text)
         return text
     except ValueError:
-        raise ConfigError(f"{spec.name}: cannot read {text!r} as {spec.type_name}; "
-                          f"allowed: {spec.allowed}", key=spec.name) from None
+        raise ConfigError(t("cli.err.cannot_read", key=spec.name, text=text, type=spec.type_name,
+                            allowed=spec.allowed), key=spec.name) from None
 
 
 def parse_value(spec: ParamSpec, text: str) -> Any:
@@ -75,7 +76,7 @@ def parse_value(spec: ParamSpec, text: str) -> Any:
         for c in choices:
             if str(c) == text:
                 return c
-        raise ConfigError(f"{spec.name}: got {text!r}; allowed: {spec.allowed}", key=spec.name)
+        raise ConfigError(t("cli.err.bad_value", key=spec.name, value=text, allowed=spec.allowed), key=spec.name)
     elem = tuple_element_type(tp)
     if elem is not None:
         parts = [p for p in text.split(",") if p.strip() != ""]
@@ -95,7 +96,7 @@ def parse_grid(config_cls: type[LabConfig], items: Sequence[str]) -> tuple[dict[
     raw: dict[str, list[str]] = {}
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"expected key=value, got {item!r}; valid keys: {', '.join(config_cls.keys())}")
+            raise ConfigError(t("cli.err.expected_assignment", item=item, keys=", ".join(config_cls.keys())))
         key, text = item.split("=", 1)
         config_cls.spec(key.strip())  # unknown key -> lists the valid ones
         raw.setdefault(key.strip(), []).append(text)
@@ -141,8 +142,8 @@ def tqdm_progress(label: str, *, file: Any = None, disable: bool | None = None,
     def update(done: int, total: int, info) -> None:
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=total, desc=label, leave=False, disable=disable, unit="step",
-                                      file=file, mininterval=mininterval)
+            bar = state["bar"] = tqdm(total=total, desc=label, leave=False, disable=disable,
+                                      unit=t("cli.progress_unit"), file=file, mininterval=mininterval)
         if bar.disable:
             return
         now = time.monotonic()
@@ -172,42 +173,53 @@ def _index() -> dict[str, dict[str, Any]]:
 def _index_entry(name: str) -> dict[str, Any]:
     labs = _index()
     if name not in labs:
-        raise ConfigError(f"unknown lab {name!r}; valid labs: {', '.join(labs)}", key=name)
+        raise ConfigError(t("cli.err.unknown_lab", name=name, labs=", ".join(labs)), key=name)
     if "broken" in labs[name]:
-        raise DlsmError(f"lab {name!r} cannot be loaded ({labs[name]['broken']}); the other labs work")
+        working = ", ".join(n for n, lab in labs.items() if "broken" not in lab)
+        raise DlsmError(t("cli.err.broken_lab", name=name, error=labs[name]["broken"], labs=working))
     return labs[name]
 
 
 def metric_meaning(lab: str, name: str) -> str:
-    """The one-line meaning (and unit) of a metric of a lab, from dlsm.metric_info; '' when not described."""
+    """The one-line meaning (and unit) of a metric of a lab in the current language; '' when not described."""
     from dlsm.lab_index import meaning
 
     return meaning(lab, name)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from dlsm.lab_index import description
+
     labs = _index()
     width = max(len(n) for n in labs)
-    print(f"{'lab':<{width}}  lecture  description")
+    lecture = t("cli.list.lecture")
+    print(f"{t('cli.list.lab'):<{width}}  {lecture}  {t('cli.list.description')}")
     for name, lab in labs.items():
-        print(f"{name:<{width}}  {lab['lecture'] or '-':>7}  {lab['description']}")
+        text = lab["description"] if "broken" in lab else description(name)
+        print(f"{name:<{width}}  {lab['lecture'] or '-':>{len(lecture)}}  {text}")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from dlsm.i18n import param_help
+    from dlsm.lab_index import description
+
     lab = _index_entry(args.lab)
-    print(f"{args.lab} (lecture {lab['lecture']}): {lab['description']}\n")
+    print(t("cli.show.title", lab=args.lab, lecture=lab["lecture"], description=description(args.lab)) + "\n")
     specs = lab["params"]
     w = max(len(s["name"]) for s in specs)
     for s in specs:
-        print(f"  {s['name']:<{w}}  {s['type']:<16} default {s['default']}")
-        print(f"  {'':<{w}}  {s['help']}; allowed: {s['allowed']}")
+        print(f"  {s['name']:<{w}}  {s['type']:<16} " + t("cli.show.default", value=s["default"]))
+        print(f"  {'':<{w}}  " + t("cli.show.allowed", help=param_help(args.lab, s["name"], s["help"]),
+                                   allowed=s["allowed"]))
     for size, preset in lab["presets"].items():
         text = ", ".join(f"{k}={v}" for k, v in preset.items())
-        print(f"\n  --{size} sets: {text}")
-    if lab["headline"]:
-        print("\n  headline metrics:")
-        for name in lab["headline"]:
+        print("\n  " + t("cli.show.preset", size=size, settings=text))
+    others = [m[0] for m in lab.get("metrics", []) if m[0] not in lab["headline"]]
+    for heading, names in ((t("cli.show.headline"), lab["headline"]), (t("cli.show.other_metrics"), others)):
+        if names:
+            print("\n  " + heading)
+        for name in names:
             meaning = metric_meaning(args.lab, name)
             print(f"    {name}" + (f": {meaning}" if meaning else ""))
     return 0
@@ -231,7 +243,7 @@ def text_table(table: Table) -> str:
 def _print_outcome(lab: Lab, outcome) -> None:
     from dlsm.result import format_scalar
 
-    print(f"run folder: {outcome.path}")
+    print(t("cli.run_folder", path=outcome.path))
     if outcome.result is None:
         return
     result = outcome.result
@@ -245,7 +257,9 @@ def _print_outcome(lab: Lab, outcome) -> None:
     if result.tables:
         print()
     for note in result.notes:
-        print(f"  note: {note}")
+        print("  " + t("cli.note", note=note))
+    for note in result.explanations:
+        print("  " + t("cli.explanation", note=note))
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -268,8 +282,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     lab = get_lab(args.lab)
     if args.resume:
         if args.assignments or args.seed is not None or args.quick or args.full or args.seeds != 1:
-            raise ConfigError("--resume continues a run with the config recorded in its folder; "
-                              "give no key=value, --seed, --seeds, --quick or --full", key="resume")
+            raise ConfigError(t("cli.err.resume_with_settings"), key="resume")
         outcome = runner.resume_run(lab, Path(args.resume), tqdm_progress(lab.name), args.checkpoint_every)
         return _finish_run(lab, outcome)
     fixed, grid = parse_grid(lab.config, args.assignments)
@@ -289,17 +302,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         require_ray()
     root = _root(args)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    result = runner.sweep_grid(lab, fixed, grid, root, size, tqdm_progress, seeds=args.seeds, jobs=jobs,
-                               executor=args.executor, address=args.address, figures=args.figures,
-                               threads=args.threads or 1, checkpoint_every=args.checkpoint_every)
-    from dlsm.sweeps import compact_table
+    from dlsm.sweeps import compact_table, sweep_grid
 
-    print(f"sweep folder: {result.path}")
+    result = sweep_grid(lab, fixed, grid, root, size, tqdm_progress, seeds=args.seeds, jobs=jobs,
+                        executor=args.executor, address=args.address, figures=args.figures,
+                        threads=args.threads or 1, checkpoint_every=args.checkpoint_every)
+    print(t("cli.sweep_folder", path=result.path))
     print(text_table(compact_table(result.comparison)))
     for r in result.failed:
-        print(f"failed: {r.path.name}: {r.error}", file=sys.stderr)
+        print(t("cli.failed_run", name=r.path.name, error=r.error), file=sys.stderr)
     if result.interrupted:
-        print(f"interrupted: the runs done so far are kept in {result.path}", file=sys.stderr)
+        print(t("cli.interrupted_sweep", path=result.path), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 1 if result.failed else 0
 
@@ -307,9 +320,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _finish_run(lab: Lab, outcome) -> int:
     _print_outcome(lab, outcome)
     if outcome.interrupted:
-        print(f"interrupted: what was done is kept in {outcome.path}", file=sys.stderr)
+        print(t("cli.interrupted_run", path=outcome.path), file=sys.stderr)
         if (outcome.path / "checkpoint.pt").is_file():
-            print(f"continue it with: dlsm run {lab.name} --resume {outcome.path}", file=sys.stderr)
+            print(t("cli.continue_with", command=f"dlsm run {lab.name} --resume {outcome.path}"), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
@@ -327,9 +340,10 @@ def cmd_tour(args: argparse.Namespace) -> int:
     for o in outcomes:
         print(f"  {o.path.name:<14} {o.status.value:<11} {o.elapsed_s:6.1f} s" + (f"  {o.error}" if o.error else ""))
     html_path, md_path = build_report([tour_dir], tour_dir / "report.html", title="dlsm tour")
-    print(f"tour folder: {tour_dir}\nreport: {html_path}\n        {md_path}")
+    print(t("cli.tour_folder", path=tour_dir))
+    print(t("cli.report_written", path=html_path) + f"\n        {md_path}")
     if any(o.interrupted for o in outcomes):
-        print(f"interrupted: the labs done so far are kept in {tour_dir}", file=sys.stderr)
+        print(t("cli.interrupted_tour", path=tour_dir), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 1 if any(o.error for o in outcomes) else 0
 
@@ -343,11 +357,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         output = Path(args.output if args.output != "report.html" else "report.pdf")
         discussion = Path(args.discussion) if args.discussion else None
         pdf_path = build_pdf_report([Path(p) for p in args.runs], output, title=args.title, name=args.name,
-                                    student_id=args.student_id, discussion=discussion)
-        print(f"report: {pdf_path}")
+                                    student_id=args.student_id, discussion=discussion,
+                                    explanations=not args.no_explanations)
+        print(t("cli.report_written", path=pdf_path))
         return 0
-    html_path, md_path = build_report([Path(p) for p in args.runs], Path(args.output), title=args.title)
-    print(f"report: {html_path}\n        {md_path}")
+    html_path, md_path = build_report([Path(p) for p in args.runs], Path(args.output), title=args.title,
+                                      name=args.name, student_id=args.student_id,
+                                      explanations=not args.no_explanations)
+    print(t("cli.report_written", path=html_path) + f"\n        {md_path}")
     print(size_summary(html_path))
     return 0
 
@@ -366,7 +383,7 @@ def cmd_download_mnist(args: argparse.Namespace) -> int:
     with tqdm(total=sum(f.n_bytes for f in MNIST_FILES), unit="B", unit_scale=True, desc="MNIST") as bar:
         folder = download_mnist(Path(args.cache_dir) if args.cache_dir else None, args.mirror or DEFAULT_MIRRORS,
                                 progress=lambda done, total, info: bar.update(done - bar.n))
-    print(f"MNIST is in {folder}; use it with: dlsm run classify data=mnist")
+    print(t("cli.mnist_ready", path=folder))
     return 0
 
 
@@ -428,10 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write an HTML + Markdown report of run folders")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR")
     p.add_argument("-o", "--output", default="report.html", help="output .html (a .md twin is written too)")
-    p.add_argument("--title", default="dlsm report")
+    p.add_argument("--title", default="", help="the report's title (default: 'dlsm report', in the language set)")
     p.add_argument("--pdf", action="store_true", help="write an A4 PDF to hand in (also when -o ends in .pdf)")
-    p.add_argument("--name", default="", help="PDF: the student's name for the title block")
-    p.add_argument("--student-id", default="", help="PDF: the student ID for the title block")
+    p.add_argument("--name", default="", help="the student's name for the title block")
+    p.add_argument("--student-id", default="", help="the student ID for the title block")
+    p.add_argument("--no-explanations", action="store_true",
+                   help="leave out the labs' explanations (why a result happens), as in a student's report")
     p.add_argument("--discussion", metavar="FILE.md", help="PDF: Markdown with your 考察; '## LAB' sections go to "
                    "that lab's runs, the rest to the overall discussion (default: empty boxes to write in)")
     p.set_defaults(func=cmd_report)
@@ -459,17 +478,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.assignments = [*args.assignments, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    from dlsm.i18n import get_language, use_japanese_font
+
+    if get_language() == "ja" and args.command in ("run", "tour", "report"):
+        use_japanese_font()  # before any figure exists: a figure made earlier draws its text as boxes
     try:
         return args.func(args)
     except DlsmError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(t("cli.error", message=exc), file=sys.stderr)
         if getattr(exc, "run_dir", None) is not None:
-            print(f"the failure is recorded in {exc.run_dir}", file=sys.stderr)
+            print(t("cli.failure_recorded", path=exc.run_dir), file=sys.stderr)
         return exc.exit_status
     except OSError as exc:  # a folder or file that cannot be written or read: a clear message, not a traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(t("cli.error", message=f"{where}{exc.strerror or exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(t("cli.interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED

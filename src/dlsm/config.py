@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 
 
 def param(
@@ -69,7 +70,7 @@ class ParamSpec:
         """Human description of the allowed values, e.g. ``float > 0`` or ``one of: x2, x4``."""
         choices = literal_choices(self.type)
         if choices is not None:
-            text = "one of: " + ", ".join(str(c) for c in choices)
+            text = t("cli.allowed.one_of", choices=", ".join(str(c) for c in choices))
         else:
             text = self.type_name
             bounds = [
@@ -78,11 +79,11 @@ class ParamSpec:
                 if v is not None
             ]
             if bounds:
-                text += " " + " and ".join(bounds)
+                text += " " + t("cli.allowed.and").join(bounds)
             if self.length is not None:
-                text += f" with {self.length} elements"
+                text += t("cli.allowed.elements", length=self.length)
         if _is_optional(self.type):
-            text += " (or none)"
+            text += t("cli.allowed.or_none")
         return text
 
 
@@ -176,9 +177,7 @@ class LabConfig:
         for s in cls.specs():
             if s.name == name:
                 return s
-        raise ConfigError(
-            f"unknown key {name!r} for this lab; valid keys: {', '.join(cls.keys())}", key=name
-        )
+        raise ConfigError(t("cli.err.unknown_key", key=name, keys=", ".join(cls.keys())), key=name)
 
     @classmethod
     def keys(cls) -> list[str]:
@@ -225,7 +224,7 @@ def _validate(spec: ParamSpec, value: Any) -> Any:
     if value is None:
         if _is_optional(tp):
             return None
-        raise ConfigError(f"{spec.name}: a value is required; allowed: {spec.allowed}", key=spec.name)
+        raise ConfigError(t("cli.err.value_required", key=spec.name, allowed=spec.allowed), key=spec.name)
     base = strip_optional(tp)
     choices = literal_choices(base)
     if choices is not None:
@@ -238,11 +237,8 @@ def _validate(spec: ParamSpec, value: Any) -> Any:
             raise _bad(spec, value)
         items = tuple(_scalar(spec, elem, v) for v in value)
         if spec.length is not None and len(items) != spec.length:
-            raise ConfigError(
-                f"{spec.name}: expected {spec.length} elements, got {len(items)} ({value!r}); "
-                f"allowed: {spec.allowed}",
-                key=spec.name,
-            )
+            raise ConfigError(t("cli.err.wrong_length", key=spec.name, length=spec.length, got=len(items),
+                                value=value, allowed=spec.allowed), key=spec.name)
         return items
     return _scalar(spec, base, value)
 
@@ -277,4 +273,4 @@ def _scalar(spec: ParamSpec, tp: Any, value: Any) -> Any:
 
 
 def _bad(spec: ParamSpec, value: Any) -> ConfigError:
-    return ConfigError(f"{spec.name}: got {value!r}; allowed: {spec.allowed}", key=spec.name)
+    return ConfigError(t("cli.err.bad_value", key=spec.name, value=value, allowed=spec.allowed), key=spec.name)

@@ -49,7 +49,8 @@ else:  # pragma: no cover - Python 3.10
 LANGUAGES = ("en", "ja")
 DEFAULT = "en"
 ENV_VAR = "DLSM_LANG"
-GLOSSARY_PATH = Path(__file__).parent / "glossary" / "glossary.toml"
+GLOSSARY_DIR = Path(__file__).parent / "glossary"
+GLOSSARY_PATH = GLOSSARY_DIR / "glossary.toml"  # the terms, the banned variants, shared words, the CLI
 
 JAPANESE_FONT = "IPAexGothic"  # the font that matplotlib-fontja ships and registers
 
@@ -60,14 +61,32 @@ _font_ready = False
 # ----- the glossary ------------------------------------------------------------------------------------
 @cache
 def _load() -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+    """Every ``*.toml`` of the glossary folder, as one glossary: ``glossary.toml`` holds the terms, the
+    banned variants and the shared words; ``<lab>.toml`` holds one lab's texts. A key defined in two
+    files is an error."""
     if not GLOSSARY_PATH.is_file():
         raise FileNotFoundError(f"the glossary {GLOSSARY_PATH} is missing (is it listed as package data?)")
-    with GLOSSARY_PATH.open("rb") as fh:
-        data = tomllib.load(fh)
-    meta = {"terms": data.pop("terms", {}), "avoid": data.pop("avoid", {})}
     entries: dict[str, dict[str, str]] = {}
-    _flatten(data, "", entries)
+    origin: dict[str, str] = {}
+    meta: dict[str, Any] = {"terms": {}, "avoid": {}}
+    for path in sorted(GLOSSARY_DIR.glob("*.toml")):
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        for part in ("terms", "avoid"):
+            meta[part].update(data.pop(part, {}))
+        found: dict[str, dict[str, str]] = {}
+        _flatten(data, "", found)
+        for key in found:
+            if key in entries:
+                raise ValueError(f"glossary key {key!r} is defined in {origin[key]} and in {path.name}")
+            origin[key] = path.name
+        entries.update(found)
     return entries, meta
+
+
+def has(key: str) -> bool:
+    """Whether the glossary has an entry ``key``."""
+    return key in _load()[0]
 
 
 def _flatten(node: Mapping[str, Any], prefix: str, out: dict[str, dict[str, str]]) -> None:
@@ -188,3 +207,20 @@ def use_japanese_font(force: bool = False) -> None:
         families.append("DejaVu Sans")
     matplotlib.rcParams["font.family"] = families
     _font_ready = True
+
+
+def param_help(lab: str, name: str, english: str) -> str:
+    """The help of setting ``name`` of ``lab`` in the current language.
+
+    The English is the help written beside the field in the code (``param(default, help)``: it is the
+    API's documentation); the glossary holds the other languages as ``<lab>.param.<name>`` (or
+    ``common.param.<name>`` for ``seed``) with no ``en``.
+    """
+    lang = get_language()
+    if lang == DEFAULT:
+        return english
+    entries = _load()[0]
+    for key in (f"{lab}.param.{name}", f"common.param.{name}"):
+        if key in entries and entries[key].get(lang):
+            return entries[key][lang]
+    return english

@@ -1,11 +1,13 @@
 """A cached index of the labs, so that ``dlsm --help``, ``dlsm list`` and ``dlsm show LAB`` answer without
 importing torch and every lab (which takes seconds).
 
-The index holds what ``list`` and ``show`` print: each lab's name, lecture, description, headline metrics
-and parameters (type, default, reason, allowed values), and the presets. It is built by importing the
+The index holds what ``list`` and ``show`` print: each lab's name, lecture, description, headline metrics,
+declared metrics (name, unit) and parameters (type, default, reason, allowed values), and the presets. The
+texts in other languages than English come from the glossary when they are printed. It is built by importing the
 registry once and kept as JSON in the cache folder (``$DLSM_CACHE``, else ``$XDG_CACHE_HOME/dlsm`` or
 ``~/.cache/dlsm``). Its key is the size and modification time of every source file of the package, so any
-edit of a lab (or of anything a lab imports from dlsm) rebuilds it. If the cache cannot be written, the
+edit of a lab (or of anything a lab imports from dlsm) rebuilds it. There is one file per language, since the
+allowed values are described in words (``one of: ...``). If the cache cannot be written, the
 index is built in memory each time (slow, still correct).
 """
 
@@ -54,6 +56,7 @@ def build() -> dict[str, Any]:
             "lecture": lab.lecture,
             "description": lab.description,
             "headline": list(lab.headline),
+            "metrics": [[m.name, m.unit, m.family] for m in lab.outcome.metric_specs()],
             "params": [{"name": s.name, "type": s.type_name, "default": _text(s.default), "help": s.help,
                         "allowed": s.allowed} for s in lab.config.specs()],
             "presets": {size: {k: _text(v) for k, v in preset.items()}
@@ -61,14 +64,17 @@ def build() -> dict[str, Any]:
         }
     for name, error in broken_labs().items():
         labs[name] = {"lecture": None, "description": f"cannot be loaded: {error}", "broken": error, "headline": [],
-                      "params": [], "presets": {}}
+                      "metrics": [], "params": [], "presets": {}}
     return labs
 
 
 def load() -> dict[str, dict[str, Any]]:
     """The index (name -> description), from the cache when it matches the sources, else rebuilt."""
     key = source_key()
-    path = cache_dir() / FILE_NAME
+    from dlsm.i18n import get_language
+
+    name = FILE_NAME.replace(".json", f"-{get_language()}.json")  # allowed values are written in the language
+    path = cache_dir() / name
     try:
         data = json.loads(path.read_text())
         if data.get("key") == key:
@@ -80,7 +86,7 @@ def load() -> dict[str, dict[str, Any]]:
         return labs  # not cached: the next command tries the broken lab again
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{FILE_NAME}.{os.getpid()}.part")
+        tmp = path.with_name(f"{name}.{os.getpid()}.part")
         tmp.write_text(json.dumps({"key": key, "labs": labs}, ensure_ascii=False))
         os.replace(tmp, path)
     except OSError:
@@ -89,13 +95,20 @@ def load() -> dict[str, dict[str, Any]]:
 
 
 def meaning(lab: str, name: str) -> str:
-    """The one-line meaning and unit of metric ``name`` of ``lab`` (from :mod:`dlsm.metric_info`), or ''."""
-    try:
-        from dlsm.metric_info import lookup
-    except ImportError:
-        return ""
-    found = lookup(lab, name)
-    if not found:
-        return ""
-    text, unit = found
-    return f"{text} [{unit}]" if unit else text
+    """The one-line meaning and unit of metric ``name`` of ``lab`` in the current language, or ''.
+
+    Read from the index (no lab is imported) and the glossary.
+    """
+    from dlsm.outcome import MetricSpec, meaning_with_unit
+
+    entry = load().get(lab, {})
+    specs = [MetricSpec(n, unit, False, family=bool(family)) for n, unit, family in entry.get("metrics", [])]
+    return meaning_with_unit(lab, name, specs=specs)
+
+
+def description(lab: str) -> str:
+    """The lab's one-line description in the current language."""
+    from dlsm.i18n import has, t
+
+    key = f"{lab}.description"
+    return t(key) if has(key) else load().get(lab, {}).get("description", "")

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlsm.errors import DataError
+from dlsm.i18n import get_language, t
 from dlsm.result import Table, format_scalar
-from dlsm.runs import OutputError, RunRecord, check_writable_root, is_run_dir, load_run, read_table
+from dlsm.runs import OutputError, RunRecord, check_writable_root, is_run_dir, load_run, read_table, status_text
+from dlsm.status import Status
 
 MAX_TABLE_ROWS = 30
 
@@ -33,6 +35,7 @@ class Section:
     config: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    explanations: list[str] = field(default_factory=list)  # why (theory): left out with explanations=False
     tables: dict[str, Table] = field(default_factory=dict)
     figures: dict[str, Path] = field(default_factory=dict)
     status: str = ""  # a run's status; "" for a sweep's section
@@ -103,10 +106,11 @@ def _run_section(run: RunRecord) -> Section:
         status=run.status,
         lab=run.lab,
         elapsed_s=run.elapsed_s,
-        intro=[f"Status: {run.status}; {run.elapsed_s:.2f} s; folder {run.path}"],
+        intro=[t("report.run_intro", status=status_text(run.status), seconds=run.elapsed_s, path=run.path)],
         config=run.config,
         metrics=run.metrics,
         notes=run.notes,
+        explanations=run.explanations,
         tables={name: read_table(p) for name, p in run.tables.items()},
         figures=dict(run.figures),
     )
@@ -121,15 +125,15 @@ def _sweep_section(path: Path) -> Section:
     grid = meta.get("grid") or {keys[0]: meta.get("values", [])}
     values = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in grid.items())
     seeds = meta.get("seeds") or []
-    intro = [f"Values: {values}; fixed: {meta.get('base', {})}; completed: {meta.get('completed')}"]
+    intro = [t("report.sweep.values", values=values, fixed=meta.get("base", {}), completed=meta.get("completed"))]
     if seeds:
-        intro.append(f"Seeds: {', '.join(map(str, seeds))} (the comparison gives the mean, the standard deviation "
-                     "and the 95 % confidence interval over the seeds, Student t)")
+        intro.append(t("report.sweep.seeds", seeds=", ".join(map(str, seeds))))
     if meta.get("failed"):
-        intro.append(f"Failed runs: {', '.join(meta['failed'])}")
+        intro.append(t("report.sweep.failed", runs=", ".join(meta["failed"])))
+    swept = " × ".join(k for k in keys if k != "seed")
     return Section(
-        title=f"{meta.get('lab', '?')} — sweep over {' × '.join(k for k in keys if k != 'seed')}"
-              + (f" × {len(seeds)} seeds" if seeds else ""),
+        title=t("report.sweep.title", lab=meta.get("lab", "?"), keys=swept)
+              + (t("report.sweep.title_seeds", n=len(seeds)) if seeds else ""),
         path=path,
         intro=intro,
         tables=tables,
@@ -137,9 +141,19 @@ def _sweep_section(path: Path) -> Section:
     )
 
 
-def build_report(paths: list[Path], out: Path, title: str = "dlsm report") -> tuple[Path, Path]:
-    """Write ``out`` (.html) and its Markdown twin (.md) for the runs under ``paths``; return both."""
+def build_report(paths: list[Path], out: Path, title: str = "", *, name: str = "", student_id: str = "",
+                 explanations: bool = True) -> tuple[Path, Path]:
+    """Write ``out`` (.html) and its Markdown twin (.md) for the runs under ``paths``; return both.
+
+    The text follows the language setting; the title block names the student when ``name`` or
+    ``student_id`` is given. ``explanations=False`` leaves out the labs' explanations (the theory behind a
+    measurement), as a student's report does.
+    """
     sections = collect_sections(paths)
+    title = title or t("report.default_title")
+    if not explanations:
+        for s in sections:
+            s.explanations = []
     out = Path(out)
     if out.is_dir():
         out = out / "report.html"
@@ -149,17 +163,25 @@ def build_report(paths: list[Path], out: Path, title: str = "dlsm report") -> tu
     for p in (html_path, md_path):
         if p.exists() and not os.access(p, os.W_OK):
             raise OutputError(f"-o {p}: the file exists and is not writable by this user")
-    html_path.write_text(render_html(sections, title))
-    md_path.write_text(render_markdown(sections, title, md_path.parent))
+    block = title_block(name, student_id)
+    html_path.write_text(render_html(sections, title, block))
+    md_path.write_text(render_markdown(sections, title, md_path.parent, block))
     return html_path, md_path
 
 
 def overview(sections: list[Section]) -> Table | None:
     """Every run of the report with its status and time (failed, interrupted and killed runs stand out)."""
     runs = [s for s in sections if s.status]
-    if len(runs) < 2 and all(s.status == "completed" for s in runs):
+    if len(runs) < 2 and all(s.status == Status.COMPLETED for s in runs):
         return None
-    return Table(["run", "status", "time_s"], [[s.title, s.status, round(s.elapsed_s, 2)] for s in runs])
+    return Table([t("report.column.run"), t("report.column.status"), "time_s"],
+                 [[s.title, status_text(s.status), round(s.elapsed_s, 2)] for s in runs])
+
+
+def title_block(name: str = "", student_id: str = "") -> list[tuple[str, str]]:
+    """(label, value) lines under the title: the student's name and ID when given, and the date."""
+    rows = [(t("report.heading.name"), name), (t("report.heading.student_id"), student_id)]
+    return [r for r in rows if r[1]] + [(t("report.heading.date"), _dt.date.today().isoformat())]
 
 
 def size_summary(html_path: Path, top: int = 5) -> str:
@@ -207,10 +229,15 @@ def _kv_rows(d: dict) -> list[list]:
 
 
 def _metrics_table(s: Section) -> Table:
-    """Metric, value and its one-line meaning (dlsm.metric_info)."""
+    """Metric, value and its one-line meaning (declared by the lab, in the current language)."""
     from dlsm.lab_index import meaning
 
-    return Table(["metric", "value", "meaning"], [[k, _value_text(v), meaning(s.lab, k)] for k, v in s.metrics.items()])
+    return Table([t("report.column.metric"), t("report.column.value"), t("report.column.meaning")],
+                 [[k, _value_text(v), meaning(s.lab, k)] for k, v in s.metrics.items()])
+
+
+def _config_table(s: Section) -> Table:
+    return Table([t("report.column.key"), t("report.column.value")], _kv_rows(s.config))
 
 
 def _value_text(v) -> str:
@@ -219,21 +246,25 @@ def _value_text(v) -> str:
     return format_scalar(v)
 
 
-def render_markdown(sections: list[Section], title: str, base: Path) -> str:
-    lines = [f"# {title}", "", f"Generated {_dt.datetime.now():%Y-%m-%d %H:%M} by dlsm.", ""]
+def render_markdown(sections: list[Section], title: str, base: Path,
+                    block: list[tuple[str, str]] | None = None) -> str:
+    lines = [f"# {title}", ""] + [f"{label}: {value}  " for label, value in block or []]
+    lines += ["", t("report.generated", time=f"{_dt.datetime.now():%Y-%m-%d %H:%M}"), ""]
     table = overview(sections)
     if table is not None:
-        lines += ["**Runs**", "", table.to_markdown(), ""]
+        lines += [f"**{t('report.heading.runs')}**", "", table.to_markdown(), ""]
     for s in sections:
         lines += [f"## {s.title}", ""] + s.intro + [""]
         if s.config:
-            lines += ["**Config**", "", Table(["key", "value"], _kv_rows(s.config)).to_markdown(), ""]
+            lines += [f"**{t('report.heading.settings')}**", "", _config_table(s).to_markdown(), ""]
         if s.metrics:
-            lines += ["**Metrics**", "", _metrics_table(s).to_markdown(), ""]
+            lines += [f"**{t('report.heading.metrics')}**", "", _metrics_table(s).to_markdown(), ""]
         if s.notes:
-            lines += [f"- {n}" for n in s.notes] + [""]
-        for name, t in s.tables.items():
-            lines += [f"**Table: {name}**", "", t.to_markdown(max_rows=MAX_TABLE_ROWS), ""]
+            lines += [f"**{t('report.heading.notes')}**", ""] + [f"- {n}" for n in s.notes] + [""]
+        if s.explanations:
+            lines += [f"**{t('report.heading.explanations')}**", ""] + [f"- {n}" for n in s.explanations] + [""]
+        for name, table in s.tables.items():
+            lines += [f"**{t('report.heading.table', name=name)}**", "", _markdown_table(table), ""]
         for name, p in s.figures.items():
             rel = os.path.relpath(p, base)
             lines += [f"![{name}]({rel})", ""]
@@ -250,36 +281,52 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0}figure{margin:0}figcaptio
 """
 
 
-def _html_table(t: Table, max_rows: int | None = MAX_TABLE_ROWS) -> str:
-    rows = t.rows if max_rows is None else t.rows[:max_rows]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
+def _markdown_table(table: Table) -> str:
+    text = table.to_markdown(max_rows=MAX_TABLE_ROWS)
+    hidden = len(table.rows) - MAX_TABLE_ROWS
+    if hidden > 0:  # Table.to_markdown's own line is English
+        text = text.rsplit("\n\n", 1)[0] + "\n\n" + t("report.more_rows", n=hidden)
+    return text
+
+
+def _html_table(table: Table, max_rows: int | None = MAX_TABLE_ROWS) -> str:
+    rows = table.rows if max_rows is None else table.rows[:max_rows]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_value_text(c))}</td>" for c in r) + "</tr>" for r in rows
     )
     more = ""
-    if max_rows is not None and len(t.rows) > max_rows:
-        more = f"<p>({len(t.rows) - max_rows} more rows in the CSV file)</p>"
+    if max_rows is not None and len(table.rows) > max_rows:
+        more = f"<p>{html.escape(t('report.more_rows', n=len(table.rows) - max_rows))}</p>"
     return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>{more}"
 
 
-def render_html(sections: list[Section], title: str) -> str:
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-             f"<p>Generated {_dt.datetime.now():%Y-%m-%d %H:%M} by dlsm.</p>"]
+def render_html(sections: list[Section], title: str, block: list[tuple[str, str]] | None = None) -> str:
+    lang = get_language()
+    parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"]
+    if block:
+        parts.append("<table class='title'>" + "".join(f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}"
+                                                       "</td></tr>" for label, value in block) + "</table>")
+    parts.append(f"<p>{html.escape(t('report.generated', time=f'{_dt.datetime.now():%Y-%m-%d %H:%M}'))}</p>")
     table = overview(sections)
     if table is not None:
-        parts.append("<h3>Runs</h3>" + _html_table(table, None))
+        parts.append(f"<h3>{html.escape(t('report.heading.runs'))}</h3>" + _html_table(table, None))
     for s in sections:
         parts.append(f"<h2>{html.escape(s.title)}</h2>")
         parts += [f"<p>{html.escape(i)}</p>" for i in s.intro]
         if s.config:
-            parts.append("<h3>Config</h3>" + _html_table(Table(["key", "value"], _kv_rows(s.config)), None))
+            parts.append(f"<h3>{html.escape(t('report.heading.settings'))}</h3>" + _html_table(_config_table(s), None))
         if s.metrics:
-            parts.append("<h3>Metrics</h3>"
-                         + _html_table(_metrics_table(s), None))
-        parts += [f"<div class='note'>{html.escape(n)}</div>" for n in s.notes]
-        for name, t in s.tables.items():
-            parts.append(f"<h3>Table: {html.escape(name)}</h3>" + _html_table(t))
+            parts.append(f"<h3>{html.escape(t('report.heading.metrics'))}</h3>" + _html_table(_metrics_table(s), None))
+        if s.notes:
+            parts.append(f"<h3>{html.escape(t('report.heading.notes'))}</h3>")
+            parts += [f"<div class='note'>{html.escape(n)}</div>" for n in s.notes]
+        if s.explanations:
+            parts.append(f"<h3>{html.escape(t('report.heading.explanations'))}</h3>")
+            parts += [f"<div class='note'>{html.escape(n)}</div>" for n in s.explanations]
+        for name, table in s.tables.items():
+            parts.append(f"<h3>{html.escape(t('report.heading.table', name=name))}</h3>" + _html_table(table))
         for name, p in s.figures.items():
             mime, data = embed_image(p)
             parts.append(f"<figure><img alt='{html.escape(name)}' src='data:{mime};base64,{data}'>"

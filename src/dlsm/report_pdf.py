@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from dlsm.errors import DataError
+from dlsm.i18n import t
 from dlsm.report import MAX_TABLE_ROWS, Section, collect_sections
 from dlsm.result import Table, format_scalar
 from dlsm.runs import OutputError, check_writable_root
@@ -35,18 +37,25 @@ MM_TO_PT = 72 / 25.4
 DISCUSSION_BOX_H = 45.0  # mm of empty space to write in
 FONT = "jp"
 
-HEADINGS = {  # the report's fixed Japanese headings (tests look for them)
-    "settings": "設定 (config)",
-    "metrics": "指標 (metrics)",
-    "tables": "表 (tables)",
-    "figures": "図 (figures)",
-    "notes": "注釈 (notes)",
-    "discussion": "考察 (discussion)",
-    "overall": "全体の考察 (overall discussion)",
-    "name": "氏名",
-    "student_id": "学籍番号",
-    "date": "作成日",
-}
+class _Headings(Mapping[str, str]):
+    """The report's headings in the current language (the glossary's ``report.heading.*``)."""
+
+    NAMES = ("settings", "metrics", "tables", "figures", "notes", "explanations", "discussion", "overall", "name",
+             "student_id", "date")
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.NAMES:
+            raise KeyError(key)
+        return t(f"report.heading.{key}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
+
+
+HEADINGS = _Headings()
 
 
 @dataclass
@@ -98,17 +107,26 @@ def split_discussion(text: str, sections: list[Section]) -> tuple[dict[int, str]
 def build_pdf_report(
     paths: list[Path],
     out: Path,
-    title: str = "dlsm report",
+    title: str = "",
     name: str = "",
     student_id: str = "",
     discussion: Path | None = None,
+    explanations: bool = True,
 ) -> Path:
-    """Write the A4 PDF report of the runs under ``paths`` to ``out``; return its path."""
+    """Write the A4 PDF report of the runs under ``paths`` to ``out``; return its path.
+
+    Headings follow the language setting; ``explanations=False`` leaves out the labs' explanations (the
+    theory behind what was measured), as in a student's report.
+    """
     from io import BytesIO
 
     from pypdf import PdfReader, PdfWriter, Transformation
 
     sections = collect_sections([Path(p) for p in paths])
+    title = title or t("report.default_title")
+    if not explanations:
+        for s in sections:
+            s.explanations = []
     out = Path(out)
     if out.is_dir():
         out = out / "report.pdf"
@@ -205,7 +223,8 @@ class _Layout:
             self.paragraph(", ".join(f"{k} = {format_scalar(v)}" for k, v in section.config.items()), size=8)
         if section.metrics:
             self.heading(HEADINGS["metrics"], level=2)
-            self.table(Table(["metric", "value"], [[k, v] for k, v in section.metrics.items()]))
+            self.table(Table([t("report.column.metric"), t("report.column.value")],
+                             [[k, v] for k, v in section.metrics.items()]))
         if section.tables:
             self.heading(HEADINGS["tables"], level=2)
             for name, table in section.tables.items():
@@ -218,6 +237,10 @@ class _Layout:
         if section.notes:
             self.heading(HEADINGS["notes"], level=2)
             for note in section.notes:
+                self.paragraph(f"・{note}", size=8.5)
+        if section.explanations:
+            self.heading(HEADINGS["explanations"], level=2)
+            for note in section.explanations:
                 self.paragraph(f"・{note}", size=8.5)
         if with_discussion:
             self.heading(HEADINGS["discussion"], level=2)
@@ -249,7 +272,7 @@ class _Layout:
                     grid.row(record)
             self.pdf.ln(1.5)
         if len(table.rows) > MAX_TABLE_ROWS:
-            self.paragraph(f"(first {MAX_TABLE_ROWS} of {len(table.rows)} rows; the CSV file has all)", size=7.5)
+            self.paragraph(t("report.first_rows", shown=MAX_TABLE_ROWS, total=len(table.rows)), size=7.5)
         self.pdf.set_font(FONT, size=9.5)
 
     def figure(self, name: str, png: Path) -> None:
@@ -278,7 +301,8 @@ class _Layout:
         self.pdf.set_y(y + h + 1)
         self.n_figures += 1
         self.pdf.set_font(FONT, size=8.5)
-        self.pdf.cell(TEXT_W, 5, f"図 {self.n_figures}: {name}", align="C", new_x="LMARGIN", new_y="NEXT")
+        self.pdf.cell(TEXT_W, 5, t("report.heading.figure_caption", n=self.n_figures, name=name), align="C",
+                      new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(2)
 
     def discussion(self, text: str) -> None:

@@ -94,13 +94,15 @@ class Curve:
 
 @dataclass
 class Result:
-    """Everything a lab run produced.
+    """Everything a lab run produced: its outcome (what was measured) and what the reader is told.
 
-    ``metrics`` are JSON-able scalars; ``notes`` are sentences for the reader (for example why a
-    learning rate diverged); ``artifacts`` hold trained objects (``state_dict`` s, arrays) that the run
-    folder saves with ``torch.save``; ``status`` is a :class:`~dlsm.status.Status` (completed,
-    interrupted, diverged, failed). ``figures`` are empty when the run was asked not to draw them
-    (``want_figures()`` is False, e.g. in sweeps and benchmarks).
+    ``metrics`` are JSON-able scalars; ``notes`` say what was measured and ``explanations`` why it
+    happens (the theory), kept apart so that a graded notebook can leave the reason to the student;
+    ``artifacts`` hold trained objects (``state_dict`` s, arrays) that the run folder saves with
+    ``torch.save``; ``status`` is a :class:`~dlsm.status.Status` (completed, interrupted, diverged,
+    failed). ``figures`` are empty when the run was asked not to draw them (``figures=False``: sweeps,
+    benchmarks). ``outcome`` is the lab's typed :class:`~dlsm.outcome.Outcome`; its metrics also read
+    as attributes of the result (``result.ser_tpg``).
     """
 
     metrics: dict[str, Scalar] = field(default_factory=dict)
@@ -110,13 +112,32 @@ class Result:
     artifacts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     status: Status = Status.COMPLETED
+    explanations: list[str] = field(default_factory=list)
+    outcome: Any = None
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
 
+    def __getattr__(self, name: str) -> Any:
+        outcome = self.__dict__.get("outcome")
+        if outcome is not None and not name.startswith("_"):
+            try:
+                return getattr(outcome, name)
+            except AttributeError:
+                pass
+        metrics = self.__dict__.get("metrics") or {}
+        if name in metrics:
+            return metrics[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or metric {name!r}")
+
     @property
     def interrupted(self) -> bool:
         return self.status == Status.INTERRUPTED
+
+    @property
+    def all_notes(self) -> list[str]:
+        """The notes, then the explanations."""
+        return [*self.notes, *self.explanations]
 
 
 def table_from_columns(columns: Mapping[str, Sequence[Any]]) -> Table:

@@ -3,8 +3,7 @@
 A run opens a :class:`~dlsm.training.RunSession` around ``lab.run``: every trainer of the lab checkpoints
 into the run folder while it trains (``checkpoint.pt``, and ``metrics.json`` with status ``running`` and
 the metrics so far), so a killed run loses at most one checkpoint interval and :func:`resume_run`
-continues it in the same folder. Sweeps expand a grid (see :mod:`dlsm.sweeps`) and run its points
-serially, in a local process pool or on Ray; each run writes its own folder.
+continues it in the same folder. Sweeps (:mod:`dlsm.sweeps`) run many of these, each into its own folder.
 """
 
 from __future__ import annotations
@@ -13,15 +12,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dlsm.config import LabConfig
 from dlsm.errors import ConfigError, DataError, DlsmError
-from dlsm.labs import Lab, get_lab, registry
-from dlsm.result import ProgressFn, Result, Table
+from dlsm.labs import Lab, registry
+from dlsm.result import ProgressFn, Result
 from dlsm.runs import (
     mark_resumed,
     new_folder,
@@ -34,7 +32,6 @@ from dlsm.runs import (
     write_running,
 )
 from dlsm.status import Status
-from dlsm.sweeps import value_label
 
 #: Makes a progress callback for one run, given a label (the CLI returns a tqdm bar's updater).
 ProgressFactory = Callable[[str], ProgressFn | None]
@@ -170,11 +167,11 @@ def execute(lab: Lab, config: LabConfig, run_dir: Path, size: str = "course",
         write_running(run_dir, metrics, elapsed())
 
     session = RunSession(run_dir, lab=lab.name, config=config.to_dict(), resume=resume,
-                         checkpoint_every=checkpoint_every, figures=figures, on_checkpoint=on_checkpoint)
+                         checkpoint_every=checkpoint_every, on_checkpoint=on_checkpoint)
     with _SigintGuard(watch, once=interrupt_once) as guard:
         try:
             with session:
-                result = lab.run(config, progress=watch)
+                result = lab.run(config, progress=watch, figures=figures)
         except KeyboardInterrupt:
             so_far = {**watch.so_far(), **last_checkpoint}
             guard.saving = True
@@ -192,8 +189,15 @@ def execute(lab: Lab, config: LabConfig, run_dir: Path, size: str = "course",
             return RunOutcome(run_dir, config, None, elapsed(), error=message, partial=so_far)
         guard.saving = True  # a Ctrl-C from here on is deferred: the finished run is saved whole
         total = elapsed()
-        save_result(run_dir, lab.name, lab.description, config, result, total)
+        save_result(run_dir, lab.name, lab.describe(), config, result, total,
+                    meaning=lambda name: _meaning(lab, name))
     return RunOutcome(run_dir, config, result, total, stop_requested=guard.pending)
+
+
+def _meaning(lab: Lab, name: str) -> str:
+    from dlsm.outcome import meaning_with_unit
+
+    return meaning_with_unit(lab.name, name, lab.outcome)
 
 
 def run_one(lab: Lab, config: LabConfig, root: Path, size: str = "course",
@@ -240,156 +244,6 @@ def resume_run(lab: Lab, run_dir: Path, progress: ProgressFn | None = None,
     every = checkpoint_every if checkpoint_every is not None else record.get("checkpoint_every")
     return execute(lab, config, run_dir, record.get("size", "course"), progress, resume=payload,
                    checkpoint_every=every)
-
-
-# ----- sweeps -----------------------------------------------------------------------------------------
-@dataclass
-class SweepOutcome:
-    """A finished sweep: its folder, the swept keys (``seed`` last when several seeds ran), every run and
-    the comparison table (one row per run, or per grid point with mean, std and 95 % CI over seeds)."""
-
-    path: Path
-    keys: list[str]
-    runs: list[RunOutcome]
-    comparison: Table
-    seeds: list[int] = field(default_factory=list)
-    n_planned: int = 0
-
-    @property
-    def key(self) -> str:
-        return self.keys[0]
-
-    @property
-    def interrupted(self) -> bool:
-        return any(r.interrupted for r in self.runs) or len(self.runs) < self.n_planned
-
-    @property
-    def failed(self) -> list[RunOutcome]:
-        return [r for r in self.runs if r.status == Status.FAILED]
-
-
-@dataclass(frozen=True)
-class RunTask:
-    """One run of a sweep, as plain data that a worker process or a Ray task can receive."""
-
-    lab: str
-    config: dict[str, Any]
-    size: str
-    run_dir: str
-    figures: bool = False
-    threads: int | None = 1
-    checkpoint_every: int | None = None
-    stop_file: str | None = None  # present when the sweep was interrupted: runs not yet started do not start
-
-
-def _lab_in_worker(name: str) -> Lab:
-    """The lab, importing only its own module (a worker need not import every lab)."""
-    import importlib
-
-    try:
-        lab = getattr(importlib.import_module(f"dlsm.labs.{name}"), "LAB", None)
-    except ImportError:
-        lab = None
-    return lab if isinstance(lab, Lab) and lab.name == name else get_lab(name)
-
-
-def run_task(task: RunTask, progress: ProgressFn | None = None, in_worker: bool = True) -> RunOutcome | None:
-    """Execute one sweep run (the entry point of pool workers and Ray tasks); errors become failed runs.
-
-    Creates the run's folder. Returns None without running when the sweep was interrupted before this run
-    started (its stop file exists). In a worker, torch uses ``task.threads`` threads (1 by default: the
-    runs, not the threads, are parallel) and the result comes back without its figures and artifacts (they
-    are in the run folder).
-    """
-    if task.stop_file is not None and Path(task.stop_file).exists():
-        return None
-    Path(task.run_dir).mkdir(parents=True, exist_ok=True)
-    lab = _lab_in_worker(task.lab) if in_worker else get_lab(task.lab)
-    if task.threads is not None:
-        import torch
-
-        if torch.get_num_threads() != task.threads:
-            torch.set_num_threads(task.threads)
-    config = lab.config.from_dict(task.config)
-    outcome = execute(lab, config, Path(task.run_dir), task.size, progress, figures=task.figures,
-                      checkpoint_every=task.checkpoint_every, raise_errors=False, interrupt_once=in_worker)
-    if in_worker and outcome.result is not None:
-        outcome.result = replace(outcome.result, figures={}, artifacts={})
-    return outcome
-
-
-def sweep(lab: Lab, base: dict[str, Any], key: str, values: Sequence[Any], root: Path,
-          size: str = "course", progress_for: ProgressFactory | None = None, **options: Any) -> SweepOutcome:
-    """Run ``lab`` once per value of ``key`` (other keys from ``base``); see :func:`sweep_grid`."""
-    return sweep_grid(lab, base, {key: list(values)}, root, size, progress_for, **options)
-
-
-def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]], root: Path,
-               size: str = "course", progress_for: ProgressFactory | None = None, *, seeds: int = 1,
-               jobs: int = 1, executor: str = "local", address: str | None = None, figures: bool = False,
-               threads: int | None = None, checkpoint_every: int | None = None) -> SweepOutcome:
-    """Run ``lab`` at every point of ``grid`` (the product of the keys' values, first key outermost), with
-    ``seeds`` seeds each (seed, seed + 1, ...), into one sweep folder.
-
-    Writes one run folder per point (``key=value__key2=value2__seed=s``), then ``runs.csv`` (one row per
-    run), ``comparison.csv`` (one row per grid point; mean, std and 95 % CI over seeds when there are
-    several), figures (each headline metric over the first numeric key, one line per value of the second
-    key, with error bars; each curve overlaid, seeds averaged with a band) and ``sweep.json``.
-
-    ``jobs`` > 1 runs the points in a local process pool, ``executor="ray"`` on a Ray cluster
-    (``address``; a local one when None). Torch uses ``threads`` threads per run; None keeps this process's
-    setting for serial runs and uses 1 per worker (the CLI passes 1 for every executor, so that its numbers do
-    not depend on ``jobs``: results can differ in the last digits with the thread count). Per-run figures are
-    drawn only with ``figures``.
-    Ctrl-C stops the sweep and keeps every run done so far.
-    """
-    from dlsm import sweeps
-
-    points, seed_list = sweeps.expand(lab.config, base, grid, seeds)
-    configs = [lab.config.make(size, **{**base, **p}) for p in points]  # validate every point first
-    keys = [*grid] + (["seed"] if len(seed_list) > 1 else [])
-    parallel = executor == "ray" or (jobs > 1 and len(points) > 1)
-    sweep_dir = new_folder(root / lab.name, f"{timestamp()}-sweep-{'-'.join(keys)}")
-    tasks = []
-    for point, config in zip(points, configs, strict=True):
-        run_dir = sweep_dir / sweeps.point_label({k: point[k] for k in keys}).replace("/", "_")
-        tasks.append(RunTask(lab.name, config.to_dict(), size, str(run_dir), figures,
-                             threads if threads is not None or not parallel else 1, checkpoint_every,
-                             str(sweep_dir / sweeps.STOP_FILE)))
-    meta = {"lab": lab.name, "keys": keys, "key": keys[0],
-            "grid": {k: [value_label(v) for v in vs] for k, vs in grid.items()}, "seeds": seed_list,
-            "values": [value_label(v) for v in grid[keys[0]]] if keys[0] in grid else [str(s) for s in seed_list],
-            "base": {k: value_label(v) for k, v in base.items()}, "size": size, "executor": executor,
-            "jobs": jobs, "threads": threads, "runs": [Path(t.run_dir).name for t in tasks],
-            "created": datetime.now().isoformat(timespec="microseconds")}
-    sweeps.write_meta(sweep_dir, {**meta, "completed": False})
-    overall = progress_for(f"{len(tasks)} runs") if progress_for and parallel else None
-    if executor == "ray":
-        runs = sweeps.run_on_ray(tasks, address, overall)
-    elif parallel:
-        runs = sweeps.run_in_pool(tasks, jobs, overall)
-    else:
-        runs = sweeps.run_serially(tasks, progress_for, threads)
-    comparison = sweeps.finish(lab, sweep_dir, keys, runs)
-    done = len(runs) == len(tasks) and not any(r.interrupted for r in runs)
-    sweeps.write_meta(sweep_dir, {**meta, "completed": done,
-                                  "failed": [r.path.name for r in runs if r.status == Status.FAILED]})
-    return SweepOutcome(sweep_dir, keys, runs, comparison, seed_list, n_planned=len(tasks))
-
-
-def compare_runs(lab: Lab, key: str | Sequence[str], runs: Sequence[RunOutcome]) -> Table:
-    """One row per run: the swept values, status, the lab's headline metrics and the time."""
-    from dlsm.sweeps import runs_table
-
-    return runs_table(lab, [key] if isinstance(key, str) else list(key), runs)
-
-
-def overlay_figures(key: str | Sequence[str], runs: Sequence[RunOutcome]) -> dict:
-    """For every curve name present in the runs, one figure with that curve of each grid point (seeds
-    averaged, with a band); see :func:`dlsm.sweeps.overlay_figures`."""
-    from dlsm.sweeps import overlay_figures as overlay
-
-    return overlay([key] if isinstance(key, str) else list(key), runs)
 
 
 def tour(root: Path, progress_for: ProgressFactory | None = None,

@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from matplotlib.figure import Figure
 from dlsm import __version__
 from dlsm.config import LabConfig
 from dlsm.errors import DataError
+from dlsm.i18n import has, t
 from dlsm.result import Result, Table, format_scalar
 from dlsm.status import Status
 
@@ -166,12 +168,16 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
 
 
 def save_result(run_dir: Path, lab_name: str, description: str, config: LabConfig, result: Result,
-                elapsed_s: float) -> None:
-    """Write metrics, tables, curves, figures, artifacts and the summary of one run."""
+                elapsed_s: float, meaning: Callable[[str], str] | None = None) -> None:
+    """Write metrics, tables, curves, figures, artifacts and the summary of one run.
+
+    ``metrics.json`` keeps the notes (what was measured) and the explanations (why) apart, so that a
+    report can leave the explanations out; ``meaning(name)`` gives a metric's meaning for the summary.
+    """
     write_json(
         run_dir / "metrics.json",
         {"status": Status(result.status).value, "elapsed_s": round(elapsed_s, 3), "metrics": result.metrics,
-         "notes": result.notes},
+         "notes": result.notes, "explanations": result.explanations},
     )
     for name, table in result.tables.items():
         (run_dir / "tables").mkdir(exist_ok=True)
@@ -188,8 +194,8 @@ def save_result(run_dir: Path, lab_name: str, description: str, config: LabConfi
 
         torch.save(result.artifacts, run_dir / "artifacts.pt")
     (run_dir / "summary.md").write_text(
-        summary_markdown(lab_name, description, config.to_dict(), result.metrics, result.notes,
-                         Status(result.status).value, elapsed_s, result.tables, sorted(result.figures))
+        summary_markdown(lab_name, description, config.to_dict(), result.metrics, result.all_notes,
+                         Status(result.status).value, elapsed_s, result.tables, sorted(result.figures), meaning=meaning)
     )
 
 
@@ -197,47 +203,48 @@ def write_running(run_dir: Path, metrics: dict[str, Any], elapsed_s: float) -> N
     """The metrics so far of a run that is still training (written at each checkpoint, atomically)."""
     tmp = run_dir / "metrics.json.part"
     write_json(tmp, {"status": Status.RUNNING.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics,
-                     "notes": ["still running, or killed: this is the state at the last checkpoint; "
-                               "continue it with dlsm run LAB --resume RUN_DIR"]})
+                     "notes": [t("report.note.running")]})
     os.replace(tmp, run_dir / "metrics.json")
 
 
 def write_interrupted(run_dir: Path, elapsed_s: float, metrics: dict[str, Any] | None = None,
                       note: str = "") -> None:
     """Record a run that Ctrl-C stopped before its lab returned: what was done so far (``metrics``)."""
-    note = note or ("interrupted by the user before the lab returned; the metrics are the progress so far"
-                    if metrics else "interrupted by the user before the lab returned; nothing else was written")
+    note = note or t("report.note.interrupted_progress" if metrics else "report.note.interrupted_nothing")
     write_json(run_dir / "metrics.json",
                {"status": Status.INTERRUPTED.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics or {},
                 "notes": [note]})
-    (run_dir / "summary.md").write_text(f"# interrupted run\n\n{note}.\n")
+    (run_dir / "summary.md").write_text(f"# {t('report.interrupted_title')}\n\n{note}\n")
 
 
 def write_failed(run_dir: Path, elapsed_s: float, message: str, metrics: dict[str, Any] | None = None) -> None:
     """Record a run that an error stopped (bad data, a bug): status failed and the message."""
     write_json(run_dir / "metrics.json",
                {"status": Status.FAILED.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics or {},
-                "notes": [f"failed: {message}"], "error": message})
-    (run_dir / "summary.md").write_text(f"# failed run\n\nThe run failed: {message}\n")
+                "notes": [t("report.note.failed", message=message)], "error": message})
+    (run_dir / "summary.md").write_text(f"# {t('report.failed_title')}\n\n{t('report.failed_body', message=message)}\n")
 
 
 def summary_markdown(lab_name: str, description: str, config: dict[str, Any], metrics: dict[str, Any],
                      notes: list[str], status: str, elapsed_s: float, tables: dict[str, Table],
-                     figure_names: list[str], figure_dir: str = "figures") -> str:
+                     figure_names: list[str], figure_dir: str = "figures",
+                     meaning: Callable[[str], str] | None = None) -> str:
+    """The run's summary.md, in the current language; ``meaning(name)`` gives a metric's meaning."""
     lines = [f"# {lab_name}", "", description, "",
-             f"Status: **{status}**, {elapsed_s:.2f} s.", "", "## Config", "",
-             "| key | value |", "|---|---|"]
+             t("report.summary_status", status=status_text(status), seconds=elapsed_s), "",
+             f"## {t('report.heading.settings')}", "",
+             f"| {t('report.column.key')} | {t('report.column.value')} |", "|---|---|"]
     lines += [f"| {k} | {_cell(v)} |" for k, v in config.items()]
-    from dlsm.lab_index import meaning
-
-    lines += ["", "## Metrics", "", "| metric | value | meaning |", "|---|---|---|"]
-    lines += [f"| {k} | {format_scalar(v)} | {meaning(lab_name, k)} |" for k, v in metrics.items()]
+    lines += ["", f"## {t('report.heading.metrics')}", "",
+              f"| {t('report.column.metric')} | {t('report.column.value')} | {t('report.column.meaning')} |",
+              "|---|---|---|"]
+    lines += [f"| {k} | {format_scalar(v)} | {meaning(k) if meaning else ''} |" for k, v in metrics.items()]
     if notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+        lines += ["", f"## {t('report.heading.notes')}", ""] + [f"- {n}" for n in notes]
     for name, table in tables.items():
-        lines += ["", f"## Table: {name}", "", table.to_markdown(max_rows=25)]
+        lines += ["", f"## {t('report.heading.table', name=name)}", "", table.to_markdown(max_rows=25)]
     if figure_names:
-        lines += ["", "## Figures", ""] + [f"![{n}]({figure_dir}/{n}.png)" for n in figure_names]
+        lines += ["", f"## {t('report.heading.figures')}", ""] + [f"![{n}]({figure_dir}/{n}.png)" for n in figure_names]
     return "\n".join(lines) + "\n"
 
 
@@ -262,10 +269,17 @@ class RunRecord:
     tables: dict[str, Path] = field(default_factory=dict)
     figures: dict[str, Path] = field(default_factory=dict)
     created: str = ""
+    explanations: list[str] = field(default_factory=list)  # why (theory); older run folders have none
 
 
 #: Status of a run folder that holds only config.json: the process died before it wrote any metrics.
 INCOMPLETE = "incomplete"
+
+
+def status_text(status: str) -> str:
+    """A run status in words of the current language (``completed`` -> 完了)."""
+    key = f"report.status.{status}"
+    return t(key) if has(key) else status
 
 
 def is_run_dir(path: Path) -> bool:
@@ -280,8 +294,7 @@ def load_run(path: Path) -> RunRecord:
     try:
         cfg = json.loads((path / "config.json").read_text())
         met = (json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").is_file() else
-               {"status": INCOMPLETE, "notes": ["no metrics.json: the process stopped before it recorded anything"
-                                                " (killed, or out of memory)"]})
+               {"status": INCOMPLETE, "notes": [t("report.note.no_metrics")]})
     except (json.JSONDecodeError, OSError) as exc:
         raise DataError(f"{path}: cannot read the run's JSON files ({exc})") from exc
     return RunRecord(
@@ -291,6 +304,7 @@ def load_run(path: Path) -> RunRecord:
         status=met.get("status", "?"),
         metrics=met.get("metrics", {}),
         notes=met.get("notes", []),
+        explanations=met.get("explanations", []),
         elapsed_s=float(met.get("elapsed_s", 0.0)),
         created=str(cfg.get("created", "")),
         tables={p.stem: p for p in sorted((path / "tables").glob("*.csv"))},

@@ -23,19 +23,20 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from dlsm.config import LabConfig, ParamSpec, strip_optional
 from dlsm.errors import ConfigError
+from dlsm.labs import Lab, get_lab
 from dlsm.result import Curve, ProgressFn, Table, format_scalar
-from dlsm.runs import save_figure, write_json
-
-if TYPE_CHECKING:
-    from dlsm.labs import Lab
-    from dlsm.runner import ProgressFactory, RunOutcome, RunTask
+from dlsm.runner import ProgressFactory, RunOutcome, execute
+from dlsm.runs import new_folder, save_figure, timestamp, write_json
+from dlsm.status import Status
 
 MAX_RANGE_VALUES = 1000
 #: Written into the sweep folder on Ctrl-C: runs that have not started yet then do not start.
@@ -120,7 +121,6 @@ def run_serially(tasks: Sequence[RunTask], progress_for: ProgressFactory | None,
     """Run the tasks one after another in this process (torch on ``threads`` threads during the sweep)."""
     import torch
 
-    from dlsm.runner import run_task
 
     before = torch.get_num_threads()
     if threads is not None and threads != before:
@@ -168,7 +168,6 @@ def run_in_pool(tasks: Sequence[RunTask], jobs: int, progress: ProgressFn | None
     """
     from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 
-    from dlsm.runner import run_task
 
     results: dict[int, RunOutcome] = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=pool_context(),
@@ -225,7 +224,6 @@ def run_on_ray(tasks: Sequence[RunTask], address: str | None = None,
     initialised in this process, else a new local one). Each run writes its folder on the node that runs
     it: on a cluster of several machines, give ``--out`` a folder that every node shares."""
     ray = require_ray()
-    from dlsm.runner import run_task
 
     if not ray.is_initialized():
         kwargs: dict[str, Any] = {"log_to_driver": False}
@@ -404,9 +402,10 @@ def metric_figures(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) ->
     return figures
 
 
-def overlay_figures(keys: Sequence[str], runs: Sequence[RunOutcome]) -> dict:
+def overlay_figures(keys: str | Sequence[str], runs: Sequence[RunOutcome]) -> dict:
     """For every curve name in the runs, one figure: that curve per grid point, averaged over the seeds
     with a 95 % CI band (when the seeds' curves share their x values)."""
+    keys = [keys] if isinstance(keys, str) else list(keys)
     from dlsm.plotting.sweeps import plot_curve_bands
 
     keys = [k for k in keys if k != "seed"]
@@ -451,3 +450,141 @@ def finish(lab: Lab, sweep_dir: Path, keys: Sequence[str], runs: Sequence[RunOut
     for name, fig in figures.items():
         save_figure(fig, sweep_dir / "figures" / name)
     return comparison
+
+
+# ----- sweeps -----------------------------------------------------------------------------------------
+@dataclass
+class SweepOutcome:
+    """A finished sweep: its folder, the swept keys (``seed`` last when several seeds ran), every run and
+    the comparison table (one row per run, or per grid point with mean, std and 95 % CI over seeds)."""
+
+    path: Path
+    keys: list[str]
+    runs: list[RunOutcome]
+    comparison: Table
+    seeds: list[int] = field(default_factory=list)
+    n_planned: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.keys[0]
+
+    @property
+    def interrupted(self) -> bool:
+        return any(r.interrupted for r in self.runs) or len(self.runs) < self.n_planned
+
+    @property
+    def failed(self) -> list[RunOutcome]:
+        return [r for r in self.runs if r.status == Status.FAILED]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep, as plain data that a worker process or a Ray task can receive."""
+
+    lab: str
+    config: dict[str, Any]
+    size: str
+    run_dir: str
+    figures: bool = False
+    threads: int | None = 1
+    checkpoint_every: int | None = None
+    stop_file: str | None = None  # present when the sweep was interrupted: runs not yet started do not start
+
+
+def _lab_in_worker(name: str) -> Lab:
+    """The lab, importing only its own module (a worker need not import every lab)."""
+    import importlib
+
+    try:
+        lab = getattr(importlib.import_module(f"dlsm.labs.{name}"), "LAB", None)
+    except ImportError:
+        lab = None
+    return lab if isinstance(lab, Lab) and lab.name == name else get_lab(name)
+
+
+def run_task(task: RunTask, progress: ProgressFn | None = None, in_worker: bool = True) -> RunOutcome | None:
+    """Execute one sweep run (the entry point of pool workers and Ray tasks); errors become failed runs.
+
+    Creates the run's folder. Returns None without running when the sweep was interrupted before this run
+    started (its stop file exists). In a worker, torch uses ``task.threads`` threads (1 by default: the
+    runs, not the threads, are parallel) and the result comes back without its figures and artifacts (they
+    are in the run folder).
+    """
+    if task.stop_file is not None and Path(task.stop_file).exists():
+        return None
+    Path(task.run_dir).mkdir(parents=True, exist_ok=True)
+    lab = _lab_in_worker(task.lab) if in_worker else get_lab(task.lab)
+    if task.threads is not None:
+        import torch
+
+        if torch.get_num_threads() != task.threads:
+            torch.set_num_threads(task.threads)
+    config = lab.config.from_dict(task.config)
+    outcome = execute(lab, config, Path(task.run_dir), task.size, progress, figures=task.figures,
+                      checkpoint_every=task.checkpoint_every, raise_errors=False, interrupt_once=in_worker)
+    if in_worker and outcome.result is not None:
+        outcome.result = replace(outcome.result, figures={}, artifacts={})
+    return outcome
+
+
+def sweep(lab: Lab, base: dict[str, Any], key: str, values: Sequence[Any], root: Path,
+          size: str = "course", progress_for: ProgressFactory | None = None, **options: Any) -> SweepOutcome:
+    """Run ``lab`` once per value of ``key`` (other keys from ``base``); see :func:`sweep_grid`."""
+    return sweep_grid(lab, base, {key: list(values)}, root, size, progress_for, **options)
+
+
+def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]], root: Path,
+               size: str = "course", progress_for: ProgressFactory | None = None, *, seeds: int = 1,
+               jobs: int = 1, executor: str = "local", address: str | None = None, figures: bool = False,
+               threads: int | None = None, checkpoint_every: int | None = None) -> SweepOutcome:
+    """Run ``lab`` at every point of ``grid`` (the product of the keys' values, first key outermost), with
+    ``seeds`` seeds each (seed, seed + 1, ...), into one sweep folder.
+
+    Writes one run folder per point (``key=value__key2=value2__seed=s``), then ``runs.csv`` (one row per
+    run), ``comparison.csv`` (one row per grid point; mean, std and 95 % CI over seeds when there are
+    several), figures (each headline metric over the first numeric key, one line per value of the second
+    key, with error bars; each curve overlaid, seeds averaged with a band) and ``sweep.json``.
+
+    ``jobs`` > 1 runs the points in a local process pool, ``executor="ray"`` on a Ray cluster
+    (``address``; a local one when None). Torch uses ``threads`` threads per run; None keeps this process's
+    setting for serial runs and uses 1 per worker (the CLI passes 1 for every executor, so that its numbers do
+    not depend on ``jobs``: results can differ in the last digits with the thread count). Per-run figures are
+    drawn only with ``figures``.
+    Ctrl-C stops the sweep and keeps every run done so far.
+    """
+    points, seed_list = expand(lab.config, base, grid, seeds)
+    configs = [lab.config.make(size, **{**base, **p}) for p in points]  # validate every point first
+    keys = [*grid] + (["seed"] if len(seed_list) > 1 else [])
+    parallel = executor == "ray" or (jobs > 1 and len(points) > 1)
+    sweep_dir = new_folder(root / lab.name, f"{timestamp()}-sweep-{'-'.join(keys)}")
+    tasks = []
+    for point, config in zip(points, configs, strict=True):
+        run_dir = sweep_dir / point_label({k: point[k] for k in keys}).replace("/", "_")
+        tasks.append(RunTask(lab.name, config.to_dict(), size, str(run_dir), figures,
+                             threads if threads is not None or not parallel else 1, checkpoint_every,
+                             str(sweep_dir / STOP_FILE)))
+    meta = {"lab": lab.name, "keys": keys, "key": keys[0],
+            "grid": {k: [value_label(v) for v in vs] for k, vs in grid.items()}, "seeds": seed_list,
+            "values": [value_label(v) for v in grid[keys[0]]] if keys[0] in grid else [str(s) for s in seed_list],
+            "base": {k: value_label(v) for k, v in base.items()}, "size": size, "executor": executor,
+            "jobs": jobs, "threads": threads, "runs": [Path(t.run_dir).name for t in tasks],
+            "created": datetime.now().isoformat(timespec="microseconds")}
+    write_meta(sweep_dir, {**meta, "completed": False})
+    overall = progress_for(f"{len(tasks)} runs") if progress_for and parallel else None
+    if executor == "ray":
+        runs = run_on_ray(tasks, address, overall)
+    elif parallel:
+        runs = run_in_pool(tasks, jobs, overall)
+    else:
+        runs = run_serially(tasks, progress_for, threads)
+    comparison = finish(lab, sweep_dir, keys, runs)
+    done = len(runs) == len(tasks) and not any(r.interrupted for r in runs)
+    write_meta(sweep_dir, {**meta, "completed": done,
+                                  "failed": [r.path.name for r in runs if r.status == Status.FAILED]})
+    return SweepOutcome(sweep_dir, keys, runs, comparison, seed_list, n_planned=len(tasks))
+
+
+def compare_runs(lab: Lab, key: str | Sequence[str], runs: Sequence[RunOutcome]) -> Table:
+    """One row per run: the swept values, status, the lab's headline metrics and the time."""
+    return runs_table(lab, [key] if isinstance(key, str) else list(key), runs)

@@ -23,10 +23,13 @@ import torch.nn.functional as F
 from dlsm.metrics import frechet_distance
 from dlsm.models.classifiers import CNN
 from dlsm.problems.images import ImageDataset
-from dlsm.result import ProgressFn
+from dlsm.result import ProgressFn, Table, table_from_columns
+from dlsm.seeds import generator as stream
 from dlsm.training import EpochBatches, Trainer, make_optimizer
 
 CONFIDENCE = 0.9
+#: Row labels of the quality table (kept as in the run folders written before).
+GENERATED_ROW, FLOOR_ROW, CEILING_ROW = "generated", "held-out digits (floor)", "noise (ceiling)"
 _JUDGES: dict[tuple, CNN] = {}
 
 
@@ -36,7 +39,7 @@ def train_judge(train: ImageDataset, epochs: float, seed: int, device: torch.dev
     key = (len(train), epochs, seed, str(device), batch_size, lr)
     if key in _JUDGES:
         return _JUDGES[key]
-    generator = torch.Generator().manual_seed(seed + 7919)
+    generator = stream(seed, "judge")
     with torch.random.fork_rng(devices=[]):  # nn.Conv2d's own init draws from the global generator; undo that
         model = CNN(train.image_shape, train.n_classes, generator=generator).to(device)
     X, y = train.X.to(device) - 0.5, train.y.to(device)  # (n, 1, 28, 28), (n,)
@@ -86,6 +89,13 @@ def quality_table_rows(model: CNN, generated: torch.Tensor, test: ImageDataset, 
     accuracy = float((probs.argmax(1) == test.y[:n_reference]).double().mean())
     floor = test.X[n_reference:n_reference + len(generated)]
     noise = torch.rand(floor.shape, generator=generator)
-    return {"generated": digit_quality(model, generated, ref_feats),
-            "held-out digits (floor)": digit_quality(model, floor, ref_feats),
-            "noise (ceiling)": digit_quality(model, noise, ref_feats)}, accuracy
+    return {GENERATED_ROW: digit_quality(model, generated, ref_feats),
+            FLOOR_ROW: digit_quality(model, floor, ref_feats),
+            CEILING_ROW: digit_quality(model, noise, ref_feats)}, accuracy
+
+
+def quality_table(rows: dict[str, dict[str, float]]) -> Table:
+    """The quality table: one row per set of :func:`quality_table_rows` (generated, floor, ceiling)."""
+    return table_from_columns({
+        "samples": list(rows), **{key: [rows[k][key] for k in rows]
+                                  for key in ("confident_share", "class_entropy", "frechet")}})

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dlsm import outcome
 from dlsm.algorithms.activations import ACTIVATIONS, LECTURE1
 from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.activations import plot_activations
-from dlsm.result import ProgressFn, Result, table_from_columns
-from dlsm.training import want_figures
+from dlsm.result import ProgressFn, table_from_columns
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,19 @@ class Config(LabConfig):
                               key="u_max")
 
 
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """How closely each closed-form derivative matches autograd, and the largest slopes of σ and tanh."""
+
+    sigmoid_max_abs_diff_vs_autograd: float = metric()
+    tanh_max_abs_diff_vs_autograd: float = metric()
+    relu_max_abs_diff_vs_autograd: float = metric()
+    softplus_max_abs_diff_vs_autograd: float = metric()
+    sigmoid_max_slope: float = metric(headline=True)
+    tanh_max_slope: float = metric(headline=True)
+    diverged: bool = metric()
+
+
 def autograd_derivative(f, u: torch.Tensor) -> torch.Tensor:
     """d f(u) / du element-wise, by reverse-mode autograd."""
     u = u.detach().clone().requires_grad_(True)
@@ -43,31 +57,45 @@ def autograd_derivative(f, u: torch.Tensor) -> torch.Tensor:
     return grad
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     u = torch.linspace(config.u_min, config.u_max, config.points, dtype=torch.float64)
-    values, slopes = {}, {}
-    result = Result()
+    values, slopes, diffs = {}, {}, {}
     for name, act in ((n, ACTIVATIONS[n]) for n in LECTURE1):
         values[name] = act.f(u).numpy()
         slopes[name] = act.df(u).numpy()
         auto = autograd_derivative(act.f, u).numpy()
-        result.metrics[f"{name}_max_abs_diff_vs_autograd"] = float(np.abs(auto - slopes[name]).max())
+        diffs[f"{name}_max_abs_diff_vs_autograd"] = float(np.abs(auto - slopes[name]).max())
     probe = torch.tensor([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], dtype=torch.float64)
     columns: dict[str, object] = {"u": probe.numpy()}
     for name, act in ((n, ACTIVATIONS[n]) for n in LECTURE1):
         columns[name] = act.f(probe).numpy()
         columns[f"{name}'"] = act.df(probe).numpy()
         columns[f"{name}' (autograd)"] = autograd_derivative(act.f, probe).numpy()
-    result.tables["values"] = table_from_columns(columns)
-    result.metrics["sigmoid_max_slope"] = float(slopes["sigmoid"].max())
-    result.metrics["tanh_max_slope"] = float(slopes["tanh"].max())
-    result.metrics["diverged"] = False  # nothing iterates here
-    if want_figures():
-        result.figures["activations"] = plot_activations(u.numpy(), values, slopes)
-    result.notes.append(t("activations.note.saturation"))
+    finite = all(np.isfinite(a).all() for a in (*values.values(), *slopes.values()))
     if progress:
         progress(1, 1, {})
-    return result
+    return Outcome(
+        **diffs,
+        sigmoid_max_slope=float(slopes["sigmoid"].max()),
+        tanh_max_slope=float(slopes["tanh"].max()),
+        diverged=not finite,  # nothing iterates here: only a value that overflowed on the grid counts
+        tables={"values": table_from_columns(columns)},
+        data={"u": u.numpy(), "values": values, "slopes": slopes},
+    )
+
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """The measured largest slopes and autograd check; apart, why saturation matters."""
+    worst = max(out.sigmoid_max_abs_diff_vs_autograd, out.tanh_max_abs_diff_vs_autograd,
+                out.relu_max_abs_diff_vs_autograd, out.softplus_max_abs_diff_vs_autograd)
+    measured = [t("activations.note.measured", sigmoid=out.sigmoid_max_slope, tanh=out.tanh_max_slope,
+                  u_min=config.u_min, u_max=config.u_max, diff=worst)]
+    return Notes(measured=measured, explanations=[t("activations.note.saturation")])
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """Each activation and its derivative over the grid."""
+    return {"activations": plot_activations(out.data["u"], out.data["values"], out.data["slopes"])}
 
 
 LAB = Lab(
@@ -75,6 +103,9 @@ LAB = Lab(
     lecture=1,
     description="activation functions sigmoid, tanh, ReLU, softplus and their derivatives",
     config=Config,
-    run=run,
-    headline=("sigmoid_max_slope", "tanh_max_slope"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

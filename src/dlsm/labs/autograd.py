@@ -2,7 +2,7 @@
 
 The course's first example: x = 3, w = 4, b = 5 and y = w x + b; after ``y.backward()`` PyTorch holds
 dy/dw = x = 3 in ``w.grad`` and dy/db = 1 in ``b.grad``. The lab then differentiates a few composite
-functions by autograd and prints the hand-derived formula (chain rule) beside it, checks gradients of
+functions by autograd and lists the hand-derived formula (chain rule) beside it, checks gradients of
 vector functions (including the mean squared error of the linreg lab), and evaluates broadcasting
 examples: an element-wise function on a matrix, and x @ ones(3, 1) + 1 applied row by row.
 """
@@ -16,14 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dlsm import outcome, seeds
 from dlsm.algorithms.least_squares import mse
 from dlsm.config import LabConfig, param
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.regression import plot_derivatives
 from dlsm.problems.regression import crop_yields
-from dlsm.result import ProgressFn, Result, table_from_columns
-from dlsm.training import want_figures
+from dlsm.result import ProgressFn, table_from_columns
 
 Tensor = torch.Tensor
 ScalarFn = Callable[[Tensor, Tensor, Tensor], Tensor]
@@ -131,10 +132,10 @@ def gradient_rows(n: int, generator: torch.Generator) -> dict[str, list]:
     return rows
 
 
-def _short(t: Tensor, digits: int = 4, max_items: int = 6) -> str:
-    values = [round(float(v), digits) for v in t.detach().reshape(-1)[:max_items]]
-    more = ", ..." if t.numel() > max_items else ""
-    return "[" + ", ".join(f"{v:g}" for v in values) + more + "]" if t.dim() else f"{values[0]:g}"
+def _short(value: Tensor, digits: int = 4, max_items: int = 6) -> str:
+    values = [round(float(v), digits) for v in value.detach().reshape(-1)[:max_items]]
+    more = ", ..." if value.numel() > max_items else ""
+    return "[" + ", ".join(f"{v:g}" for v in values) + more + "]" if value.dim() else f"{values[0]:g}"
 
 
 # ----- broadcasting ---------------------------------------------------------------------------------
@@ -208,9 +209,21 @@ def derivative_figure():
 
 
 # ----- the lab --------------------------------------------------------------------------------------
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
-    generator = torch.Generator().manual_seed(config.seed)
-    result = Result()
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """The course's derivatives of y = w x + b and how closely autograd matches the hand formulas."""
+
+    y: float = metric(headline=True)
+    dy_dw: float = metric(headline=True)
+    dy_db: float = metric(headline=True)
+    dy_dx: float = metric()
+    max_abs_error: float = metric(headline=True)
+    n_checks: int = metric()
+    diverged: bool = metric()
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
+    generator = seeds.generator(config.seed, "main")
 
     derivative_rows: dict[str, list] = {"function": [], "variable": [], "autograd": [], "by hand": [],
                                         "hand value": [], "abs_error": []}
@@ -227,41 +240,52 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
             derivative_rows["by hand"].append(formula)
             derivative_rows["hand value"].append(hand_value)
             derivative_rows["abs_error"].append(abs(grads[var] - hand_value))
-    result.tables["derivatives"] = table_from_columns(derivative_rows)
     if progress:
         progress(1, 3, {})
 
     grad_rows = gradient_rows(config.n, generator)
-    result.tables["gradients"] = table_from_columns(grad_rows)
-    result.tables["broadcasting"] = table_from_columns(broadcast_rows())
+    tables = {"derivatives": table_from_columns(derivative_rows), "gradients": table_from_columns(grad_rows),
+              "broadcasting": table_from_columns(broadcast_rows())}
     if progress:
         progress(2, 3, {})
 
-    if want_figures():
-        result.figures["derivatives"] = derivative_figure()
-
     errors = derivative_rows["abs_error"] + grad_rows["max_abs_error"]
     max_error = float(np.max(errors))  # NaN if any derivative is not finite
-    result.metrics = {
-        "y": course_y,
-        "dy_dw": course_grads["w"],
-        "dy_db": course_grads["b"],
-        "dy_dx": course_grads["x"],
-        "max_abs_error": max_error,
-        "n_checks": len(errors),
-        "diverged": False,  # nothing iterates here
-    }
-    result.notes.append(t("autograd.note.course", x=config.x, w=config.w, b=config.b, y=course_y,
-                          dw=course_grads["w"], db=course_grads["b"]))
-    if not math.isfinite(max_error):
-        result.notes.append(t("autograd.note.not_finite"))
-    elif max_error < 1e-9:
-        result.notes.append(t("autograd.note.agree", n=len(errors), error=max_error))
-    else:
-        result.notes.append(t("autograd.note.largest", error=max_error))
     if progress:
         progress(3, 3, {})
-    return result
+    return Outcome(
+        y=course_y,
+        dy_dw=course_grads["w"],
+        dy_db=course_grads["b"],
+        dy_dx=course_grads["x"],
+        max_abs_error=max_error,
+        n_checks=len(errors),
+        diverged=False,  # nothing iterates here
+        tables=tables,
+    )
+
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """The course's numbers and the agreement with the hand formulas; apart, why they agree."""
+    found = Notes()
+    found.measured.append(t("autograd.note.course", x=config.x, w=config.w, b=config.b, y=out.y, dw=out.dy_dw,
+                            db=out.dy_db))
+    found.explanations.append(t("autograd.note.course_by_hand", x=config.x))
+    if not math.isfinite(out.max_abs_error):
+        found.measured.append(t("autograd.note.not_finite"))
+        found.explanations.append(t("autograd.note.not_finite_why"))
+    elif out.max_abs_error < 1e-9:
+        found.measured.append(t("autograd.note.agree", n=out.n_checks, error=out.max_abs_error))
+        found.explanations.append(t("autograd.note.agree_why"))
+    else:
+        found.measured.append(t("autograd.note.largest", error=out.max_abs_error))
+        found.explanations.append(t("autograd.note.largest_why"))
+    return found
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """f(x) and f'(x) by autograd and by hand for the examples that depend on x alone."""
+    return {"derivatives": derivative_figure()}
 
 
 LAB = Lab(
@@ -269,6 +293,9 @@ LAB = Lab(
     lecture=4,
     description="autograd on y = w x + b and composite functions beside hand-derived derivatives; broadcasting",
     config=Config,
-    run=run,
-    headline=("y", "dy_dw", "dy_db", "max_abs_error"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

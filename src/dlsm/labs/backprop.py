@@ -20,18 +20,20 @@ from typing import Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from dlsm import outcome
 from dlsm.algorithms.backprop import LOSSES, NumpyMLP, finite_difference_gradients, relative_error
 from dlsm.config import LabConfig, param
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.labs._gates_train import loss_function
 from dlsm.models.mlp import MLP
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.gates import plot_decision_surface, plot_gate_losses, plot_gradient_check
-from dlsm.problems.gates import INPUTS, GateName, sample_batch, truth_table
-from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
+from dlsm.problems.gates import INPUTS, LINEARLY_SEPARABLE, GateName, sample_batch, truth_table
+from dlsm.result import Curve, ProgressFn, Table, table_from_columns
 from dlsm.status import Status
-from dlsm.training import fit, want_figures
+from dlsm.training import fit
 
 TOLERANCE = 1e-6  # a backprop gradient passes when its relative error to the reference is below this
 GRID_POINTS = 101
@@ -62,8 +64,7 @@ def autograd_gradients(net: NumpyMLP, X: np.ndarray, y: np.ndarray, loss: str, a
         for layer, W, b in zip(torch_net.linears, net.W, net.b, strict=True):
             layer.weight.copy_(torch.from_numpy(W))
             layer.bias.copy_(torch.from_numpy(b))
-    loss_fn = F.mse_loss if loss == "mse" else F.binary_cross_entropy
-    L = loss_fn(torch_net(torch.from_numpy(X)), torch.from_numpy(y))
+    L = loss_function(loss)(torch_net(torch.from_numpy(X)), torch.from_numpy(y))
     L.backward()
     return [p.grad.numpy() for layer in torch_net.linears for p in (layer.weight, layer.bias)]
 
@@ -87,7 +88,20 @@ def gradient_check(net: NumpyMLP, X: np.ndarray, y: np.ndarray, config: Config, 
                  rows=rows)
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """The gradient check of the NumPy backprop, and how well plain gradient descent with it learned the gate."""
+
+    max_rel_err_fd: float = metric(headline=True)
+    max_rel_err_autograd: float = metric(headline=True)
+    grad_check_passed: bool = metric()
+    table_loss: float = metric("loss", headline=True)
+    max_abs_error: float = metric()
+    learned: bool = metric(headline=True)
+    diverged: bool = metric()
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     rng = np.random.default_rng(config.seed)
     net = NumpyMLP.init((2, config.hidden, 1), rng, config.activation, output_activation="sigmoid")
     loss = LOSSES[config.loss]
@@ -99,7 +113,7 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     generator = torch.Generator().manual_seed(config.seed)  # the mini-batches
 
     def step(k: int) -> dict[str, float]:
-        X, y = (t.numpy() for t in sample_batch(config.gate, config.batch_size, generator, torch.float64))
+        X, y = (a.numpy() for a in sample_batch(config.gate, config.batch_size, generator, torch.float64))
         L, dW, db = net.loss_and_gradients(X, y, loss)  # forward, then backward by the chain rule
         net.gradient_descent_step(dW, db, config.lr)
         return {"loss": L, "table_loss": loss.f(net.forward(X_all)[0], y_all)}
@@ -108,76 +122,97 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         log = fit(step, config.steps, progress=progress)
         outputs = net.forward(X_all)[0][:, 0]  # (4,)
         table_loss = loss.f(outputs[:, None], y_all)
-    result = Result()
-    finite_end = np.isfinite(table_loss) and all(np.all(np.isfinite(p)) for p in net.params)
+    finite_end = bool(np.isfinite(table_loss) and all(np.all(np.isfinite(p)) for p in net.params))
     if finite_end:
         check.rows += gradient_check(net, X_all, y_all, config, "trained").rows
     targets = y_all[:, 0]
-    learned = bool(np.all(np.where(targets > 0.5, outputs > 0.5, outputs < 0.5)))
+    correct = np.where(targets > 0.5, outputs > 0.5, outputs < 0.5)
 
-    err_fd = [float(e) for e in check.column("rel_err_fd")]
-    err_ag = [float(e) for e in check.column("rel_err_autograd")]
-    result.metrics = {
-        "max_rel_err_fd": max(err_fd),
-        "max_rel_err_autograd": max(err_ag),
-        "grad_check_passed": bool(all(check.column("passed"))),
-        "table_loss": float(table_loss),
-        "max_abs_error": float(np.max(np.abs(outputs - targets))),
-        "learned": learned,
-    }
-    result.tables["gradient_check"] = check
     a, b = np.array(INPUTS).T
-    result.tables["truth_table"] = table_from_columns({
-        "a": a, "b": b, "target": targets.astype(int), "output": outputs,
-        "correct": np.where(targets > 0.5, outputs > 0.5, outputs < 0.5)})
-    result.tables["parameters"] = Table(
-        columns=["parameter", "index", "value"],
-        rows=[[name, "[" + ",".join(str(i) for i in idx) + "]", float(p[idx])]
-              for name, p in zip(param_names(net), net.params, strict=True) for idx in np.ndindex(p.shape)])
-
     steps = np.array(log.steps)
-    result.curves["loss"] = Curve(steps, log.losses, t("common.label.step"),
-                                  t("backprop.label.batch_loss", loss=config.loss), log_y=True)
-    result.curves["table_loss"] = Curve(steps, log.history.get("table_loss", []), t("common.label.step"),
-                                        t("backprop.label.table_loss", loss=config.loss), log_y=True)
-    if want_figures():
-        result.figures = figures(net, check, log, config, targets, outputs, finite_end)
-    result.artifacts = {name: torch.from_numpy(p.copy()) for name, p in zip(param_names(net), net.params,
-                                                                             strict=True)}
+    return Outcome(
+        max_rel_err_fd=max(float(e) for e in check.column("rel_err_fd")),
+        max_rel_err_autograd=max(float(e) for e in check.column("rel_err_autograd")),
+        grad_check_passed=bool(all(check.column("passed"))),
+        table_loss=float(table_loss),
+        max_abs_error=float(np.max(np.abs(outputs - targets))),
+        learned=bool(np.all(correct)),
+        diverged=log.status == Status.DIVERGED,
+        status=log.status,  # completed, interrupted (Ctrl-C) or diverged
+        tables={
+            "gradient_check": check,
+            "truth_table": table_from_columns({"a": a, "b": b, "target": targets.astype(int), "output": outputs,
+                                               "correct": correct}),
+            "parameters": Table(
+                columns=["parameter", "index", "value"],
+                rows=[[name, "[" + ",".join(str(i) for i in idx) + "]", float(p[idx])]
+                      for name, p in zip(param_names(net), net.params, strict=True) for idx in np.ndindex(p.shape)]),
+        },
+        curves={
+            "loss": Curve(steps, log.losses, t("common.label.step"), t("backprop.label.batch_loss", loss=config.loss),
+                          log_y=True),
+            "table_loss": Curve(steps, log.history.get("table_loss", []), t("common.label.step"),
+                                t("backprop.label.table_loss", loss=config.loss), log_y=True),
+        },
+        artifacts={name: torch.from_numpy(p.copy()) for name, p in zip(param_names(net), net.params, strict=True)},
+        data={"net": net, "targets": targets, "outputs": outputs, "finite_end": finite_end, "log": log},
+    )
 
-    result.metrics["diverged"] = log.status == "diverged"
-    if log.status == "interrupted":
-        result.status = Status.INTERRUPTED
-        result.notes.append(t("backprop.note.interrupted", message=log.message))
-    if log.status == "diverged":
-        result.status = Status.DIVERGED
-        result.notes.append(t("backprop.note.diverged", message=log.message))
-    if not result.metrics["grad_check_passed"]:
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """The gradient check and the learned gate (measured), and why the two references agree as they do."""
+    found = Notes()
+    log = out.data["log"]
+    gate = config.gate.upper()
+    if out.status == Status.INTERRUPTED:
+        found.measured.append(t("backprop.note.interrupted", message=log.text()))
+    if out.diverged:
+        found.measured.append(t("backprop.note.diverged", message=log.text()))
+        found.explanations.append(t("backprop.note.diverged_why"))
+    check = out.tables["gradient_check"]
+    if out.grad_check_passed:
+        errors = {"autograd": out.max_rel_err_autograd, "fd": out.max_rel_err_fd, "tol": TOLERANCE}
+        if "trained" in check.column("point"):
+            found.measured.append(t("backprop.note.grad_check_passed", **errors))
+        else:  # training did not end finite: only the initial parameters were checked
+            found.measured.append(t("backprop.note.grad_check_passed_initial", **errors))
+    else:
         bad = [f"{r[0]} {r[1]}" for r in check.rows if not r[6]]
-        result.notes.append(t("backprop.note.grad_check", tol=TOLERANCE, params=", ".join(bad)))
-    if finite_end and not learned:
-        result.notes.append(t("backprop.note.not_learned", gate=config.gate.upper(), steps=config.steps))
-    return result
+        found.measured.append(t("backprop.note.grad_check", tol=TOLERANCE, params=", ".join(bad)))
+        found.explanations.append(t("backprop.note.grad_check_why"))
+    found.explanations.append(t("backprop.note.references_why", eps=config.fd_eps))
+    if out.data["finite_end"] and not out.diverged:
+        measured = {"gate": gate, "steps": log.steps_done, "loss": out.table_loss, "error": out.max_abs_error}
+        if out.learned:
+            found.measured.append(t("backprop.note.learned", **measured))
+        else:
+            found.measured.append(t("backprop.note.not_learned", **measured))
+            if config.gate in LINEARLY_SEPARABLE:
+                found.explanations.append(t("backprop.note.separable_not_learned", gate=gate))
+            else:
+                found.explanations.append(t("backprop.note.not_separable", gate=gate))
+    return found
 
 
-def figures(net: NumpyMLP, check: Table, log, config: Config, targets: np.ndarray, outputs: np.ndarray,
-            finite_end: bool) -> dict:
+def figures(config: Config, out: Outcome) -> dict:
     """Loss curves, the gradient check at the initial parameters and (if finite) the decision surface."""
-    steps = np.array(log.steps)
     label = t("backprop.title.run", gate=config.gate.upper(), hidden=config.hidden, activation=config.activation,
               lr=config.lr)
-    out = {"loss": plot_gate_losses(steps, np.array(log.losses), np.array(log.history.get("table_loss", [])),
-                                    ylabel=config.loss, title=label)}
-    initial = [r for r in check.rows if r[0] == "initial"]
-    out["gradient_check"] = plot_gradient_check(
+    batch, table = out.curves["loss"], out.curves["table_loss"]
+    drawn = {"loss": plot_gate_losses(np.asarray(batch.x), np.asarray(batch.y), np.asarray(table.y),
+                                      ylabel=config.loss, title=label)}
+    initial = [r for r in out.tables["gradient_check"].rows if r[0] == "initial"]
+    drawn["gradient_check"] = plot_gradient_check(
         [r[1] for r in initial], [r[4] for r in initial], [r[5] for r in initial], TOLERANCE,
         title=t("backprop.title.gradient_check"))
-    if finite_end:
+    if out.data["finite_end"]:
+        net = out.data["net"]
         grid = np.linspace(0.0, 1.0, GRID_POINTS)
         ga, gb = np.meshgrid(grid, grid)  # (n, n) each
         Z = net.forward(np.column_stack([ga.ravel(), gb.ravel()]))[0].reshape(ga.shape)  # (n, n)
-        out["decision_surface"] = plot_decision_surface(grid, Z, targets, outputs, net.W[0], net.b[0], title=label)
-    return out
+        drawn["decision_surface"] = plot_decision_surface(grid, Z, out.data["targets"], out.data["outputs"],
+                                                          net.W[0], net.b[0], title=label)
+    return drawn
 
 
 LAB = Lab(
@@ -185,6 +220,10 @@ LAB = Lab(
     lecture=2,
     description="backpropagation from scratch in NumPy, checked against finite differences and autograd",
     config=Config,
-    run=run,
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
     headline=("max_rel_err_autograd", "max_rel_err_fd", "table_loss", "learned"),
 )
+run = LAB.run

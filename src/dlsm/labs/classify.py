@@ -12,46 +12,54 @@ a few hundred images: the small CNN with batch norm and global pooling (:class:`
 SmallCNN`), Adam, a budget counted in updates, flips, crops and colour jitter, and early stopping on a
 validation split (the model with the lowest validation loss is kept). ``model=mlp`` or ``model=cnn`` still
 choose the course models.
+
+The training itself is in :mod:`dlsm.labs._classify_train`, the advice drawn from what ran (too few updates,
+over-fitting, ...) in :mod:`dlsm.labs._classify_advice`; this module holds the settings, the outcome and
+what a reader is told.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
+from dlsm import outcome
 from dlsm.checkpoints import Checkpoint
 from dlsm.config import LabConfig, param
-from dlsm.device import DeviceName, device_param, resolve_device
-from dlsm.errors import ConfigError, DataError
+from dlsm.device import DeviceName, device_param
+from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
-from dlsm.metrics import accuracy, confusion_matrix
-from dlsm.models.classifiers import CNN, FIXED_ACTIVATION, MLP, SmallCNN, set_dropout_generator
-from dlsm.problems.augment import Augment
-from dlsm.problems.images import ImageDataset, load_dataset
-from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
-from dlsm.status import Status
-from dlsm.training import (
-    EpochBatches,
-    FitLog,
-    OptimizerName,
-    ScheduleName,
-    Trainer,
-    carry_status,
-    count_parameters,
-    make_optimizer,
-    make_schedule,
-    want_figures,
+from dlsm.labs._classify_advice import ENOUGH_UPDATES, Diagnosis, Suggestion, advice_notes, diagnose, near_chance
+from dlsm.labs._classify_train import (
+    EVAL_BATCH,
+    MEAN,
+    STD,
+    RunningStats,
+    Trained,
+    augmentation,
+    evaluate,
+    make_model,
+    normalize,
+    split_validation,
+    train,
 )
+from dlsm.metrics import accuracy, confusion_matrix
+from dlsm.models.classifiers import FIXED_ACTIVATION
+from dlsm.outcome import Notes, metric
+from dlsm.result import Curve, ProgressFn, Table, table_from_columns
+from dlsm.status import Status
+from dlsm.training import OptimizerName, ScheduleName, count_parameters
 
-#: The course's input normalisation (pixel/255 - 0.5) / 1.0, applied to images in [0, 1].
-MEAN, STD = 0.5, 1.0
-EVAL_BATCH = 1000  # evaluation batch size (any value gives the same numbers)
+__all__ = [  # the lab, and the pieces that notebooks, tests and benchmarks use
+    "ENOUGH_UPDATES", "EVAL_BATCH", "FOLDER", "FOLDER_QUICK", "FULL_CNN", "LAB", "MEAN", "STD", "Config",
+    "Diagnosis", "Outcome", "RunningStats", "Suggestion", "Trained", "augmentation", "compute", "diagnose",
+    "evaluate", "figures", "make_model", "near_chance", "normalize", "notes", "run", "split_validation", "train",
+]
+
 #: The CNN's part of the ``full`` preset (the rest is ``Config.full``), tuned on the embedded split:
 #: test accuracy 98.2, 97.7, 98.2 % for seeds 0, 1, 2 on the CPU (the MLP's full settings: 97.1 % for seed 0).
 FULL_CNN = {"lr": 0.003, "batch_size": 32, "epochs": 10}
@@ -169,244 +177,134 @@ class Config(LabConfig):
                               key="patience")
 
 
-# ----- pieces ---------------------------------------------------------------------------------------
-def normalize(x: torch.Tensor) -> torch.Tensor:
-    """The course's input normalisation: (x - 0.5) / 1.0 for pixels x in [0, 1]."""
-    return (x - MEAN) / STD
+# ----- the outcome ---------------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """How well the trained classifier does on the test set, and what training did."""
+
+    test_accuracy: float = metric("fraction", headline=True)
+    test_loss: float = metric("loss", headline=True)
+    test_errors: int = metric("examples")
+    train_accuracy: float | None = metric("fraction", headline=True)  # None: no evaluation yet
+    train_loss: float | None = metric("loss")
+    epochs: float = metric("epochs")
+    steps: int = metric("steps", headline=True)
+    n_train: int = metric("examples")
+    n_val: int = metric("examples")
+    n_test: int = metric("examples")
+    n_classes: int = metric("classes")
+    n_params: int = metric("parameters")
+    model: str = metric()
+    activation: str = metric()
+    augmentation: str = metric()
+    device: str = metric()
+    best_step: int = metric("steps")
+    stopped_early: bool = metric()
+    val_loss: float | None = metric("loss", default=None, skip_none=True)  # only with a validation split
+    diverged: bool = metric()
+    skipped_steps: int | None = metric("steps", default=None, skip_none=True)  # only when some were skipped
 
 
-def make_model(config: Config, in_shape: tuple[int, int, int], n_classes: int,
-               generator: torch.Generator) -> nn.Module:
-    if config.model == "cnn":
-        return CNN(in_shape, n_classes, dropout=config.dropout, generator=generator)
-    if config.model == "small_cnn":
-        return SmallCNN(in_shape, n_classes, dropout=config.dropout, generator=generator)
-    return MLP(in_shape, n_classes, widths=(config.width,) * config.depth, activation=config.activation,
-               dropout=config.dropout, generator=generator)
+HISTORY = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "val_loss", "val_accuracy")
 
 
-def augmentation(config: Config) -> Augment:
-    return Augment(shift=config.shift, rotate=config.rotate, flip=config.flip, crop=config.crop,
-                   jitter=config.jitter)
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, torch.Tensor]:
-    """Mean loss -(1/N) Σ log p(y_i | x_i) over all N images, and the predicted classes (N,)."""
-    was_training = model.training
-    model.eval()
-    total, preds = 0.0, []
-    for start in range(0, len(X), EVAL_BATCH):
-        log_p = model(normalize(X[start:start + EVAL_BATCH]))                  # (b, K)
-        total += float(F.nll_loss(log_p, y[start:start + EVAL_BATCH], reduction="sum"))
-        preds.append(log_p.argmax(dim=1))
-    model.train(was_training)
-    return total / len(X), torch.cat(preds)
-
-
-def _prefix(data: ImageDataset, n: int | None) -> ImageDataset:
-    if n is None or n >= len(data):
-        return data
-    return ImageDataset(X=data.X[:n], y=data.y[:n], classes=data.classes, name=data.name)
-
-
-def split_validation(data: ImageDataset, fraction: float, seed: int) -> tuple[ImageDataset, ImageDataset | None]:
-    """(train, validation): within each class a random ``fraction`` (at least one image, and at least one
-    left to train on) is held out, drawn from ``np.random.default_rng(seed)``; (data, None) for 0."""
-    if fraction <= 0:
-        return data, None
-    rng = np.random.default_rng([seed, 1])  # its own stream: the test split of a folder uses default_rng(seed)
-    y = data.y.numpy()
-    keep, held = [], []
-    for k in range(data.n_classes):
-        idx = rng.permutation(np.flatnonzero(y == k))
-        if len(idx) < 2:
-            keep.append(idx)
-            continue
-        n_val = min(len(idx) - 1, max(1, round(fraction * len(idx))))
-        held.append(idx[:n_val])
-        keep.append(idx[n_val:])
-    if not held:
-        raise DataError(f"val_fraction={fraction}: no class has two training images to split")
-    keep_idx, held_idx = np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
-
-    def subset(idx: np.ndarray) -> ImageDataset:
-        t = torch.from_numpy(idx)
-        return ImageDataset(X=data.X[t], y=data.y[t], classes=data.classes, name=data.name)
-
-    return subset(keep_idx), subset(held_idx)
-
-
-class RunningStats:
-    """Training loss and accuracy summed over the updates since the last evaluation (checkpointed)."""
-
-    def __init__(self) -> None:
-        self.loss, self.correct, self.count = 0.0, 0, 0
-
-    def add(self, loss: float, correct: int, count: int) -> None:
-        self.loss += loss * count
-        self.correct += correct
-        self.count += count
-
-    def take(self) -> dict[str, float]:
-        out = ({"train_loss": self.loss / self.count, "train_accuracy": self.correct / self.count} if self.count
-               else {"train_loss": math.nan, "train_accuracy": math.nan})
-        self.loss, self.correct, self.count = 0.0, 0, 0
-        return out
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"loss": self.loss, "correct": self.correct, "count": self.count}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.loss, self.correct, self.count = float(state["loss"]), int(state["correct"]), int(state["count"])
-
-
-# ----- the lab ----------------------------------------------------------------------------------------
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
-    device = resolve_device(config.device)
-    train, test = load_dataset(config.data, image_size=config.image_size, test_fraction=config.test_fraction,
-                               seed=config.seed)
-    train, test = _prefix(train, config.n_train), _prefix(test, config.n_test)
-    train, val = split_validation(train, config.val_fraction, config.seed)
-    K = train.n_classes
-    g = torch.Generator().manual_seed(config.seed)  # init, shuffles, augmentation (and dropout on the CPU)
-    model = make_model(config, train.image_shape, K, g).to(device)
-    if device.type == "cuda":
-        set_dropout_generator(model, torch.Generator(device).manual_seed(config.seed))
-    X_train, y_train = train.X.to(device), train.y.to(device)                 # (N, C, H, W), (N,)
-    X_test, y_test = test.X.to(device), test.y.to(device)
-    X_val, y_val = (val.X.to(device), val.y.to(device)) if val is not None else (None, None)
-
-    batches = EpochBatches(len(train), config.batch_size, g, device=device)
-    per_epoch = batches.per_epoch
-    total = config.steps or config.epochs * per_epoch
-    opt = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    sched = make_schedule(config.schedule, opt, total)
-    augment, stats, last = augmentation(config), RunningStats(), {}
-
-    def loss_fn(m: nn.Module, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        xb, yb = X_train[idx], y_train[idx]                                    # (b, C, H, W), (b,)
-        if augment.active:
-            xb = augment(xb, g)
-        log_p = m(normalize(xb))                                               # (b, K)
-        loss = F.nll_loss(log_p, yb)
-        correct = int((log_p.argmax(dim=1) == yb).sum())
-        stats.add(float(loss.detach()), correct, len(yb))
-        return loss, {"accuracy": correct / len(yb), "epoch": batches.epoch_of(trainer.log.steps_done) + 1}
-
-    def evaluate_fn(m: nn.Module) -> dict[str, float]:
-        test_loss, pred = evaluate(m, X_test, y_test)
-        last["pred"] = pred
-        out = {**stats.take(), "test_loss": test_loss, "test_accuracy": accuracy(pred, y_test)}
-        if X_val is not None:
-            val_loss, val_pred = evaluate(m, X_val, y_val)
-            out.update(val_loss=val_loss, val_accuracy=accuracy(val_pred, y_val))
-        return out
-
-    trainer = Trainer(model, loss_fn, batches, opt, total, name="classify", scheduler=sched,
-                      evaluate=evaluate_fn, eval_every=config.eval_every or per_epoch,
-                      monitor="val_loss" if val is not None else None, patience=config.patience,
-                      generators={"data": g}, stateful={"train_stats": stats}, progress=progress)
-    log = trainer.run()
-    evals = trainer.eval_log
-    restored = val is not None and log.status != Status.DIVERGED and trainer.best is not None \
-        and trainer.best["step"] != log.steps_done and trainer.restore_best()
-    model.eval()
-    if "pred" in last and evals.steps_done == log.steps_done and not restored:
-        test_loss, y_pred = evals.history["test_loss"][-1], last["pred"]  # the model is unchanged since then
-    else:
-        test_loss, y_pred = evaluate(model, X_test, y_test)
-    result = build_result(config, model, train, val, test, y_pred.cpu(), test_loss, trainer, per_epoch, device,
-                          restored)
-    return result
-
-
-def build_result(config: Config, model: nn.Module, train: ImageDataset, val: ImageDataset | None,
-                 test: ImageDataset, y_pred: torch.Tensor, test_loss: float, trainer: Trainer, per_epoch: int,
-                 device: torch.device, restored: bool) -> Result:
-    """Metrics, tables, curves, figures, artifacts and notes from the (possibly partial) training."""
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
+    """Train (see :func:`dlsm.labs._classify_train.train`), then measure the kept model on the test set."""
+    run = train(config, progress)
+    trainer, model, train_set, val, test = run.trainer, run.model, run.train, run.val, run.test
     log, evals = trainer.log, trainer.eval_log
-    K, classes = train.n_classes, train.classes
-    y_true = test.y
+    K, classes = train_set.n_classes, train_set.classes
+    y_pred, y_true = run.y_pred, test.y
     acc = accuracy(y_pred, y_true)
     counts = confusion_matrix(y_true, y_pred, K)                              # (K, K)
     wrong = torch.nonzero(y_pred != y_true).flatten()
-    hist = {k: np.asarray(evals.history.get(k, []), dtype=float)
-            for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "val_loss", "val_accuracy")}
-    x_epochs = (np.asarray(evals.steps, dtype=float) + 1) / per_epoch           # (evaluations,)
+    hist = {k: np.asarray(evals.history.get(k, []), dtype=float) for k in HISTORY}
+    x_epochs = (np.asarray(evals.steps, dtype=float) + 1) / run.per_epoch       # (evaluations,)
     n_evals = len(x_epochs)
-    best_step = trainer.best["step"] if restored else log.steps_done
+    best_step = trainer.best["step"] if run.restored else log.steps_done
 
     def last_of(name: str) -> float | None:
         return float(hist[name][-1]) if n_evals else None
 
-    result = Result()
-    result.metrics = {
-        "test_accuracy": acc,
-        "test_loss": test_loss,
-        "test_errors": len(wrong),
-        "train_accuracy": last_of("train_accuracy"),
-        "train_loss": last_of("train_loss"),
-        "epochs": round(log.steps_done / per_epoch, 3),
-        "steps": log.steps_done,
-        "n_train": len(train),
-        "n_val": len(val) if val is not None else 0,
-        "n_test": len(test),
-        "n_classes": K,
-        "n_params": count_parameters(model),
-        "model": config.model,
-        "activation": config.activation,
-        "augmentation": augmentation(config).describe(),
-        "device": device.type,
-        "best_step": best_step,
-        "stopped_early": log.status == Status.COMPLETED and log.steps_done < trainer.steps,
-    }
-    if val is not None:
-        result.metrics["val_loss"] = float(trainer.best["value"]) if restored else last_of("val_loss")
-    carry_status(log, result)
-    if not n_evals:
-        result.notes.append("train_accuracy and train_loss are none: training stopped before the first "
-                            "evaluation.")
     names = [k for k in hist if len(hist[k]) == n_evals and n_evals]
-    labels = {"train_loss": "training loss", "test_loss": "test loss", "train_accuracy": "training accuracy",
-              "test_accuracy": "test accuracy", "val_loss": "validation loss", "val_accuracy": "validation accuracy"}
-    for name in names:
-        result.curves[name] = Curve(x_epochs, hist[name], "epoch", labels[name])
-    result.tables["epochs"] = table_from_columns({"epoch": np.round(x_epochs, 3),
-                                                  "step": np.asarray(evals.steps, dtype=int) + 1,
-                                                  **{k: hist[k] for k in names}})
-    result.tables["confusion"] = Table(columns=["true \\ predicted", *classes],
-                                       rows=[[classes[i], *counts[i].tolist()] for i in range(K)])
+    labels = {"train_loss": t("classify.label.train_loss"), "test_loss": t("classify.label.test_loss"),
+              "train_accuracy": t("classify.label.train_accuracy"), "test_accuracy": t("classify.label.test_accuracy"),
+              "val_loss": t("classify.label.val_loss"), "val_accuracy": t("classify.label.val_accuracy")}
     support = counts.sum(axis=1)
-    result.tables["per_class"] = table_from_columns({
-        "class": list(classes), "test_images": support, "correct": np.diag(counts),
-        "accuracy": np.where(support > 0, np.diag(counts) / np.maximum(support, 1), np.nan)})
-    if want_figures():
-        _figures(result, config, train, test, hist, x_epochs, counts, wrong, y_pred, acc)
-
+    tables = {
+        "epochs": table_from_columns({"epoch": np.round(x_epochs, 3), "step": np.asarray(evals.steps, dtype=int) + 1,
+                                      **{k: hist[k] for k in names}}),
+        "confusion": Table(columns=["true \\ predicted", *classes],
+                           rows=[[classes[i], *counts[i].tolist()] for i in range(K)]),
+        "per_class": table_from_columns({
+            "class": list(classes), "test_images": support, "correct": np.diag(counts),
+            "accuracy": np.where(support > 0, np.diag(counts) / np.maximum(support, 1), np.nan)}),
+    }
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    result.artifacts["state_dict"] = state
+    artifacts = {"state_dict": state}
     if config.save_checkpoint:
-        result.artifacts["checkpoint"] = Checkpoint(
+        artifacts["checkpoint"] = Checkpoint(
             model=config.model, hparams=model.hparams, state_dict=state, classes=classes,
-            channels=train.image_shape[0], image_size=train.image_shape[1:], mean=MEAN, std=STD,
+            channels=train_set.image_shape[0], image_size=train_set.image_shape[1:], mean=MEAN, std=STD,
             config=config.to_dict(), metrics={"test_accuracy": acc, "n_test": len(test)},
-            pixel_mean=float(train.X.mean())).to_payload()
+            pixel_mean=float(train_set.X.mean())).to_payload()
+    divergence = ({"loss": log.losses[-1], "first": log.losses[0]}
+                  if log.status == Status.DIVERGED and log.losses else None)
+    out = Outcome(
+        test_accuracy=acc,
+        test_loss=run.test_loss,
+        test_errors=len(wrong),
+        train_accuracy=last_of("train_accuracy"),
+        train_loss=last_of("train_loss"),
+        epochs=round(log.steps_done / run.per_epoch, 3),
+        steps=log.steps_done,
+        n_train=len(train_set),
+        n_val=len(val) if val is not None else 0,
+        n_test=len(test),
+        n_classes=K,
+        n_params=count_parameters(model),
+        model=config.model,
+        activation=config.activation,
+        augmentation=augmentation(config).describe(),
+        device=run.device.type,
+        best_step=best_step,
+        stopped_early=log.status == Status.COMPLETED and log.steps_done < trainer.steps,
+        val_loss=(float(trainer.best["value"]) if run.restored else last_of("val_loss")) if val is not None else None,
+        diverged=log.status == Status.DIVERGED,
+        skipped_steps=log.skipped or None,
+        status=log.status,
+        tables=tables,
+        curves={name: Curve(x_epochs, hist[name], t("common.label.epoch"), labels[name]) for name in names},
+        artifacts=artifacts,
+        data={"train": train_set, "test": test, "hist": hist, "x_epochs": x_epochs, "counts": counts,
+              "wrong": wrong, "y_pred": y_pred, "per_epoch": run.per_epoch, "planned": trainer.steps,
+              "restored": run.restored, "best_value": float(trainer.best["value"]) if run.restored else None,
+              "divergence": divergence},
+    )
+    out.data["diagnosis"] = diagnose(config, out.metrics, out.status, run.per_epoch)  # what went wrong, no prose
+    return out
 
-    result.notes += advice(config, result.metrics, log, trainer.steps, per_epoch,
-                           interrupted=result.status == Status.INTERRUPTED)
-    if restored:
-        result.notes.append(f"Early stopping kept the model of update {best_step} (lowest validation loss "
-                            f"{trainer.best['value']:.4g} on {len(val)} held-out training images); the test "
-                            "metrics are those of that model.")
+
+# ----- what a reader is told -----------------------------------------------------------------------------
+def notes(config: Config, out: Outcome) -> Notes:
+    """What ran and what the numbers say (interrupted, diverged, too few updates, chance-level data,
+    over-fitting, early stopping) and, apart, why and what to try."""
+    found = Notes()
+    d, m = out.data, out.metrics
+    if out.status == Status.INTERRUPTED:
+        found.measured.append(t("classify.note.interrupted", steps=out.steps, planned=d["planned"], epochs=out.epochs))
+    advice_notes(found, config, m, d["diagnosis"], d["per_epoch"], d["divergence"])
+    if out.train_accuracy is None:
+        found.measured.append(t("classify.note.no_evaluation"))
+    if d["restored"]:
+        found.measured.append(t("classify.note.restored", step=out.best_step, loss=d["best_value"], n_val=out.n_val))
     if config.save_checkpoint:
-        result.notes.append("The trained model is saved in the run folder's artifacts.pt; classify your own "
-                            "images with: dlsm predict RUN_FOLDER IMAGE...")
-    return result
+        found.measured.append(t("classify.note.checkpoint"))
+    return found
 
 
-def _figures(result: Result, config: Config, train: ImageDataset, test: ImageDataset, hist: dict[str, np.ndarray],
-             x_epochs: np.ndarray, counts: np.ndarray, wrong: torch.Tensor, y_pred: torch.Tensor, acc: float) -> None:
+def figures(config: Config, out: Outcome) -> dict:
+    """Learning curves, the confusion matrix, the misclassified test images and some training images."""
     from dlsm.plotting.classify import (
         plot_confusion_matrix,
         plot_image_grid,
@@ -414,113 +312,27 @@ def _figures(result: Result, config: Config, train: ImageDataset, test: ImageDat
         plot_misclassified,
     )
 
-    classes = train.classes
-    what = {"mlp": f"MLP ({config.activation})", "cnn": "CNN", "small_cnn": "small CNN"}[config.model]
-    result.figures["curves"] = plot_learning_curves(
-        x_epochs, hist["train_loss"], hist["test_loss"], hist["train_accuracy"], hist["test_accuracy"],
-        title=f"{what}, {config.optimizer} lr {config.lr:g}",
+    d = out.data
+    train_set, test, hist, wrong, y_pred = d["train"], d["test"], d["hist"], d["wrong"], d["y_pred"]
+    classes = train_set.classes
+    what = {"mlp": t("classify.word.mlp", activation=config.activation), "cnn": "CNN",
+            "small_cnn": t("classify.word.small_cnn")}[config.model]
+    drawn = {}
+    drawn["curves"] = plot_learning_curves(
+        d["x_epochs"], hist["train_loss"], hist["test_loss"], hist["train_accuracy"], hist["test_accuracy"],
+        title=t("classify.title.curves", model=what, optimizer=config.optimizer, lr=config.lr),
         val_loss=hist["val_loss"] if len(hist["val_loss"]) else None,
         val_accuracy=hist["val_accuracy"] if len(hist["val_accuracy"]) else None)
-    result.figures["confusion"] = plot_confusion_matrix(
-        counts, classes, f"confusion matrix: accuracy {100 * acc:.1f} % of {len(test)} test images")
+    drawn["confusion"] = plot_confusion_matrix(
+        d["counts"], classes, t("classify.title.confusion", accuracy=100 * out.test_accuracy, n=len(test)))
     shown = wrong[:32]
-    result.figures["misclassified"] = plot_misclassified(
+    drawn["misclassified"] = plot_misclassified(
         test.X[shown].numpy(), test.y[shown].numpy(), y_pred[shown].numpy(), classes, len(wrong))
-    sample = torch.arange(min(16, len(train)))
-    result.figures["samples"] = plot_image_grid(
-        train.X[sample].numpy(), [f"label {classes[int(c)]}" for c in train.y[sample]],
-        f"training images ({train.name}, {len(train)} in all)")
-
-
-# ----- advice from what ran -----------------------------------------------------------------------------
-ENOUGH_UPDATES = 500  # below this, a network near chance has simply not trained long enough
-
-
-def near_chance(acc: float | None, K: int) -> bool:
-    """Within 15 % of the way from chance (1/K) to perfect: 23.5 % for 10 classes, 57.5 % for 2."""
-    return acc is not None and acc < 1 / K + 0.15 * (1 - 1 / K)
-
-
-def _full_used(config: Config) -> bool:
-    full = Config.make("full", model=config.model, data=config.data)
-    return all(getattr(config, k) == getattr(full, k)
-               for k in ("optimizer", "lr", "schedule", "batch_size", "epochs", "steps", "shift"))
-
-
-def advice(config: Config, m: dict[str, Any], log: FitLog, planned: int, per_epoch: int,
-           interrupted: bool) -> list[str]:
-    """What the numbers say, diagnosed from what ran: too few updates, over-fitting (train ≫ test), a
-    diverged loss, or data at chance level. Suggests only settings that this run did not already use."""
-    K, steps, acc, train_acc = m["n_classes"], m["steps"], m["test_accuracy"], m["train_accuracy"]
-    notes = []
-    if interrupted:
-        notes.append(f"Interrupted after {steps} of {planned} updates ({m['epochs']:g} epochs); the metrics are "
-                     "those of the model at that point.")
-    if log.status == Status.DIVERGED:
-        tries = [f"a smaller learning rate (e.g. lr={config.lr / 10:g})"]
-        if config.optimizer != "adam":
-            tries.append("optimizer=adam")
-        if config.schedule == "constant":
-            tries.append("schedule=onecycle (it warms up from a small lr)")
-        return [*notes, f"Diverged after {steps} updates with lr {config.lr:g} ({config.optimizer}): a step "
-                "larger than about 2/(largest curvature of the loss) makes gradient descent overshoot and grow. "
-                "Try " + ", ".join(tries) + "."]
-    if interrupted:
-        return notes
-    chance = f"chance (1/{K} = {100 / K:.0f} %)"
-    if train_acc is not None and train_acc - acc >= 0.2:
-        notes.append(_overfitting(config, m))
-    elif near_chance(acc, K) and steps < ENOUGH_UPDATES:
-        why = ""
-        if config.model == "mlp" and config.activation == "sigmoid" and config.optimizer == "sgd":
-            why = (" The sigmoid's slope is at most 1/4, so each sigmoid layer shrinks the gradient passed "
-                   "back through it, and its outputs are all positive (about 0.5), which slows plain gradient "
-                   f"descent: with lr {config.lr:g} this network needs far more updates (the course's 60,000 "
-                   "MNIST images give 900 in 3 epochs).")
-        tries = [f"more updates (e.g. steps={max(ENOUGH_UPDATES, 5 * steps)}, or epochs="
-                 f"{math.ceil(max(ENOUGH_UPDATES, 5 * steps) / per_epoch)})"]
-        if config.model == "mlp" and config.activation == "sigmoid":
-            tries.append("activation=relu (exercise 3-2)")
-        if config.optimizer != "adam":
-            tries.append("optimizer=adam")
-        if not config.data.startswith("folder:") and not _full_used(config):
-            tries.append("the tuned --full settings")
-        notes.append(f"Test accuracy {100 * acc:.1f} % is near {chance} after only {steps} updates "
-                     f"({m['epochs']:g} epochs of {per_epoch} batches): too few updates.{why} Try "
-                     + ", ".join(tries) + ".")
-    elif near_chance(acc, K):
-        train = "" if train_acc is None else f" (training accuracy {100 * train_acc:.1f} %)"
-        notes.append(f"Test accuracy {100 * acc:.1f} % is near {chance} after {steps} updates, and the model "
-                     f"does not fit even its training images{train}: the data look like chance level to it. "
-                     "Check that each class holds its own kind of images (a label that does not depend on the "
-                     f"image cannot be learned), and that {m['n_train']} training images at image size "
-                     f"{config.image_size or 'default'} keep what tells the classes apart."
-                     + ("" if config.lr <= 1e-4 else f" If they do, try a smaller lr (now {config.lr:g}).")
-                     + ("" if config.model == "small_cnn" else " or model=small_cnn."))
-    elif train_acc is not None and train_acc - acc >= 0.1 and acc < 0.9:
-        notes.append(_overfitting(config, m))
-    return notes
-
-
-def _overfitting(config: Config, m: dict[str, Any]) -> str:
-    tries = []
-    if config.model == "cnn":
-        tries.append("model=small_cnn (about 24 k parameters instead of the course CNN's "
-                     f"{m['n_params']:,})")
-    if config.data.startswith("folder:"):
-        tries += [t for t, used in (("flip=true", config.flip), ("crop=4", config.crop),
-                                    ("jitter=0.2", config.jitter)) if not used]
-    else:
-        tries += [t for t, used in (("shift=2", config.shift), ("rotate=10", config.rotate)) if not used]
-    if config.dropout == 0:
-        tries.append("dropout=0.3")
-    if config.val_fraction == 0:
-        tries.append("val_fraction=0.15 patience=10 (early stopping)")
-    tries.append("more images per class")
-    return (f"Over-fitting: training accuracy {100 * m['train_accuracy']:.1f} % but test accuracy "
-            f"{100 * m['test_accuracy']:.1f} %: the model ({m['n_params']:,} parameters) has memorised its "
-            f"{m['n_train']} training images rather than learned what tells the classes apart. Try "
-            + ", ".join(tries) + ".")
+    sample = torch.arange(min(16, len(train_set)))
+    drawn["samples"] = plot_image_grid(
+        train_set.X[sample].numpy(), [t("classify.label.sample", label=classes[int(c)]) for c in train_set.y[sample]],
+        t("classify.title.samples", name=train_set.name, n=len(train_set)))
+    return drawn
 
 
 LAB = Lab(
@@ -528,6 +340,9 @@ LAB = Lab(
     lecture=3,
     description="MNIST (or your own images) classified by the course MLP or CNN, or a small CNN for folders",
     config=Config,
-    run=run,
-    headline=("test_accuracy", "test_loss", "train_accuracy", "steps"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

@@ -13,7 +13,8 @@ Sample quality is measured (2-D sets) by the energy distance to a held-out set, 
 (Kynkäänniemi et al. 2019) and the share of samples farther than ``off_radius`` from the clean generating
 curve, each beside the same number for a second held-out set (the floor) and for N(0, I) noise (the
 ceiling). For ``data=digits`` a small U-Net is trained on the embedded MNIST digits and its samples are
-judged by the lecture-3 CNN (:mod:`dlsm.labs._digit_quality`).
+judged by the lecture-3 CNN (:mod:`dlsm.labs._digit_quality`). The metrics are computed in
+:mod:`dlsm.labs._diffusion_quality`, the figures drawn in :mod:`dlsm.labs._diffusion_figures`.
 """
 
 from __future__ import annotations
@@ -26,40 +27,29 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from dlsm import outcome
 from dlsm.algorithms.ddpm import DDPMScheduler, ScheduleName, VarianceName, noise_prediction_loss
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.labs._diffusion_figures import PROCESS_DIGITS, Drawn, draw
+from dlsm.labs._diffusion_quality import differs, digit_metrics, point_quality
 from dlsm.labs._digit_quality import quality_table_rows, train_judge
-from dlsm.metrics import energy_distance, knn_precision_recall
 from dlsm.models.denoisers import CourseDenoiser, SinusoidalDenoiser, SmallUNet
-from dlsm.plotting.generative import (
-    plot_image_grid,
-    plot_image_process,
-    plot_loss,
-    plot_process_2d,
-    plot_samples_2d,
-    plot_schedule,
-)
+from dlsm.outcome import Notes, metric
 from dlsm.problems.images import load_embedded_mnist
-from dlsm.problems.toy2d import DATASETS, get_dataset, off_share, toy_splits
-from dlsm.result import Curve, ProgressFn, Result, table_from_columns
-from dlsm.training import (
-    EpochBatches,
-    Trainer,
-    carry_status,
-    count_parameters,
-    make_optimizer,
-    make_schedule,
-    want_figures,
-)
+from dlsm.problems.toy2d import get_dataset, toy_splits
+from dlsm.result import Curve, ProgressFn, table_from_columns
+from dlsm.seeds import generator as stream
+from dlsm.status import Status
+from dlsm.training import EpochBatches, Trainer, count_parameters, make_optimizer, make_schedule
 
 DataName = Literal["moons", "swiss_roll", "s_curve", "circles", "checkerboard", "gaussians", "digits"]
 ALPHA_BAR_T_MAX = 0.01  # ᾱ_T above this: x_T keeps > 10 % of x_0's amplitude and N(0, I) is the wrong start
 MIN_STEPS = 10
-#: Generated digits drawn in the samples figure (all of them are scored).
-SHOWN_DIGITS = 60
+FEW_DIGIT_STEPS = 2000  # fewer training steps than this on digits: only blurry strokes are to be expected
 
 #: The course's schedule (lecture 7) and its training of the 2-D network.
 COURSE_SCHEDULE = {"schedule": "sigmoid", "steps": 100, "beta_min": 1e-5, "beta_max": 5e-3, "variance": "beta"}
@@ -109,7 +99,7 @@ class Config(LabConfig):
     epochs: float | None = param(None, "passes over the 2-D training set (none: recipe; course 1000)", gt=0)
     digit_epochs: float = param(40, "passes over the digits (data=digits; --full: 300, meant for a GPU)", gt=0)
     batch_size: int | None = param(None, "mini-batch size (none: the recipe's; course 128)", ge=1)
-    lr: float | None = param(None, "Adam 学習係数 (none: the recipe's; course 1e-3)", gt=0)
+    lr: float | None = param(None, "Adam learning rate (none: the recipe's; course 1e-3)", gt=0)
     lr_schedule: Literal["constant", "onecycle", "cosine"] | None = param(
         None, "learning-rate schedule (none: the recipe's; course constant)")
     ema_decay: float | None = param(None, "EMA decay of the sampled weights (none: recipe; course 0.9)", ge=0, lt=1)
@@ -162,24 +152,75 @@ def settings(config: Config) -> dict[str, Any]:
     return {**base, **chosen}
 
 
-def _build_network(s: dict[str, Any], config: Config, generator: torch.Generator) -> torch.nn.Module:
+def build_network(s: dict[str, Any], channels: int, generator: torch.Generator) -> torch.nn.Module:
+    """The ε-network named by the settings ``s`` (course, sinusoidal or unet with ``channels``)."""
     if s["network"] == "course":
         return CourseDenoiser(s["steps"], s["width"], generator=generator)
     if s["network"] == "sinusoidal":
         return SinusoidalDenoiser(s["width"], generator=generator)
-    return SmallUNet(config.channels, generator=generator)
+    if s["network"] == "unet":
+        return SmallUNet(channels, generator=generator)
+    raise ConfigError(f"network={s['network']!r}: unknown; allowed: course, sinusoidal, unet", key="network")
 
 
-def _keep_steps(T: int) -> tuple[int, ...]:
+def keep_steps(T: int) -> tuple[int, ...]:
     """Ten evenly spaced steps T, ..., 0 (both ends included) to picture a process."""
     return tuple(sorted({round(T * k / 9) for k in range(10)}, reverse=True))
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """The schedule's end point, the training, and sample quality beside its floor and ceiling.
+
+    2-D sets have the energy, precision/recall and off-data metrics; digits have the judge's metrics and
+    None for the energy distance, precision, recall and off-data share.
+    """
+
+    alpha_bar_T: float = metric(headline=True)
+    terminal_signal: float = metric("fraction")
+    train_loss: float | None = metric("loss", headline=True)
+    first_loss: float | None = metric("loss")
+    steps: int = metric("steps")
+    epochs: float = metric("epochs")
+    n_params: int = metric("parameters")
+    train_seconds: float = metric("s")
+    ema_differs: bool = metric()
+    # digits only: the lecture-3 CNN's verdict on the samples, held-out digits (floor) and noise (ceiling)
+    confident_share: float | None = metric("fraction", default=None, skip_none=True)
+    class_entropy: float | None = metric("bits", default=None, skip_none=True)
+    frechet: float | None = metric(default=None, skip_none=True)
+    confident_floor: float | None = metric("fraction", default=None, skip_none=True)
+    class_entropy_floor: float | None = metric("bits", default=None, skip_none=True)
+    frechet_floor: float | None = metric(default=None, skip_none=True)
+    confident_noise: float | None = metric("fraction", default=None, skip_none=True)
+    class_entropy_noise: float | None = metric("bits", default=None, skip_none=True)
+    frechet_noise: float | None = metric(default=None, skip_none=True)
+    judge_accuracy: float | None = metric("fraction", default=None, skip_none=True)
+    # 2-D sets (energy_distance, precision, recall and off_share are None for digits)
+    energy_distance: float | None = metric(headline=True, default=None)
+    energy_floor: float | None = metric(headline=True, default=None, skip_none=True)
+    energy_noise: float | None = metric(default=None, skip_none=True)
+    energy_error: float | None = metric(default=None, skip_none=True)
+    precision: float | None = metric("fraction", headline=True, default=None)
+    recall: float | None = metric("fraction", headline=True, default=None)
+    precision_floor: float | None = metric("fraction", default=None, skip_none=True)
+    recall_floor: float | None = metric("fraction", default=None, skip_none=True)
+    precision_noise: float | None = metric("fraction", default=None, skip_none=True)
+    recall_noise: float | None = metric("fraction", default=None, skip_none=True)
+    off_share: float | None = metric("fraction", headline=True, default=None)
+    off_floor: float | None = metric("fraction", default=None, skip_none=True)
+    off_noise: float | None = metric("fraction", default=None, skip_none=True)
+    off_radius: float | None = metric(default=None, skip_none=True)
+    nonfinite_samples: int | None = metric("samples", default=None, skip_none=True)
+    diverged: bool = metric()
+    skipped_steps: int | None = metric("steps", default=None, skip_none=True)
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     device = resolve_device(config.device)
     s = settings(config)
     digits = config.data == "digits"
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = stream(config.seed, "main")  # data order, training noise, metrics' noise
     scheduler = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"],
                                         s["clip_sample"])
 
@@ -195,13 +236,14 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         X = splits.train.to(device)  # (n, 2)
         epochs = s["epochs"]
 
-    model = _build_network(s, config, generator).to(device)
+    model = build_network(s, config.channels, generator).to(device)
     batches = EpochBatches(len(X), s["batch_size"], generator, device=device)
     steps = max(1, math.ceil(epochs * batches.per_epoch))
     optimizer = make_optimizer("adam", model.parameters(), s["lr"], foreach=True)
     judge_share = 0.15 if digits else 0.0
     train_progress = None if progress is None else (  # training is most of the run; judging the digits the rest
         lambda done, _n, info: progress(round(done / steps * 1000 * (1 - judge_share)), 1000, info))
+
     def loss_fn(m: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
         return noise_prediction_loss(m, scheduler, X[idx], generator, config.antithetic)
 
@@ -215,196 +257,98 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     sampled = trainer.eval_model  # the EMA model when ema_decay is set
     sampled.eval()
     if s["variance"] == "analytic":  # Γ_t = E‖ε̂(x_t, t)‖²/d from the training data, with its own generator
-        scheduler.fit_analytic_variance(sampled, X, torch.Generator().manual_seed(config.seed + 2),
-                                        batch=100 if digits else 2000)
+        scheduler.fit_analytic_variance(sampled, X, stream(config.seed, "third"), batch=100 if digits else 2000)
 
-    result = Result()
     losses = np.asarray(log.history.get("loss", []), dtype=float)
     loss_steps = np.asarray(log.steps, dtype=float) + 1
-    alpha_bar_T = scheduler.alpha_bar_last
-    result.metrics = {
-        "alpha_bar_T": alpha_bar_T, "terminal_signal": math.sqrt(alpha_bar_T),
-        "train_loss": float(np.mean(losses[-10:])) if len(losses) else None,
-        "first_loss": float(losses[0]) if len(losses) else None,
-        "steps": log.steps_done, "epochs": log.steps_done / batches.per_epoch,
-        "n_params": count_parameters(model), "train_seconds": train_seconds,
-        "ema_differs": _differs(model, sampled),
-    }
-    sample_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
-    keep = _keep_steps(scheduler.steps)
+    sample_gen = stream(config.seed, "second", device=device)
+    keep = keep_steps(scheduler.steps)
     if digits:
-        n = config.digit_samples
-        x0, kept = scheduler.sample(sampled, (n, 1, 28, 28), sample_gen, device, keep=keep)
-        images = ((x0.cpu() + 1) / 2).clamp(0, 1)  # (n, 1, 28, 28)
-        result.artifacts["samples"] = images
+        x0, kept = scheduler.sample(sampled, (config.digit_samples, 1, 28, 28), sample_gen, device, keep=keep)
+        samples = ((x0.cpu() + 1) / 2).clamp(0, 1)  # (n, 1, 28, 28)
         judge_progress = None if progress is None else (
             lambda d, total, info: progress(round(1000 * (1 - judge_share + judge_share * d / total)), 1000, info))
         judge = train_judge(train_set, config.judge_epochs, config.seed, device, judge_progress)
-        rows, judge_acc = quality_table_rows(judge, images, test_set, config.n_reference, generator)
-        _digit_metrics(result, rows, judge_acc)
+        rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator)
+        quality, table = digit_metrics(rows, judge_acc)
+        shown = X[:PROCESS_DIGITS].cpu()
     else:
         x0, kept = scheduler.sample(sampled, (config.n_samples, 2), sample_gen, device, keep=keep)
-        x0 = x0.cpu()
-        result.artifacts["samples"] = x0
+        samples = x0.cpu()
         radius = config.off_radius if config.off_radius is not None else 3 * noise
-        _point_metrics(result, config.data, x0, splits, radius, generator)
-    result.metrics["diverged"] = False
-    carry_status(log, result)
-    result.tables["settings"] = table_from_columns({"key": list(s), "value": [str(v) for v in s.values()]})
-    if len(losses):
-        result.curves["loss"] = Curve(loss_steps, losses, "step", "noise-prediction MSE", log_y=True)
-    result.artifacts["model"] = {k: v.detach().cpu() for k, v in sampled.state_dict().items()}
-    result.notes += reading_notes(config, s, result.metrics)
-    if want_figures():
-        _figures(result, config, s, scheduler, kept, X, loss_steps, losses, digits)
-    return result
+        quality, table = point_quality(config.data, samples, splits, radius, generator)
+        shown = X[:2000].cpu()
+    alpha_bar_T = scheduler.alpha_bar_last
+    curves = {"loss": Curve(loss_steps, losses, t("common.label.step"), t("diffusion.label.noise_mse"), log_y=True)}
+    return Outcome(
+        alpha_bar_T=alpha_bar_T, terminal_signal=math.sqrt(alpha_bar_T),
+        train_loss=float(np.mean(losses[-10:])) if len(losses) else None,
+        first_loss=float(losses[0]) if len(losses) else None,
+        steps=log.steps_done, epochs=log.steps_done / batches.per_epoch, n_params=count_parameters(model),
+        train_seconds=train_seconds, ema_differs=differs(model, sampled), **quality,
+        diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None,
+        status=log.status,
+        tables={"quality": table,
+                "settings": table_from_columns({"key": list(s), "value": [str(v) for v in s.values()]})},
+        curves=curves if len(losses) else {},
+        artifacts={"samples": samples, "model": {k: v.detach().cpu() for k, v in sampled.state_dict().items()}},
+        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses), "log": log},
+    )
 
 
-def _differs(model: torch.nn.Module, sampled: torch.nn.Module) -> bool:
-    if sampled is model:
-        return False
-    return any(not torch.equal(a, b) for a, b in zip(model.parameters(), sampled.parameters(), strict=True))
-
-
-def _null_std(a: torch.Tensor, b: torch.Tensor, generator: torch.Generator, n_perm: int = 20) -> float:
-    """Sampling error of the energy distance: its standard deviation over random relabellings of a ∪ b."""
-    pooled = torch.cat([a, b]).double()  # (n + m, 2)
-    d = torch.cdist(pooled, pooled)
-    n, m = len(a), len(b)
-    values = []
-    for _ in range(n_perm):
-        perm = torch.randperm(n + m, generator=generator)
-        i, j = perm[:n], perm[n:]
-        within = d[i][:, i].sum() / (n * (n - 1)) + d[j][:, j].sum() / (m * (m - 1))
-        values.append(float(2 * d[i][:, j].mean() - within))
-    return float(np.std(values))
-
-
-def _point_metrics(result: Result, data: str, x0: torch.Tensor, splits: Any, radius: float,
-                   generator: torch.Generator) -> None:
-    ref = splits.heldout  # (n_eval, 2)
-    noise = torch.randn(x0.shape, generator=generator)  # (n_samples, 2): the sampler's starting distribution
-    finite = torch.isfinite(x0).all(dim=1)
-    rows = {}
-    for label, pts in (("generated", x0[finite]), ("held-out (floor)", splits.heldout2), ("N(0, I) (ceiling)", noise)):
-        ok = len(pts) >= 2
-        p, r = knn_precision_recall(ref, pts) if ok else (None, None)
-        rows[label] = {"energy_distance": energy_distance(pts, ref) if ok else None, "precision": p, "recall": r,
-                       "off_share": off_share(data, pts, radius)}
-    g, f, c = rows["generated"], rows["held-out (floor)"], rows["N(0, I) (ceiling)"]
-    result.metrics.update({
-        "energy_distance": g["energy_distance"], "energy_floor": f["energy_distance"],
-        "energy_noise": c["energy_distance"], "energy_error": _null_std(splits.heldout2, ref, generator),
-        "precision": g["precision"], "recall": g["recall"], "precision_floor": f["precision"],
-        "recall_floor": f["recall"], "precision_noise": c["precision"], "recall_noise": c["recall"],
-        "off_share": off_share(data, x0, radius), "off_floor": f["off_share"], "off_noise": c["off_share"],
-        "off_radius": radius, "nonfinite_samples": int((~finite).sum()),
-    })
-    result.tables["quality"] = table_from_columns({
-        "samples": list(rows), **{key: [rows[k][key] for k in rows]
-                                  for key in ("energy_distance", "precision", "recall", "off_share")}})
-
-
-def _digit_metrics(result: Result, rows: dict[str, dict[str, float]], judge_acc: float) -> None:
-    g, f, c = rows["generated"], rows["held-out digits (floor)"], rows["noise (ceiling)"]
-    result.metrics.update({
-        "confident_share": g["confident_share"], "class_entropy": g["class_entropy"], "frechet": g["frechet"],
-        "confident_floor": f["confident_share"], "class_entropy_floor": f["class_entropy"],
-        "frechet_floor": f["frechet"], "confident_noise": c["confident_share"],
-        "class_entropy_noise": c["class_entropy"], "frechet_noise": c["frechet"], "judge_accuracy": judge_acc,
-        "energy_distance": None, "precision": None, "recall": None, "off_share": None,
-    })
-    result.tables["quality"] = table_from_columns({
-        "samples": list(rows), **{key: [rows[k][key] for k in rows]
-                                  for key in ("confident_share", "class_entropy", "frechet")}})
-
-
-def reading_notes(config: Config, s: dict[str, Any], m: dict[str, Any]) -> list[str]:
-    """What the numbers say: the schedule's end point, and sample quality against its floor and ceiling."""
-    notes = []
-    abar = m["alpha_bar_T"]
-    if abar > ALPHA_BAR_T_MAX:
-        notes.append(
-            f"ᾱ_T = {abar:.3g}: the forward process does not reach noise; x_T still holds √ᾱ_T = "
-            f"{math.sqrt(abar):.0%} of x_0, but sampling starts from N(0, I). The reverse process never saw such "
-            "inputs during training, so the samples land in the wrong places (a large energy distance). Fix: "
-            "schedule=cosine, or a larger beta_max (e.g. 0.2 with 100 linear steps), or more steps.")
+def notes(config: Config, out: Outcome) -> Notes:
+    """The schedule's end point, then sample quality against its floor and ceiling; apart, why."""
+    found = Notes()
+    log = out.data["log"]
+    if out.status == Status.INTERRUPTED:
+        found.measured.append(t("diffusion.note.interrupted", steps=out.steps))
+    elif out.status == Status.DIVERGED:
+        found.measured.append(t("diffusion.note.diverged", step=out.steps, loss=log.losses[-1],
+                                first=log.losses[0]))
+    if out.alpha_bar_T > ALPHA_BAR_T_MAX:
+        found.measured.append(t("diffusion.note.no_noise", abar=out.alpha_bar_T, signal=out.terminal_signal))
+        found.explanations.append(t("diffusion.note.no_noise_why"))
     if config.data == "digits":
-        if m.get("confident_share") is not None:
-            notes.append(f"Digits: {m['confident_share']:.0%} of the samples are classified with confidence > 0.9 "
-                         f"(held-out digits {m['confident_floor']:.0%}, noise {m['confident_noise']:.0%}); class "
-                         f"entropy {m['class_entropy']:.2f} bits (all ten digits equally: 3.32); Fréchet distance "
-                         f"{m['frechet']:.3g} (floor {m['frechet_floor']:.3g}, noise {m['frechet_noise']:.3g}). "
-                         f"The judging CNN scores {m['judge_accuracy']:.1%} on the test digits.")
-        if m["steps"] < 2000:
-            notes.append(f"Only {m['steps']} training steps: digits need thousands (--full, on a GPU); at this size "
-                         "the loss decreasing and blurry strokes are what to expect.")
-        return notes
-    if m.get("energy_distance") is not None:
-        within = abs(m["energy_distance"] - m["energy_floor"]) <= 2 * m["energy_error"]
-        notes.append(
-            f"Energy distance {m['energy_distance']:.4f} (floor {m['energy_floor']:.4f} ± {m['energy_error']:.4f}, "
-            f"noise {m['energy_noise']:.3f}): " + ("within sampling error of the floor." if within else
-                                                   "above the floor: the mass is not in the right places."))
-        notes.append(
-            f"Precision {m['precision']:.3f} / recall {m['recall']:.3f} (held-out {m['precision_floor']:.3f} / "
-            f"{m['recall_floor']:.3f}); {m['off_share']:.2%} of the samples lie farther than {m['off_radius']:.3g} "
-            f"from the clean {config.data} (held-out {m['off_floor']:.2%}). The energy distance hardly sees blur; "
-            "precision and the off-data share do.")
-    if m.get("nonfinite_samples"):
-        notes.append(f"{m['nonfinite_samples']} samples were not finite (the reverse process blew up) and were "
-                     "left out of the metrics.")
-    return notes
+        if out.confident_share is not None:
+            found.measured.append(t(
+                "diffusion.note.digit_quality", confident=out.confident_share, confident_floor=out.confident_floor,
+                confident_noise=out.confident_noise, entropy=out.class_entropy, frechet=out.frechet,
+                frechet_floor=out.frechet_floor, frechet_noise=out.frechet_noise, judge=out.judge_accuracy))
+        if out.steps < FEW_DIGIT_STEPS:
+            found.measured.append(t("diffusion.note.few_digit_steps", steps=out.steps))
+            found.explanations.append(t("diffusion.note.few_digit_steps_why"))
+        return found
+    if out.energy_distance is not None:
+        within = abs(out.energy_distance - out.energy_floor) <= 2 * out.energy_error
+        energy = {"energy": out.energy_distance, "floor": out.energy_floor, "error": out.energy_error,
+                  "noise": out.energy_noise}
+        found.measured.append(t("diffusion.note.energy_within", **energy) if within
+                              else t("diffusion.note.energy_above", **energy))
+        found.measured.append(t(
+            "diffusion.note.precision_recall", precision=out.precision, recall=out.recall,
+            precision_floor=out.precision_floor, recall_floor=out.recall_floor, off=out.off_share,
+            radius=out.off_radius, data=config.data, off_floor=out.off_floor))
+        found.explanations.append(t("diffusion.note.blur"))
+    if out.nonfinite_samples:
+        found.measured.append(t("diffusion.note.nonfinite", n=out.nonfinite_samples))
+    return found
 
 
-def _figures(result: Result, config: Config, s: dict[str, Any], scheduler: DDPMScheduler, kept: dict,
-             X: torch.Tensor, loss_steps: np.ndarray, losses: np.ndarray, digits: bool) -> None:
-    name = f"{config.data}, {s['schedule']} T={s['steps']}"
-    variances = {}  # the reverse steps' σ_t² when it is not β_t (and β̃_t beside the analytic one)
-    if s["variance"] != "beta":
-        variances["β̃_t (posterior)"] = scheduler.posterior_variance[1:].numpy()
-    if s["variance"] == "analytic":
-        variances["σ_t² (analytic, fitted)"] = scheduler.analytic_variance[1:].numpy()
-    result.figures["schedule"] = plot_schedule(scheduler.betas.numpy(), scheduler.alpha_bars.numpy(),
-                                               f"schedule: {name} (reverse σ_t²: {s['variance']})", variances)
-    if len(losses):
-        result.figures["loss"] = plot_loss(loss_steps, losses, f"training loss ({s['network']} network)")
-    g = torch.Generator().manual_seed(config.seed + 2)
-    keep = sorted(kept, reverse=True)
-    if digits:
-        x0 = X[:6].cpu()
-        forward = [(t, ((scheduler.add_noise(x0, torch.randn(x0.shape, generator=g),
-                                             torch.full((6,), max(t - 1, 0))) + 1) / 2).numpy())
-                   if t > 0 else (0, ((x0 + 1) / 2).numpy()) for t in sorted(keep)]
-        result.figures["forward"] = plot_image_process(forward, "forward process q(x_t | x_0)")
-        result.figures["reverse"] = plot_image_process([(t, ((kept[t][:6] + 1) / 2).numpy()) for t in keep],
-                                                       "reverse process (sampling)")
-        samples = result.artifacts["samples"].numpy()
-        shown = samples[:SHOWN_DIGITS]
-        part = f" (the first {len(shown)} of {len(samples)})" if len(shown) < len(samples) else ""
-        result.figures["samples"] = plot_image_grid(shown, "DDPM samples" + part)
-        return
-    x0 = X[:2000].cpu()
-    forward = [(t, scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((len(x0),), t - 1)).numpy()
-                if t > 0 else x0.numpy()) for t in sorted(keep)]
-    ref = x0.numpy()
-    result.figures["forward"] = plot_process_2d(forward, "forward process q(x_t | x_0)", ref)
-    result.figures["reverse"] = plot_process_2d([(t, kept[t].numpy()) for t in keep], "reverse process (sampling)",
-                                                ref)
-    samples = result.artifacts["samples"].numpy()
-    radius = result.metrics["off_radius"]
-    finite = np.isfinite(samples).all(axis=1)
-    off = np.zeros(len(samples), bool)
-    off[finite] = get_dataset(config.data).distance(samples[finite].astype(np.float64)) > radius
-    result.figures["samples"] = plot_samples_2d(ref, samples[finite], f"samples ({config.recipe} recipe)",
-                                                off[finite])
+def figures(config: Config, out: Outcome) -> dict:
+    """The schedule, the training loss, the forward and reverse processes and the samples."""
+    return draw(config.data, config.recipe, config.seed, out.data["drawn"], out.artifacts["samples"], out.off_radius)
 
 
 LAB = Lab(
     name="diffusion",
     lecture=7,
-    description="DDPM on 2-D point clouds (" + ", ".join(DATASETS) + ") or digits, with measured sample quality",
+    description="DDPM on 2-D point clouds (moons, swiss_roll, s_curve, circles, checkerboard, gaussians) or digits, "
+                "with measured sample quality",
     config=Config,
-    run=run,
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
     headline=("energy_distance", "energy_floor", "precision", "recall", "off_share", "alpha_bar_T", "train_loss"),
 )
+run = LAB.run

@@ -12,15 +12,16 @@ from typing import Literal
 import numpy as np
 import torch
 
+from dlsm import outcome
 from dlsm.algorithms.descent import GradientDescent, descend
 from dlsm.config import LabConfig, param
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.curves import plot_curves
 from dlsm.plotting.descent import plot_function_with_iterates
 from dlsm.problems.functions import FUNCTIONS_1D, Function1D
-from dlsm.result import Curve, ProgressFn, Result, table_from_columns
-from dlsm.training import want_figures
+from dlsm.result import Curve, ProgressFn, table_from_columns
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,22 @@ def theory_note(fn: Function1D, lr: float, s0: float, x_star: float) -> str:
              rate=abs(1 - lr * curvature))
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """What gradient descent on f reached."""
+
+    s_final: float = metric(headline=True)
+    f_final: float = metric(headline=True)
+    grad_final: float = metric()
+    steps_run: int = metric("steps", headline=True)
+    converged: bool = metric(headline=True)
+    diverged: bool = metric(headline=True)
+    minimiser: float = metric()
+    lr_max_local: float = metric()
+    local_rate: float = metric()
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     fn = FUNCTIONS_1D[config.function]
     s0 = torch.tensor([config.s0], dtype=torch.float64)
     traj = descend(fn.df, s0, GradientDescent(config.lr), config.steps, blowup=1e6)
@@ -64,44 +80,48 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     x_star = fn.nearest_minimiser(s_final if np.isfinite(s_final) else config.s0)
     curvature = float(fn.d2f(torch.tensor(x_star, dtype=torch.float64)))
     converged = not traj.diverged and abs(grad_final) <= config.grad_tol
-    result = Result()
-    result.metrics = {
-        "s_final": s_final,
-        "f_final": float(fs[-1]),
-        "grad_final": grad_final,
-        "steps_run": traj.steps_run,
-        "converged": converged,
-        "diverged": traj.diverged,
-        "minimiser": x_star,
-        "lr_max_local": 2.0 / curvature if curvature > 0 else float("inf"),
-        "local_rate": abs(1.0 - config.lr * curvature),
-    }
     k = np.arange(traj.steps_run)
-    result.tables["iterations"] = table_from_columns(
-        {"k": k, "s_k": s[:-1], "f'(s_k)": g, "s_k+1": s[1:], "f(s_k)": fs[:-1]})
-    result.curves["distance"] = Curve(np.arange(len(s)), np.abs(s - x_star), t("common.label.iteration_k"),
-                                      "|s_k - x*|", log_y=True)
-    if want_figures():
-        result.figures = figures(fn, s, fs, x_star, config, result.curves["distance"])
+    return Outcome(
+        s_final=s_final,
+        f_final=float(fs[-1]),
+        grad_final=grad_final,
+        steps_run=traj.steps_run,
+        converged=converged,
+        diverged=traj.diverged,
+        minimiser=x_star,
+        lr_max_local=2.0 / curvature if curvature > 0 else float("inf"),
+        local_rate=abs(1.0 - config.lr * curvature),
+        tables={"iterations": table_from_columns(
+            {"k": k, "s_k": s[:-1], "f'(s_k)": g, "s_k+1": s[1:], "f(s_k)": fs[:-1]})},
+        curves={"distance": Curve(np.arange(len(s)), np.abs(s - x_star), t("common.label.iteration_k"), "|s_k - x*|",
+                                  log_y=True)},
+        data={"s": s, "fs": fs},
+    )
 
-    if traj.diverged:
-        result.notes.append(t("gd1d.note.diverged", steps=traj.steps_run))
-    elif not converged:
-        result.notes.append(t("gd1d.note.not_converged", steps=config.steps, grad=abs(grad_final),
-                              tol=config.grad_tol))
-    result.notes.append(theory_note(fn, config.lr, config.s0, x_star))
-    return result
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """What the run did (diverged, not converged) and, apart, what theory says about the step a."""
+    found = Notes()
+    if out.diverged:
+        found.measured.append(t("gd1d.note.diverged", steps=out.steps_run))
+    elif not out.converged:
+        found.measured.append(t("gd1d.note.not_converged", steps=config.steps, grad=abs(out.grad_final),
+                                tol=config.grad_tol))
+    found.explanations.append(theory_note(FUNCTIONS_1D[config.function], config.lr, config.s0, out.minimiser))
+    return found
 
 
-def figures(fn: Function1D, s: np.ndarray, fs: np.ndarray, x_star: float, config: Config,
-            distance: Curve) -> dict:
+def figures(config: Config, out: Outcome) -> dict:
     """f with the iterates, and the distance to the minimiser per iteration."""
+    fn = FUNCTIONS_1D[config.function]
+    s, fs, x_star = out.data["s"], out.data["fs"], out.minimiser
     finite = np.isfinite(s) & (np.abs(s) <= 10)
     shown = np.concatenate([s[finite], [x_star, config.s0]])
     lo, hi = shown.min(), shown.max()
     pad = max(0.5, 0.15 * (hi - lo))
     x = np.linspace(lo - pad, hi + pad, 400)
     fx = fn.f(torch.from_numpy(x)).numpy()
+    distance = out.curves["distance"]
     return {
         "function": plot_function_with_iterates(x, fx, s[finite], fs[finite],
                                                 f"{fn.formula}, s0 = {config.s0:g}, a = {config.lr:g}"),
@@ -114,6 +134,9 @@ LAB = Lab(
     lecture=1,
     description="gradient descent by hand on a 1-D function (s := s - a f'(s))",
     config=Config,
-    run=run,
-    headline=("s_final", "f_final", "steps_run", "converged", "diverged"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

@@ -14,19 +14,31 @@ from typing import Literal
 import numpy as np
 import torch
 
+from dlsm import outcome
 from dlsm.algorithms.descent import Adam, GradientDescent, Momentum, Nesterov, Trajectory, UpdateRule, descend
-from dlsm.algorithms.quadratic_theory import gd_theory, momentum_rate
+from dlsm.algorithms.quadratic_theory import GDTheory, gd_theory
 from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.labs._gd2d_verdict import (
+    DIVERGES,
+    OPTIMIZERS,
+    Optimizer,
+    behaviour,
+    optimizer_label,
+    theory_rate,
+    verdict,
+    verdict_text,
+)
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.curves import plot_curves
 from dlsm.plotting.descent import box_around, plot_contour_trajectory, plot_surface, quadratic_grid
 from dlsm.problems.functions import quadratic
-from dlsm.result import Curve, ProgressFn, Result, Table, table_from_columns
-from dlsm.training import want_figures
+from dlsm.result import Curve, ProgressFn, Table, table_from_columns
 
-Optimizer = Literal["gd", "momentum", "nesterov", "adam"]
-OPTIMIZERS: tuple[Optimizer, ...] = ("gd", "momentum", "nesterov", "adam")
+__all__ = ["LAB", "OPTIMIZERS", "Config", "Optimizer", "Outcome", "behaviour", "compute", "figures", "make_rule",
+           "notes", "run", "theory_rate", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -52,70 +64,50 @@ class Config(LabConfig):
 
 
 def make_rule(name: Optimizer, config: Config) -> UpdateRule:
+    """The update rule ``name`` with the config's α (and μ); ConfigError for an unknown name."""
     if name == "gd":
         return GradientDescent(config.lr)
     if name == "momentum":
         return Momentum(config.lr, config.momentum)
     if name == "nesterov":
         return Nesterov(config.lr, config.momentum)
-    return Adam(config.lr)
+    if name == "adam":
+        return Adam(config.lr)
+    raise ConfigError(f"optimizer: got {name!r}; allowed: one of: {', '.join(OPTIMIZERS)}", key="optimizer")
 
 
-def behaviour(z: np.ndarray, diverged: bool, coordinatewise: bool) -> tuple[str, float]:
-    """Measured behaviour of the iterates, given in Q's eigenbasis z_t = Uᵀ(x_t - x*), shape (T+1, d).
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """Where the main run ended, its one verdict, and what theory says about the step α on this Q."""
 
-    For plain gradient descent the coordinates evolve independently, so per coordinate the rate over the
-    last m ≤ 10 steps r_i = (|z_{T,i}| / |z_{T-m,i}|)^(1/m) tells it all: every r_i < 1 converges, some
-    r_i = 1 with alternating sign oscillates for ever, r_i > 1 diverges. Momentum methods and Adam couple
-    steps, so for them the average rate over the whole run (‖z_T‖ / ‖z_0‖)^(1/T) is reported instead.
-    Returns the trend ("converges", "oscillates (never converges)", "stalls (never converges)", "diverges")
-    and the measured rate; :func:`verdict` turns a converging trend into "converged" or "converging" by the
-    tolerance, so that a run has one verdict.
-    """
-    if diverged:
-        return "diverges", float("inf")
-    if not coordinatewise:
-        e = np.linalg.norm(z, axis=1)
-        rate = float((e[-1] / e[0]) ** (1.0 / (len(e) - 1))) if e[0] > 0 else 0.0
-        return ("diverges" if rate > 1 else "converges"), rate
-    m = min(10, len(z) - 1)
-    start, end = np.abs(z[-1 - m]), np.abs(z[-1])
-    alive = start > 1e-200
-    if not alive.any():
-        return "converges", 0.0
-    rates = (end[alive] / start[alive]) ** (1.0 / m)
-    rate = float(rates.max())
-    if rate > 1 + 1e-9:
-        return "diverges", rate
-    if rate >= 1 - 1e-9:
-        j = np.flatnonzero(alive)[int(rates.argmax())]
-        flips = np.sign(z[-1, j]) != np.sign(z[-2, j])
-        return ("oscillates (never converges)" if flips else "stalls (never converges)"), rate
-    return "converges", rate
-
-
-def verdict(trend: str, error_final: float, tol: float) -> str:
-    """The one verdict of a run: a converging trend is "converged" when ‖x_T - x*‖² ≤ tol, else
-    "converging (not within tol yet)"; the other trends are kept as they are."""
-    if trend != "converges":
-        return trend
-    return "converged" if error_final <= tol else "converging (not within tol yet)"
-
-
-def theory_rate(name: Optimizer, eigenvalues: tuple[float, ...], config: Config, gd_rate: float) -> float:
-    """Predicted asymptotic rate of the linear methods on the quadratic (NaN for Adam, which is not linear)."""
-    if name == "gd":
-        return gd_rate
-    if name == "adam" or min(eigenvalues) < 0:
-        return float("nan") if name == "adam" else float("inf")
-    return momentum_rate(eigenvalues, config.lr, config.momentum, nesterov=name == "nesterov")
+    x1_final: float = metric()
+    x2_final: float = metric()
+    f_final: float = metric()
+    error_final: float = metric(headline=True)
+    steps_run: int = metric("steps")
+    diverged: bool = metric(headline=True)
+    behaviour: str = metric(headline=True)
+    rate_measured: float = metric(headline=True)
+    rate_theory: float = metric(headline=True)
+    theory_regime_gd: str = metric()
+    lr_max: float = metric(headline=True)
+    lr_opt: float = metric()
+    rate_theory_gd: float = metric()
+    rate_opt: float = metric()
+    lambda_min: float = metric()
+    lambda_max: float = metric()
+    condition_number: float = metric()
 
 
 def _errors(traj: Trajectory, x_star: torch.Tensor) -> np.ndarray:
     return ((traj.x - x_star) ** 2).sum(dim=1).numpy()  # (T+1,) squared distance to the minimiser
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+def _error_curve(e: np.ndarray) -> Curve:
+    return Curve(np.arange(len(e)), e, t("gd2d.label.iteration_t"), "‖x_t - x*‖²", log_y=True)
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     problem = quadratic(config.function, config.Q)
     x0 = torch.tensor(config.x0, dtype=torch.float64)
     x_star = problem.minimiser_from(x0)
@@ -126,88 +118,121 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         trajectories[name] = descend(problem.grad, x0, make_rule(name, config), config.steps)
         if progress:
             progress(i + 1, len(names), {})
-    main = trajectories[config.optimizer]
-    sq_err = _errors(main, x_star)
     _, U = torch.linalg.eigh(problem.Q)
-    trend, ratio = behaviour(((main.x - x_star) @ U).numpy(), main.diverged, config.optimizer == "gd")
+    errors = {n: _errors(tr, x_star) for n, tr in trajectories.items()}
+    measured = {n: behaviour(((tr.x - x_star) @ U).numpy(), tr.diverged, n == "gd")
+                for n, tr in trajectories.items()}   # name -> (trend, rate)
+    main = trajectories[config.optimizer]
+    sq_err = errors[config.optimizer]
+    trend, ratio = measured[config.optimizer]
     what = verdict(trend, float(sq_err[-1]), config.tol)
     x_final = main.x[-1].numpy()
-
-    result = Result()
-    result.metrics = {
-        "x1_final": float(x_final[0]),
-        "x2_final": float(x_final[1]),
-        "f_final": float(problem.f(main.x[-1])),
-        "error_final": float(sq_err[-1]),
-        "steps_run": main.steps_run,
-        "diverged": main.diverged or what == "diverges",
-        "behaviour": what,
-        "rate_measured": ratio,
-        "rate_theory": theory_rate(config.optimizer, theory.eigenvalues, config, theory.rate),
-        "theory_regime_gd": theory.regime,
-        "lr_max": theory.lr_max,
-        "lr_opt": theory.lr_opt,
-        "rate_theory_gd": theory.rate,
-        "rate_opt": theory.rate_opt,
-        "lambda_min": min(theory.eigenvalues),
-        "lambda_max": max(theory.eigenvalues),
-        "condition_number": theory.condition_number,
-    }
-    t = np.arange(main.steps_run + 1)
     xs = main.x.numpy()
-    result.tables["trajectory"] = table_from_columns(
-        {"t": t, "x1": xs[:, 0], "x2": xs[:, 1], "f": problem.f(main.x).numpy(), "error": sq_err})
-    result.curves["error"] = Curve(t, sq_err, "iteration t", "‖x_t - x*‖²", log_y=True)
-    # x2 against x1: a sweep overlays the runs' trajectories (plot_trajectories_on_contour draws them on f)
-    result.curves["trajectory"] = Curve(xs[:, 0], xs[:, 1], "x1", "x2")
-    result.artifacts["Q"] = problem.Q.clone()
-    result.artifacts["trajectory"] = main.x.clone()
+    steps = np.arange(main.steps_run + 1)
 
-    Q = problem.Q.numpy()
-    f_grid, grad_grid = quadratic_grid(Q)
-    paths = {n: tr.x.numpy() for n, tr in trajectories.items()}
-    trends = {n: behaviour(((tr.x - x_star) @ U).numpy(), tr.diverged, n == "gd")[0]
-              for n, tr in trajectories.items()}
-    box = box_around(list(paths.values()), cap=2.0 * float(x0.abs().max()) + 1.0,
-                     diverged=[trends[n] == "diverges" for n in trajectories])
-    title = f"{problem.formula}, α = {config.lr:g}"
-    figures = want_figures()
-    if figures:
-        result.figures["surface"] = plot_surface(f_grid, box, problem.formula)
-        result.figures["contour"] = plot_contour_trajectory(f_grid, grad_grid, box, {config.optimizer: xs}, title)
-        result.figures["error"] = plot_curves({config.optimizer: result.curves["error"]},
-                                              title=f"squared distance to the minimiser, α = {config.lr:g}")
+    def rate_of(name: Optimizer) -> float:
+        return theory_rate(name, theory.eigenvalues, config.lr, config.momentum, theory.rate)
 
+    tables = {"trajectory": table_from_columns(
+        {"t": steps, "x1": xs[:, 0], "x2": xs[:, 1], "f": problem.f(main.x).numpy(), "error": sq_err})}
     if config.compare:
-        rows, curves = [], {}
-        for name, traj in trajectories.items():
-            e = _errors(traj, x_star)
+        rows = []
+        for name, e in errors.items():
             outside = np.nonzero(e > config.tol)[0]  # the error stays within tol after the last of these
             settled = int(outside[-1]) + 1 if outside.size else 0
-            trend_i, rate = behaviour(((traj.x - x_star) @ U).numpy(), traj.diverged, name == "gd")
+            trend_i, rate = measured[name]
             rows.append([name, float(e[-1]), settled if settled < len(e) else None,
-                         verdict(trend_i, float(e[-1]), config.tol), rate,
-                         theory_rate(name, theory.eigenvalues, config, theory.rate)])
-            curves[name] = Curve(np.arange(len(e)), e, "iteration t", "‖x_t - x*‖²", log_y=True)
-        result.tables["optimizers"] = Table(
+                         verdict(trend_i, float(e[-1]), config.tol), rate, rate_of(name)])
+        tables["optimizers"] = Table(
             ["optimizer", "error_final", "t_stays_within_tol", "behaviour", "rate_measured", "rate_theory"], rows)
-        if figures:
-            result.figures["optimizers_error"] = plot_curves(curves, title=f"optimizers at α = {config.lr:g}")
-            result.figures["optimizers_contour"] = plot_contour_trajectory(f_grid, grad_grid, box, paths, title)
+    return Outcome(
+        x1_final=float(x_final[0]),
+        x2_final=float(x_final[1]),
+        f_final=float(problem.f(main.x[-1])),
+        error_final=float(sq_err[-1]),
+        steps_run=main.steps_run,
+        diverged=main.diverged or what == DIVERGES,
+        behaviour=what,
+        rate_measured=ratio,
+        rate_theory=rate_of(config.optimizer),
+        theory_regime_gd=theory.regime,
+        lr_max=theory.lr_max,
+        lr_opt=theory.lr_opt,
+        rate_theory_gd=theory.rate,
+        rate_opt=theory.rate_opt,
+        lambda_min=min(theory.eigenvalues),
+        lambda_max=max(theory.eigenvalues),
+        condition_number=theory.condition_number,
+        tables=tables,
+        # x2 against x1: a sweep overlays the runs' trajectories (plot_trajectories_on_contour draws them on f)
+        curves={"error": _error_curve(sq_err), "trajectory": Curve(xs[:, 0], xs[:, 1], "x1", "x2")},
+        artifacts={"Q": problem.Q.clone(), "trajectory": main.x.clone()},
+        data={"theory": theory, "formula": problem.formula, "blown_up": main.diverged,
+              "paths": {n: tr.x.numpy() for n, tr in trajectories.items()}, "errors": errors,
+              "trends": {n: m[0] for n, m in measured.items()}},
+    )
 
-    if main.diverged:
-        result.notes.append(f"Diverged: the iterates left every bounded region after {main.steps_run} steps, "
-                            "so the run stopped there.")
+
+def theory_notes(theory: GDTheory, optimizer: str) -> list[str]:
+    """What theory says about fixed-step gradient descent with this α on this Q (the explanations)."""
+    out = [t("gd2d.note.theory_for_gd", optimizer=optimizer)] if optimizer != "gd" else []
+    if min(theory.eigenvalues) < 0:
+        return [*out, t("gd2d.note.theory_saddle", lambda_min=min(theory.eigenvalues))]
+    out.append(t("gd2d.note.theory_bounds", eigenvalues=", ".join(f"{v:g}" for v in theory.eigenvalues),
+                 lr_max=theory.lr_max, lr_opt=theory.lr_opt, rate_opt=theory.rate_opt))
+    if theory.regime == "converges":
+        out.append(t("gd2d.note.theory_converges", lr=theory.lr, rate=theory.rate))
+    elif theory.regime == "stalls":
+        out.append(t("gd2d.note.theory_stalls", lr=theory.lr, rate=theory.rate))
+    elif theory.regime == "oscillates":
+        out.append(t("gd2d.note.theory_oscillates", lr=theory.lr))
+    elif theory.regime == "diverges":
+        out.append(t("gd2d.note.theory_diverges", lr=theory.lr, rate=theory.rate))
+    else:
+        raise ValueError(f"unknown regime {theory.regime!r} of gradient descent")
+    return out
+
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """The main run's verdict as measured (and the optimizers table read out); apart, the theory of α."""
+    found = Notes()
+    said = {"optimizer": optimizer_label(config.optimizer), "lr": config.lr, "verdict": verdict_text(out.behaviour),
+            "steps": out.steps_run, "error": out.error_final}
+    if np.isfinite(out.rate_measured):
+        found.measured.append(t("gd2d.note.verdict", **said, rate=out.rate_measured))
+    else:  # blown up: no rate to give
+        found.measured.append(t("gd2d.note.verdict_no_rate", **said))
+    if out.data["blown_up"]:
+        found.measured.append(t("gd2d.note.diverged", steps=out.steps_run))
     if config.compare:
-        result.notes.append(f"Table optimizers: error_final = ‖x_T - x*‖² after {config.steps} steps; "
-                            f"t_stays_within_tol = the first iteration after which ‖x_t - x*‖² stays ≤ tol = "
-                            f"{config.tol:g} (none: it never does); rate = the factor by which the error shrinks "
-                            "per step (below 1 converges).")
-    note = theory.explanation
-    if config.optimizer != "gd":
-        note = f"(Theory for plain gradient descent; the main run used {config.optimizer}.) " + note
-    result.notes.append(note)
-    return result
+        found.measured.append(t("gd2d.note.optimizers_table", steps=config.steps, tol=config.tol))
+    found.explanations += theory_notes(out.data["theory"], config.optimizer)
+    if config.optimizer in ("momentum", "nesterov") and np.isfinite(out.rate_theory):
+        found.explanations.append(t("gd2d.note.theory_momentum", optimizer=config.optimizer, mu=config.momentum,
+                                    lr=config.lr, rate=out.rate_theory))
+    return found
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """f as a surface, the path(s) on its contours, and the squared error per iteration."""
+    theory: GDTheory = out.data["theory"]
+    paths, trends = out.data["paths"], out.data["trends"]
+    f_grid, grad_grid = quadratic_grid(out.artifacts["Q"].numpy())
+    box = box_around(list(paths.values()), cap=2.0 * float(np.abs(config.x0).max()) + 1.0,
+                     diverged=[trends[n] == DIVERGES for n in paths])
+    title = f"{out.data['formula']}, α = {theory.lr:g}"
+    main = optimizer_label(config.optimizer)
+    drawn = {
+        "surface": plot_surface(f_grid, box, out.data["formula"]),
+        "contour": plot_contour_trajectory(f_grid, grad_grid, box, {main: paths[config.optimizer]}, title),
+        "error": plot_curves({main: out.curves["error"]}, title=t("gd2d.title.error", lr=config.lr)),
+    }
+    if config.compare:
+        curves = {optimizer_label(n): _error_curve(e) for n, e in out.data["errors"].items()}
+        drawn["optimizers_error"] = plot_curves(curves, title=t("gd2d.title.optimizers", lr=config.lr))
+        drawn["optimizers_contour"] = plot_contour_trajectory(
+            f_grid, grad_grid, box, {optimizer_label(n): p for n, p in paths.items()}, title)
+    return drawn
 
 
 LAB = Lab(
@@ -215,6 +240,10 @@ LAB = Lab(
     lecture=1,
     description="gradient descent on 2-D quadratics: trajectories, convergence theory, momentum/Nesterov/Adam",
     config=Config,
-    run=run,
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
     headline=("error_final", "behaviour", "diverged", "rate_measured", "rate_theory", "lr_max"),
 )
+run = LAB.run

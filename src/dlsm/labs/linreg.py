@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from dlsm import outcome, seeds
 from dlsm.algorithms.least_squares import (
     LinearFit,
     Standardizer,
@@ -30,11 +31,12 @@ from dlsm.algorithms.quadratic_theory import gd_theory
 from dlsm.config import LabConfig, param
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.regression import plot_loss_with_floor, plot_predictions
 from dlsm.problems.regression import FEATURES, crop_yields
-from dlsm.result import Curve, ProgressFn, Result, table_from_columns
+from dlsm.result import Curve, ProgressFn, table_from_columns
 from dlsm.status import Status
-from dlsm.training import fit, want_figures
+from dlsm.training import fit
 
 #: Step size used when ``lr`` is none: the course's on raw inputs; on standardised inputs λmax(H) ≈ 4,
 #: so 0.1 is well inside the stable range α < 2/λmax ≈ 0.5.
@@ -65,8 +67,29 @@ class Config(LabConfig):
         return self.lr if self.lr is not None else DEFAULT_LR[self.standardize]
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
-    generator = torch.Generator().manual_seed(config.seed)
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """Gradient descent's fit against the least-squares fit, and the curvature of the loss that explains it."""
+
+    loss: float = metric("loss", headline=True)
+    lstsq_loss: float = metric("loss", headline=True)
+    excess: float = metric()
+    prediction: float = metric(headline=True)
+    lstsq_prediction: float = metric(headline=True)
+    lr: float = metric()
+    lr_max: float = metric(headline=True)
+    condition_number: float = metric()
+    lambda_max: float = metric()
+    lambda_min: float = metric()
+    stable_by_theory: bool = metric()
+    diverged: bool = metric(headline=True)
+    steps_run: int = metric("steps")
+    loss_initial: float = metric("loss")
+    steps_to_tol: int | None = metric("steps", headline=True, default=None)
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
+    generator = seeds.generator(config.seed, "main")
     X, y = crop_yields(config.target)  # (5, 3), (5,)
     x_new = torch.tensor(config.predict_at, dtype=X.dtype).unsqueeze(0)  # (1, 3)
     lr = config.lr_used
@@ -117,60 +140,71 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     with np.errstate(over="ignore", invalid="ignore"):
         predicted = loss_star + gd_excess_loss(H, theta0 - _theta(best_inputs), lr, torch.tensor(log.steps)).numpy()
     loss_initial = float(losses[0])
-    diverged = log.status == "diverged" or not math.isfinite(loss_final) or loss_final > loss_initial
-
-    result = Result()
-    if log.status == "interrupted":
-        result.status = Status.INTERRUPTED
-        result.notes.append(log.message)
-    result.metrics = {
-        "loss": loss_final,
-        "lstsq_loss": loss_star,
-        "excess": loss_final / loss_star - 1 if math.isfinite(loss_final) else math.inf,
-        "prediction": pred_new,
-        "lstsq_prediction": pred_star,
-        "lr": lr,
-        "lr_max": theory.lr_max,
-        "condition_number": theory.condition_number,
-        "lambda_max": max(theory.eigenvalues),
-        "lambda_min": min(theory.eigenvalues),
-        "stable_by_theory": theory.regime == "converges",
-        "diverged": diverged,
-        "steps_run": log.steps_done,
-        "loss_initial": loss_initial,
-    }
-    result.metrics["steps_to_tol"] = reached[0] if reached else None
+    diverged = log.status == Status.DIVERGED or not math.isfinite(loss_final) or loss_final > loss_initial
 
     names = list(PARAMETERS)
-    result.tables["weights"] = table_from_columns({
-        "parameter": names,
-        "gradient descent": torch.cat([gd_raw.w, gd_raw.b.reshape(1)]).numpy(),
-        "least squares": _theta(best).numpy(),
-    })
-    data = {name: X[:, j].numpy() for j, name in enumerate(FEATURES)}
-    result.tables["data"] = table_from_columns({
-        "region": np.arange(1, 6), **data, config.target: y.numpy(),
-        "gradient descent": pred_train, "least squares": star_train,
-    })
-    result.tables["curvature"] = curvature_table(H, lr, names, standardized=scaler is not None)
+    columns = {name: X[:, j].numpy() for j, name in enumerate(FEATURES)}
+    return Outcome(
+        loss=loss_final,
+        lstsq_loss=loss_star,
+        excess=loss_final / loss_star - 1 if math.isfinite(loss_final) else math.inf,
+        prediction=pred_new,
+        lstsq_prediction=pred_star,
+        lr=lr,
+        lr_max=theory.lr_max,
+        condition_number=theory.condition_number,
+        lambda_max=max(theory.eigenvalues),
+        lambda_min=min(theory.eigenvalues),
+        stable_by_theory=theory.regime == "converges",
+        diverged=diverged,
+        steps_run=log.steps_done,
+        loss_initial=loss_initial,
+        steps_to_tol=reached[0] if reached else None,
+        status=Status.INTERRUPTED if log.status == Status.INTERRUPTED else Status.COMPLETED,
+        tables={
+            "weights": table_from_columns({
+                "parameter": names,
+                "gradient descent": torch.cat([gd_raw.w, gd_raw.b.reshape(1)]).numpy(),
+                "least squares": _theta(best).numpy(),
+            }),
+            "data": table_from_columns({
+                "region": np.arange(1, 6), **columns, config.target: y.numpy(),
+                "gradient descent": pred_train, "least squares": star_train,
+            }),
+            "curvature": curvature_table(H, lr, names, standardized=scaler is not None),
+        },
+        curves={"loss": Curve(steps, losses, t("common.label.step"), t("common.label.mse_loss"), log_y=True)},
+        artifacts={"w_init": theta0[:3], "b_init": theta0[3], "w": w.detach(), "b": b.detach(),
+                   "w_raw": gd_raw.w, "b_raw": gd_raw.b},
+        data={"theory": theory, "theory_raw": theory_raw, "predicted": predicted, "y": y.numpy(),
+              "pred_train": pred_train, "star_train": star_train},
+    )
 
-    result.artifacts = {"w_init": theta0[:3], "b_init": theta0[3], "w": w.detach(), "b": b.detach(),
-                        "w_raw": gd_raw.w, "b_raw": gd_raw.b}
-    result.curves["loss"] = Curve(steps, losses, t("common.label.step"), t("common.label.mse_loss"), log_y=True)
-    if want_figures():
-        where = t("linreg.word.standardized") if scaler else t("linreg.word.raw")
-        target = {"apples": t("linreg.word.apples"), "oranges": t("linreg.word.oranges")}[config.target]
-        result.figures["loss"] = plot_loss_with_floor(
-            steps, losses, loss_star, t("linreg.title.loss", target=target, lr=lr, where=where), theory=predicted)
-        result.figures["fit"] = plot_predictions(
-            y.numpy(), {t("common.legend.gradient_descent"): pred_train,
-                        t("common.legend.least_squares"): star_train},
-            t("linreg.title.fit", target=target))
 
-    result.notes += theory_notes(theory, theory_raw, config, lr, diverged, loss_final, loss_star, log.steps_done)
-    if not reached:
-        result.notes.append(t("linreg.note.tol_not_reached", percent=100 * config.tol, steps=log.steps_done))
-    return result
+def notes(config: Config, out: Outcome) -> Notes:
+    """What gradient descent reached; apart, the eigenvalues of the loss's Hessian that explain it."""
+    found = Notes()
+    if out.status == Status.INTERRUPTED:
+        found.measured.append(t("linreg.note.interrupted", steps=out.steps_run, total=config.steps))
+    theory_notes(found, out.data["theory"], out.data["theory_raw"], config, out)
+    if out.steps_to_tol is None:
+        found.measured.append(t("linreg.note.tol_not_reached", percent=100 * config.tol, steps=out.steps_run))
+    return found
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """The loss per step against the least-squares floor (and theory's curve), and the predictions."""
+    where = t("linreg.word.standardized") if config.standardize else t("linreg.word.raw")
+    target = {"apples": t("linreg.word.apples"), "oranges": t("linreg.word.oranges")}[config.target]
+    curve = out.curves["loss"]
+    return {
+        "loss": plot_loss_with_floor(curve.x, curve.y, out.lstsq_loss,
+                                     t("linreg.title.loss", target=target, lr=out.lr, where=where),
+                                     theory=out.data["predicted"]),
+        "fit": plot_predictions(out.data["y"], {t("common.legend.gradient_descent"): out.data["pred_train"],
+                                                t("common.legend.least_squares"): out.data["star_train"]},
+                                t("linreg.title.fit", target=target)),
+    }
 
 
 def _theta(fit_: LinearFit) -> torch.Tensor:
@@ -198,28 +232,31 @@ def curvature_table(H: torch.Tensor, lr: float, names: list[str], standardized: 
     })
 
 
-def theory_notes(theory, theory_raw, config: Config, lr: float, diverged: bool, loss_final: float,
-                 loss_star: float, steps_done: int) -> list[str]:
-    """Sentences that explain the run by the eigenvalues of the loss's Hessian."""
+def theory_notes(found: Notes, theory, theory_raw, config: Config, out: Outcome) -> None:
+    """What the run reached (measured), and why by the eigenvalues of the loss's Hessian (explanations)."""
+    lr, steps_done, loss_final, loss_star = out.lr, out.steps_run, out.loss, out.lstsq_loss
     lam_min, lam_max = min(theory.eigenvalues), max(theory.eigenvalues)
     where = t("linreg.word.standardized") if config.standardize else t("linreg.word.raw")
-    notes = [t("linreg.note.hessian", where=where, lam_max=lam_max, lam_min=lam_min, kappa=theory.condition_number,
-               lr_max=theory.lr_max)]
+    found.explanations.append(t("linreg.note.hessian", where=where, lam_max=lam_max, lam_min=lam_min,
+                                kappa=theory.condition_number, lr_max=theory.lr_max))
     if config.standardize:
-        notes.append(t("linreg.note.raw_kappa", kappa=theory_raw.condition_number, lr_max=theory_raw.lr_max))
-    if diverged:
+        found.explanations.append(t("linreg.note.raw_kappa", kappa=theory_raw.condition_number,
+                                    lr_max=theory_raw.lr_max))
+    if out.diverged:
         growth = abs(1 - lr * lam_max)
-        notes.append(t("linreg.note.diverged", lr=lr, lr_max=theory.lr_max, growth=growth, growth2=growth**2))
+        found.measured.append(t("linreg.note.diverged", steps=steps_done, loss=loss_final,
+                                loss_initial=out.loss_initial))
+        found.explanations.append(t("linreg.note.diverged_why", lr=lr, lr_max=theory.lr_max, growth=growth,
+                                    growth2=growth**2))
     elif loss_final > (1 + config.tol) * loss_star:
         slow = lr * lam_min
         advice = t("linreg.note.advice_standardized") if config.standardize else t("linreg.note.advice_raw")
-        notes.append(t("linreg.note.slow", steps=steps_done, loss=loss_final,
-                       percent=100 * (loss_final / loss_star - 1), loss_star=loss_star, slow=slow, per_e=1 / slow,
-                       advice=advice))
+        found.measured.append(t("linreg.note.slow", steps=steps_done, loss=loss_final,
+                                percent=100 * (loss_final / loss_star - 1), loss_star=loss_star))
+        found.explanations.append(t("linreg.note.slow_why", slow=slow, per_e=1 / slow, advice=advice))
     else:
-        notes.append(t("linreg.note.converged", steps=steps_done, loss=loss_final, percent=100 * config.tol,
-                       loss_star=loss_star))
-    return notes
+        found.measured.append(t("linreg.note.converged", steps=steps_done, loss=loss_final,
+                                percent=100 * config.tol, loss_star=loss_star))
 
 
 LAB = Lab(
@@ -227,6 +264,9 @@ LAB = Lab(
     lecture=4,
     description="multiple linear regression (crop yields) by gradient descent vs least squares; why lr 1e-4 diverges",
     config=Config,
-    run=run,
-    headline=("loss", "lstsq_loss", "prediction", "lstsq_prediction", "lr_max", "diverged", "steps_to_tol"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

@@ -13,16 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dlsm.algorithms.quadratic_theory import gd_theory
+from dlsm import outcome
+from dlsm.algorithms.quadratic_theory import GDTheory, gd_theory
 from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.curves import plot_curves
 from dlsm.plotting.fit import plot_fit, plot_parameters
 from dlsm.problems.polynomial import features, sample_quadratic
-from dlsm.result import Curve, ProgressFn, Result, Table
-from dlsm.training import fit, want_figures
+from dlsm.result import Curve, ProgressFn, Table
+from dlsm.seeds import generator
+from dlsm.status import Status
+from dlsm.training import FitLog, fit
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,28 @@ class Config(LabConfig):
                               key="x_max")
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
-    gen = torch.Generator().manual_seed(config.seed)
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """The parameters gradient descent reached, the least-squares oracle, and the theory of the step α."""
+
+    a: float = metric(headline=True)
+    b: float = metric(headline=True)
+    c: float = metric(headline=True)
+    a_ls: float = metric()
+    b_ls: float = metric()
+    c_ls: float = metric()
+    distance_to_ls: float = metric(headline=True)
+    loss_final: float = metric("loss", headline=True)
+    loss_ls: float = metric("loss")
+    steps_run: int = metric("steps")
+    diverged: bool = metric(headline=True)
+    lr_max: float = metric()
+    rate_theory: float = metric()
+    condition_number: float = metric()
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
+    gen = generator(config.seed, "main")
     x, y = sample_quadratic(config.n, config.true_theta, config.noise_std, config.x_min, config.x_max, gen)
     Phi = features(x)                                          # (n, 3)
     theta_ls = np.linalg.lstsq(Phi.numpy(), y.numpy(), rcond=None)[0]  # the oracle Θ*
@@ -67,43 +91,68 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     log = fit(step, config.steps, progress=progress)
     thetas = torch.stack(path).numpy()                         # (steps_done + 1, 3)
     final = thetas[-1]
-    result = Result(status="interrupted" if log.status == "interrupted" else "completed")
-    diverged = log.status == "diverged" or not np.isfinite(final).all()
-    result.metrics = {
-        "a": float(final[0]), "b": float(final[1]), "c": float(final[2]),
-        "a_ls": float(theta_ls[0]), "b_ls": float(theta_ls[1]), "c_ls": float(theta_ls[2]),
-        "distance_to_ls": float(np.linalg.norm(final - theta_ls)),
-        "loss_final": log.losses[-1] if log.losses else float("nan"),
-        "loss_ls": loss_ls,
-        "steps_run": log.steps_done,
-        "diverged": diverged,
-        "lr_max": theory.lr_max,
-        "rate_theory": theory.rate,
-        "condition_number": theory.condition_number,
-    }
-    result.tables["parameters"] = Table(
-        ["parameter", "true", "least squares (lstsq)", "gradient descent"],
-        [[n, float(true), float(s), float(g)]
-         for n, true, s, g in zip("abc", config.true_theta, theta_ls, final, strict=True)])
     steps = np.asarray(log.steps)
-    result.curves["loss_gap"] = Curve(steps, np.asarray(log.losses) - loss_ls, t("common.label.step"),
-                                      "L(Θ_k) - L(Θ*)", log_y=True)
-    result.curves["distance"] = Curve(np.arange(len(thetas)), np.linalg.norm(thetas - theta_ls, axis=1),
-                                      t("common.label.step"), "‖Θ_k - Θ*‖", log_y=True)
-    if want_figures():
-        result.figures["fit"] = plot_fit(x.numpy(), y.numpy(), final, theta_ls, np.asarray(config.true_theta))
-        result.figures["loss"] = plot_curves({f"α = {config.lr:g}": result.curves["loss_gap"]},
-                                             title=t("quadfit.title.loss"))
-        result.figures["parameters"] = plot_parameters(thetas, theta_ls)
-    result.artifacts["theta"] = torch.from_numpy(final)
-    result.notes.append(t("quadfit.note.theory", eigenvalues=", ".join(f"{v:.4g}" for v in theory.eigenvalues),
-                          lr_max=theory.lr_max, rate=theory.rate, kappa=theory.condition_number))
-    if diverged:
-        result.notes.append(t("quadfit.note.diverged", reason=log.message or t("quadfit.note.unbounded"),
-                              lr=config.lr, lr_max=theory.lr_max))
-    if log.status == "interrupted":
-        result.notes.append(log.message)
-    return result
+    return Outcome(
+        a=float(final[0]), b=float(final[1]), c=float(final[2]),
+        a_ls=float(theta_ls[0]), b_ls=float(theta_ls[1]), c_ls=float(theta_ls[2]),
+        distance_to_ls=float(np.linalg.norm(final - theta_ls)),
+        loss_final=log.losses[-1] if log.losses else float("nan"),
+        loss_ls=loss_ls,
+        steps_run=log.steps_done,
+        diverged=log.status == Status.DIVERGED or not np.isfinite(final).all(),
+        lr_max=theory.lr_max,
+        rate_theory=theory.rate,
+        condition_number=theory.condition_number,
+        status=Status.INTERRUPTED if log.status == Status.INTERRUPTED else Status.COMPLETED,
+        tables={"parameters": Table(
+            ["parameter", "true", "least squares (lstsq)", "gradient descent"],
+            [[n, float(true), float(s), float(g)]
+             for n, true, s, g in zip("abc", config.true_theta, theta_ls, final, strict=True)])},
+        curves={
+            "loss_gap": Curve(steps, np.asarray(log.losses) - loss_ls, t("common.label.step"), "L(Θ_k) - L(Θ*)",
+                              log_y=True),
+            "distance": Curve(np.arange(len(thetas)), np.linalg.norm(thetas - theta_ls, axis=1),
+                              t("common.label.step"), "‖Θ_k - Θ*‖", log_y=True),
+        },
+        artifacts={"theta": torch.from_numpy(final)},
+        data={"x": x.numpy(), "y": y.numpy(), "thetas": thetas, "theta_ls": theta_ls, "theory": theory,
+              "log": log},
+    )
+
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """How far gradient descent got (or how it diverged, or where it was interrupted); apart, the theory."""
+    log: FitLog = out.data["log"]
+    theory: GDTheory = out.data["theory"]
+    found = Notes()
+    if out.diverged:
+        if log.status == Status.DIVERGED:
+            found.measured.append(t("quadfit.note.diverged_loss", loss=log.losses[-1], step=log.steps[-1],
+                                    first=log.losses[0]))
+        else:
+            found.measured.append(t("quadfit.note.diverged_unbounded", steps=out.steps_run))
+    elif out.steps_run:
+        found.measured.append(t("quadfit.note.reached", steps=out.steps_run, distance=out.distance_to_ls,
+                                gap=out.loss_final - out.loss_ls))
+    if log.status == Status.INTERRUPTED:
+        found.measured.append(t("quadfit.note.interrupted", steps=log.steps_done, total=config.steps))
+    found.explanations.append(t("quadfit.note.theory",
+                                eigenvalues=", ".join(f"{v:.4g}" for v in theory.eigenvalues),
+                                lr_max=theory.lr_max, rate=theory.rate, kappa=theory.condition_number))
+    if out.diverged and config.lr > theory.lr_max:
+        found.explanations.append(t("quadfit.note.diverged_why", lr=config.lr, lr_max=theory.lr_max))
+    return found
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """The data with the fitted curves, the loss above the least-squares loss, and the parameters per step."""
+    d = out.data
+    final = d["thetas"][-1]
+    return {
+        "fit": plot_fit(d["x"], d["y"], final, d["theta_ls"], np.asarray(config.true_theta)),
+        "loss": plot_curves({f"α = {config.lr:g}": out.curves["loss_gap"]}, title=t("quadfit.title.loss")),
+        "parameters": plot_parameters(d["thetas"], d["theta_ls"]),
+    }
 
 
 LAB = Lab(
@@ -111,6 +160,9 @@ LAB = Lab(
     lecture=1,
     description="fit f(x) = a x² + b x + c to noisy data by gradient descent; compare with least squares",
     config=Config,
-    run=run,
-    headline=("a", "b", "c", "distance_to_ls", "loss_final", "diverged"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

@@ -20,15 +20,18 @@ from typing import Literal
 import numpy as np
 import torch
 
+from dlsm import outcome, seeds
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.models.mlp import MLP
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.regression import plot_fit_1d, plot_train_test
 from dlsm.problems.regression import TARGETS, noisy_regression_data
-from dlsm.result import Curve, ProgressFn, Result
+from dlsm.result import Curve, ProgressFn
 from dlsm.status import Status
-from dlsm.training import EpochBatches, Trainer, carry_status, count_parameters, make_optimizer, want_figures
+from dlsm.training import EpochBatches, FitLog, Trainer, count_parameters, make_optimizer
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,26 @@ def mse_loss(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Te
     return ((net(x) - y) ** 2).mean()
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """Training and test loss of the MLP against the noise that no model can predict."""
+
+    train_loss: float = metric("loss", headline=True)
+    test_loss: float = metric("loss", headline=True)
+    best_test_loss: float = metric("loss", headline=True)
+    best_epoch: int = metric("epochs", headline=True)
+    noise_var: float = metric()
+    test_floor: float = metric("loss", headline=True)
+    fit_error: float = metric()
+    n_params: int = metric("parameters")
+    epochs: int = metric("epochs")
+    steps: int = metric("steps")
+    diverged: bool = metric()
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     device = resolve_device(config.device)
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = seeds.generator(config.seed, "main")
     fn = TARGETS[config.function]
     data = noisy_regression_data(config.function, config.n_train, config.n_test, config.noise_std, generator)
     x_tr, y_tr = data.x_train.float().to(device), data.y_train.float().to(device)  # (n_train, 1) each
@@ -92,68 +112,95 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
         train_final = float(mse_loss(net, x_tr, y_tr))
         test_final = float(mse_loss(net, x_te, y_te))
         fit_error = float(((y_grid - fn.f(grid)) ** 2).mean())  # distance of the fit from f on [-1, 1]
+        shown = {name: values[:, 0].cpu().numpy() for name, values in
+                 {"grid": grid, "f_grid": fn.f(grid), "y_grid": y_grid, "x_train": x_tr, "y_train": y_tr,
+                  "x_test": x_te, "y_test": y_te}.items()}
 
-    result = Result()
     finite = np.isfinite(test)
     best = int(np.argmin(np.where(finite, test, np.inf))) if finite.any() else 0
     diverged = log.status == Status.DIVERGED
-    result.metrics = {
-        "train_loss": train_final,
-        "test_loss": test_final,
-        "best_test_loss": float(test[best]) if len(test) else math.nan,
-        "best_epoch": int(epochs[best]) if len(epochs) else 0,
-        "noise_var": config.noise_std**2,
-        "test_floor": floor,
-        "fit_error": fit_error,
-        "n_params": count_parameters(net),
-        "epochs": epochs_done,
-        "steps": log.steps_done,
-        "diverged": diverged,
-    }
-    result.curves["loss"] = Curve(epochs, train, "epoch", "training MSE", log_y=True)
-    result.curves["test_loss"] = Curve(epochs, test, "epoch", "test MSE", log_y=True)
-    shape = "-".join(str(w) for w in widths)
-    if want_figures():
-        cpu = [t[:, 0].cpu().numpy() for t in (grid, fn.f(grid), y_grid, x_tr, y_tr, x_te, y_te)]
-        result.figures["fit"] = plot_fit_1d(*cpu, f"MLP {shape} ({config.activation}), {epochs_done} epochs",
-                                            true_label=f"f(x) = {fn.formula}")
-        if len(train):
-            result.figures["loss"] = plot_train_test(epochs, train, test, config.noise_std**2,
-                                                     f"MLP {shape}: training and test loss")
-    result.artifacts["model"] = {k: v.cpu() for k, v in net.state_dict().items()}
-    result.artifacts.update({k: v.cpu() for k, v in
-                             {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te}.items()})
-    result.notes += reading_notes(result.metrics, config, log.message if diverged else "")
-    if log.status == Status.INTERRUPTED:
-        result.notes.insert(0, log.message)
-    return carry_status(log, result)
+    artifacts = {"model": {k: v.cpu() for k, v in net.state_dict().items()},
+                 **{k: v.cpu() for k, v in {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te}.items()}}
+    return Outcome(
+        train_loss=train_final,
+        test_loss=test_final,
+        best_test_loss=float(test[best]) if len(test) else math.nan,
+        best_epoch=int(epochs[best]) if len(epochs) else 0,
+        noise_var=config.noise_std**2,
+        test_floor=floor,
+        fit_error=fit_error,
+        n_params=count_parameters(net),
+        epochs=epochs_done,
+        steps=log.steps_done,
+        diverged=diverged,
+        status=log.status,
+        curves={"loss": Curve(epochs, train, t("common.label.epoch"), t("regression.label.training_mse"), log_y=True),
+                "test_loss": Curve(epochs, test, t("common.label.epoch"), t("regression.label.test_mse"), log_y=True)},
+        artifacts=artifacts,
+        data={**shown, "widths": widths, "per_epoch": batches.per_epoch, "divergence": _divergence(log)},
+    )
 
 
-def reading_notes(m: dict, config: Config, diverged_message: str) -> list[str]:
+def _divergence(log: FitLog) -> dict[str, float] | None:
+    """Where the loss blew up (the step, its loss and the first loss), or None when it did not."""
+    if log.status != Status.DIVERGED or not log.losses:
+        return None
+    return {"step": log.steps[-1] + 1, "loss": log.losses[-1], "first": log.losses[0]}
+
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """The losses against the noise variance σ² (measured) and what they say about under- and over-fitting."""
+    found = Notes()
+    if out.status == Status.INTERRUPTED:
+        found.measured.append(t("regression.note.interrupted", epochs=out.epochs, total=config.epochs))
+    if out.diverged:
+        where = out.data["divergence"] or {"step": out.steps, "loss": math.nan, "first": math.nan}
+        found.measured.append(t("regression.note.diverged", loss=where["loss"], step=where["step"],
+                                first=where["first"]))
+        found.explanations.append(t("regression.note.diverged_why"))
+        return found
+    reading_notes(found, out)
+    return found
+
+
+def reading_notes(found: Notes, out: Outcome) -> None:
     """How to read the numbers: the losses against the noise variance σ², the floor of the test MSE."""
-    if diverged_message:
-        return [f"Diverged: {diverged_message}. Lower lr."]
-    s2 = m["noise_var"]
-    notes = [f"Training loss {m['train_loss']:.4g}, test loss {m['test_loss']:.4g}; noise variance σ² = {s2:.4g} "
-             f"(the true f scores {m['test_floor']:.4g} on this test set, the floor of any model). "
-             f"Lowest test loss {m['best_test_loss']:.4g} at epoch {m['best_epoch']}."]
+    s2 = out.noise_var
+    found.measured.append(t("regression.note.losses", train=out.train_loss, test=out.test_loss, s2=s2,
+                            floor=out.test_floor, best=out.best_test_loss, best_epoch=out.best_epoch))
+    found.explanations.append(t("regression.note.floor_why"))
     if s2 == 0:
-        return notes
-    if m["train_loss"] > 2 * s2:
-        notes.append("The training loss is far above σ²: the model does not even fit the training data "
-                     "(underfitting). More width, depth or epochs help.")
-    elif m["train_loss"] < 0.5 * s2:
-        notes.append(f"The training loss is below σ²/2: a model that knew f exactly would score about σ² on the "
-                     f"training points, so this network has fit part of their noise (overfitting); its test loss "
-                     f"is {m['test_loss'] / m['train_loss']:.3g} times its training loss. Fewer epochs, a smaller "
-                     "network, more training points or weight_decay help.")
+        return
+    if out.train_loss > 2 * s2:
+        found.measured.append(t("regression.note.train_high", train=out.train_loss, s2=s2))
+        found.explanations.append(t("regression.note.underfitting"))
+    elif out.train_loss < 0.5 * s2:
+        found.measured.append(t("regression.note.train_low", train=out.train_loss, half=0.5 * s2,
+                                ratio=out.test_loss / out.train_loss))
+        found.explanations.append(t("regression.note.overfitting"))
     else:
-        notes.append("The training loss is within a factor 2 of σ²: the network follows f without fitting much "
-                     "of the noise.")
-    if m["test_loss"] > 1.2 * m["best_test_loss"]:
-        notes.append(f"The test loss rose {100 * (m['test_loss'] / m['best_test_loss'] - 1):.3g} % above its "
-                     f"lowest value (epoch {m['best_epoch']}): stopping there (early stopping) would have been better.")
-    return notes
+        found.measured.append(t("regression.note.train_near", train=out.train_loss, s2=s2))
+        found.explanations.append(t("regression.note.good_fit"))
+    if out.test_loss > 1.2 * out.best_test_loss:
+        found.measured.append(t("regression.note.test_rose", percent=100 * (out.test_loss / out.best_test_loss - 1),
+                                best_epoch=out.best_epoch))
+        found.explanations.append(t("regression.note.early_stopping"))
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """The fitted curve with the data, and the training and test loss per epoch."""
+    d = out.data
+    shape = "-".join(str(w) for w in d["widths"])
+    fn = TARGETS[config.function]
+    drawn = {"fit": plot_fit_1d(d["grid"], d["f_grid"], d["y_grid"], d["x_train"], d["y_train"], d["x_test"],
+                                d["y_test"], t("regression.title.fit", shape=shape, activation=config.activation,
+                                                   epochs=out.epochs),
+                                true_label=f"f(x) = {fn.formula}")}
+    train, test = out.curves["loss"], out.curves["test_loss"]
+    if len(train.y):
+        drawn["loss"] = plot_train_test(train.x, train.y, test.y, out.noise_var,
+                                        t("regression.title.loss", shape=shape))
+    return drawn
 
 
 LAB = Lab(
@@ -161,6 +208,9 @@ LAB = Lab(
     lecture=4,
     description="nonlinear regression of a noisy 1-D function with an MLP: train/test loss, under/over-fitting",
     config=Config,
-    run=run,
-    headline=("train_loss", "test_loss", "best_test_loss", "best_epoch", "test_floor"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

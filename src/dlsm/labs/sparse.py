@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import torch
 
-from dlsm.algorithms.basis_pursuit import basis_pursuit
+from dlsm import outcome
 from dlsm.algorithms.sparse import (
     amp,
     column_scale,
@@ -32,7 +31,6 @@ from dlsm.algorithms.sparse import (
     genie_estimate,
     ista,
     l1_phase_transition,
-    lipschitz,
     omp,
     se_fixed_point_nmse_db,
     state_evolution,
@@ -40,13 +38,21 @@ from dlsm.algorithms.sparse import (
 )
 from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.labs._sparse_sweeps import PhaseGrid, empirical_boundary, group_nmse_db, lasso_sweep, phase_transition
 from dlsm.metrics import nmse_db
-from dlsm.plotting.sparse import plot_lambda_sweep, plot_nmse_iterations, plot_phase_transition, plot_signal
+from dlsm.outcome import Notes, metric
 from dlsm.problems.sparse import SETTINGS, MatrixKind, SparseProblem, SparseSetting
-from dlsm.result import Curve, ProgressFn, Result, no_progress, table_from_columns
+from dlsm.result import Curve, ProgressFn, no_progress, table_from_columns
+from dlsm.seeds import generator
 from dlsm.status import Status
-from dlsm.training import want_figures
+
+__all__ = ["LAB", "Config", "Outcome", "PhaseGrid", "compute", "empirical_boundary", "figures", "group_nmse_db",
+           "lasso_sweep", "notes", "phase_transition", "run"]
+
+#: Iteration counts at which ISTA's best λ is reported as well (when the run has that many iterations).
+CHECKPOINTS = (20, 100)
 
 
 @dataclass(frozen=True)
@@ -97,200 +103,197 @@ class Config(LabConfig):
         return SparseSetting(n=self.n or base.n, m=self.m or base.m, p=self.p or base.p, sigma_x=base.sigma_x,
                              matrix=self.matrix or base.matrix, cond=self.cond, **noise)
 
-
-def group_nmse_db(x_hat: torch.Tensor, x: torch.Tensor, groups: int) -> np.ndarray:
-    """NMSE [dB] of each of ``groups`` consecutive blocks of rows of x_hat (groups·batch, n) against x (batch, n)."""
-    err = ((x_hat.reshape(groups, *x.shape) - x) ** 2).double().sum((1, 2))  # (groups,)
-    with np.errstate(divide="ignore"):
-        return 10 * np.log10(err.cpu().numpy() / float((x.double() ** 2).sum()))
+    def phase_grid(self) -> PhaseGrid:
+        return PhaseGrid(n=self.pt_n, grid=self.pt_grid, trials=self.pt_trials)
 
 
-def lasso_sweep(solver, A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lams: list[float], iters: int,
-                tick) -> np.ndarray:
-    """NMSE [dB] (iters, len(lams)) of ISTA or FISTA for every λ at once (λ stacked along the batch)."""
-    k = len(lams)
-    lam_rows = torch.tensor(lams, dtype=y.dtype).repeat_interleave(x.shape[0]).unsqueeze(1)  # (k·batch, 1)
-    curve = np.empty((iters, k))
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """The test NMSE of every method against state evolution and the genie, and the ℓ1 phase transition.
 
-    def track(t: int, xt: torch.Tensor) -> None:
-        curve[t - 1] = group_nmse_db(xt, x, k)
-        tick({"nmse_db": float(curve[t - 1].min())})
+    Metrics after the theory are None when the run was interrupted before reaching them.
+    """
 
-    solver(A, y.repeat(k, 1), lam_rows, iters, step=1.0 / lipschitz(A), track=track)
-    return curve
+    nmse_db: float | None = metric("dB", headline=True, default=None)
+    se_fixed_point_db: float = metric("dB", headline=True)
+    genie_nmse_db: float | None = metric("dB", headline=True, default=None)
+    amp_bg_nmse_db: float | None = metric("dB", headline=True, default=None)
+    amp_soft_nmse_db: float | None = metric("dB", headline=True, default=None)
+    fista_nmse_db: float | None = metric("dB", headline=True, default=None)
+    ista_nmse_db: float | None = metric("dB", headline=True, default=None)
+    omp_nmse_db: float | None = metric("dB", headline=True, default=None)
+    n: int = metric()
+    m: int = metric()
+    p: float = metric()
+    noise_std: float = metric()
+    snr_db: float = metric("dB")
+    delta: float = metric()
+    rho: float = metric()
+    diverged: bool = metric(default=False)
+    se_nmse_db: float = metric("dB")
+    l1_transition_rho: float = metric()
+    ista_best_lam: float | None = metric(default=None)
+    fista_best_lam: float | None = metric(default=None)
+    lam_max: float | None = metric(default=None)
+    amp_soft_alpha: float | None = metric(default=None)
+    pt_boundary_mae: float | None = metric(default=None)
 
-
-def phase_transition(n: int, grid: int, trials: int, generator: torch.Generator, tick) -> dict[str, np.ndarray]:
-    """Success rate of basis pursuit (‖x̂ − x‖ / ‖x‖ < 1e-4, no noise, exactly k nonzeros, A ~ N(0, 1/m))."""
-    deltas = np.linspace(0.2, 0.9, grid) if grid > 1 else np.array([0.5])
-    rhos = np.linspace(0.05, 0.95, grid) if grid > 1 else np.array([0.3])
-    success = np.zeros((len(rhos), len(deltas)))
-    for j, delta in enumerate(deltas):
-        m = max(1, round(delta * n))
-        for i, rho in enumerate(rhos):
-            k = max(1, round(rho * m))
-            ok = 0
-            for _ in range(trials):
-                A = (torch.randn(m, n, generator=generator, dtype=torch.float64) / math.sqrt(m)).numpy()
-                x = np.zeros(n)
-                idx = torch.randperm(n, generator=generator)[:k].numpy()
-                x[idx] = torch.randn(k, generator=generator, dtype=torch.float64).numpy()
-                x_hat = basis_pursuit(A, A @ x)
-                ok += bool(np.linalg.norm(x_hat - x) < 1e-4 * np.linalg.norm(x))
-                tick({})
-            success[i, j] = ok / trials
-    return {"deltas": deltas, "rhos": rhos, "success": success}
+    families = {"ista_nmse_db_t{t}": "dB", "ista_best_lam_t{t}": ""}
 
 
-def empirical_boundary(deltas: np.ndarray, rhos: np.ndarray, success: np.ndarray) -> np.ndarray:
-    """ρ where the success rate crosses 1/2 in each δ column (linear interpolation; NaN if it never does)."""
-    out = np.full(len(deltas), np.nan)
-    for j in range(len(deltas)):
-        s = success[:, j]
-        for i in range(len(rhos) - 1):
-            if s[i] >= 0.5 > s[i + 1]:
-                out[j] = rhos[i] + (s[i] - 0.5) / (s[i] - s[i + 1]) * (rhos[i + 1] - rhos[i])
-                break
-    return out
-
-
-HEADLINE = ("nmse_db", "se_fixed_point_db", "genie_nmse_db", "amp_bg_nmse_db", "amp_soft_nmse_db", "fista_nmse_db",
-            "ista_nmse_db", "omp_nmse_db")
-
-
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     progress = progress or no_progress
-    setting = config.sparse_setting()
-    g = torch.Generator().manual_seed(config.seed)
-    prob = SparseProblem.create(setting, g)
+    g = generator(config.seed, "main")
+    prob = SparseProblem.create(config.sparse_setting(), g)
     x, y = prob.draw(config.batch, g)  # (batch, n), (batch, m)
     A, n, m, p, sx2 = prob.A, prob.n, prob.m, prob.p, prob.sigma_x**2
-    pt_cells = config.pt_grid**2 * config.pt_trials if config.pt_grid else 0
-    total = 2 * config.iters + 2 * config.amp_iters + pt_cells
+    plan = config.phase_grid()
+    total = 2 * config.iters + 2 * config.amp_iters + plan.cells
     done = [0]
 
     def tick(info) -> None:
         done[0] += 1
         progress(done[0], total, info)
 
-    result = Result()
-    metrics: dict = dict.fromkeys(HEADLINE)
-    metrics.update(n=n, m=m, p=p, noise_std=prob.noise_std, snr_db=prob.snr_db, delta=m / n, rho=p * n / m,
-                   diverged=False)
-    result.metrics = metrics
     # ---- theory: state evolution (in units of A with unit-norm columns) and the ℓ1 transition
-    s2 = column_scale(A) ** 2
-    delta, nv = m / n, prob.noise_var / s2
-    se = 10 * np.log10(np.asarray(state_evolution(delta, p, sx2, nv, config.amp_iters)) / (p * sx2))
-    metrics["se_fixed_point_db"] = se_fixed_point_nmse_db(delta, p, sx2, nv)
-    metrics["se_nmse_db"] = float(se[-1])
-    metrics["l1_transition_rho"] = float(l1_phase_transition(delta))
+    delta, nv = m / n, prob.noise_var / column_scale(A) ** 2
+    se = 10 * np.log10(np.asarray(state_evolution(delta, p, sx2, nv, config.amp_iters)) / (p * sx2))  # (amp_iters,)
+    got: dict = {"n": n, "m": m, "p": p, "noise_std": prob.noise_std, "snr_db": prob.snr_db, "delta": delta,
+                 "rho": p * n / m, "se_fixed_point_db": se_fixed_point_nmse_db(delta, p, sx2, nv),
+                 "se_nmse_db": float(se[-1]), "l1_transition_rho": float(l1_phase_transition(delta))}
+    extra: dict = {}
     try:
         # ---- genie, OMP
-        x_genie = genie_estimate(A, y, x != 0, prob.noise_var, sx2)
-        metrics["genie_nmse_db"] = nmse_db(x_genie, x)
-        x_omp = omp(A, y, max(1, round(p * n)))
-        metrics["omp_nmse_db"] = nmse_db(x_omp, x)
+        got["genie_nmse_db"] = nmse_db(genie_estimate(A, y, x != 0, prob.noise_var, sx2), x)
+        got["omp_nmse_db"] = nmse_db(omp(A, y, max(1, round(p * n))), x)
         # ---- LASSO: ISTA and FISTA over the λ grid
         lam_max = float((y @ A).abs().amax(1).median())
         lams = [config.lam] if config.lam is not None else [f * lam_max for f in config.lam_fracs]
         ista_c = lasso_sweep(ista, A, x, y, lams, config.iters, tick)  # (iters, len(lams))
         fista_c = lasso_sweep(fista, A, x, y, lams, config.iters, tick)
         best_i, best_f = int(np.argmin(ista_c[-1])), int(np.argmin(fista_c[-1]))
-        metrics.update(ista_nmse_db=float(ista_c[-1, best_i]), fista_nmse_db=float(fista_c[-1, best_f]),
-                       ista_best_lam=lams[best_i], fista_best_lam=lams[best_f], lam_max=lam_max)
-        for t in (20, 100):
-            if t <= config.iters:
-                metrics[f"ista_nmse_db_t{t}"] = float(ista_c[t - 1].min())
-                metrics[f"ista_best_lam_t{t}"] = lams[int(np.argmin(ista_c[t - 1]))]
+        got.update(ista_nmse_db=float(ista_c[-1, best_i]), fista_nmse_db=float(fista_c[-1, best_f]),
+                   ista_best_lam=lams[best_i], fista_best_lam=lams[best_f], lam_max=lam_max)
+        for c in CHECKPOINTS:
+            if c <= config.iters:
+                extra[f"ista_nmse_db_t{c}"] = float(ista_c[c - 1].min())
+                extra[f"ista_best_lam_t{c}"] = lams[int(np.argmin(ista_c[c - 1]))]
         # ---- AMP
         amp_c: dict[str, list[float]] = {"soft": [], "bg": []}
         alpha = tuned_soft_alpha(delta, p, sx2, nv)
         x_amp = {}
         for den in ("soft", "bg"):
-            def track(t, xt, c=amp_c[den]):
+            def track(_t, xt, c=amp_c[den]):
                 c.append(nmse_db(xt, x))
                 tick({"nmse_db": c[-1]})
             x_amp[den] = amp(A, y, config.amp_iters, denoiser=den, p=p, sigma_x2=sx2, noise_var=prob.noise_var,
                              alpha=alpha, track=track)
-        metrics.update(amp_soft_nmse_db=amp_c["soft"][-1], amp_bg_nmse_db=amp_c["bg"][-1], amp_soft_alpha=alpha)
-        metrics["nmse_db"] = metrics["amp_bg_nmse_db"]
-        metrics["diverged"] = not all(math.isfinite(v) for v in (*ista_c[-1], *fista_c[-1], *amp_c["bg"]))
+        got.update(amp_soft_nmse_db=amp_c["soft"][-1], amp_bg_nmse_db=amp_c["bg"][-1], amp_soft_alpha=alpha,
+                   nmse_db=amp_c["bg"][-1])
+        got["diverged"] = not all(math.isfinite(v) for v in (*ista_c[-1], *fista_c[-1], *amp_c["bg"]))
         # ---- phase transition
-        pt = None
-        if config.pt_grid:
-            pt = phase_transition(config.pt_n, config.pt_grid, config.pt_trials,
-                                  torch.Generator().manual_seed(config.seed + 1), tick)
+        tables, pt = {}, None
+        if plan.grid:
+            pt = phase_transition(plan, generator(config.seed, "second"), tick)
             boundary = empirical_boundary(pt["deltas"], pt["rhos"], pt["success"])
             theory = l1_phase_transition(pt["deltas"])
             ok = np.isfinite(boundary)
-            metrics["pt_boundary_mae"] = float(np.mean(np.abs(boundary[ok] - theory[ok]))) if ok.any() else None
-            result.tables["phase_transition"] = table_from_columns({
+            got["pt_boundary_mae"] = float(np.mean(np.abs(boundary[ok] - theory[ok]))) if ok.any() else None
+            tables["phase_transition"] = table_from_columns({
                 "delta": np.repeat(pt["deltas"], len(pt["rhos"])), "rho": np.tile(pt["rhos"], len(pt["deltas"])),
                 "success": pt["success"].T.ravel()})
-            result.tables["phase_boundary"] = table_from_columns({
+            tables["phase_boundary"] = table_from_columns({
                 "delta": pt["deltas"], "rho_empirical": boundary, "rho_theory": theory})
-        else:
-            metrics["pt_boundary_mae"] = None
-            result.notes.append("Phase transition skipped (pt_grid=0).")
     except KeyboardInterrupt:
-        result.status = Status.INTERRUPTED
-        result.notes.append("Interrupted by the user; metrics not reached are None.")
-        return result
+        return Outcome(**got, extra=extra, status=Status.INTERRUPTED)
 
-    its = np.arange(1, config.iters + 1)
-    result.curves["ista_nmse"] = Curve(its, ista_c[:, best_i], "iteration", "NMSE [dB] (ISTA, best final λ)")
-    result.curves["fista_nmse"] = Curve(its, fista_c[:, best_f], "iteration", "NMSE [dB] (FISTA, best final λ)")
-    ai = np.arange(1, config.amp_iters + 1)
-    result.curves["amp_bg_nmse"] = Curve(ai, np.asarray(amp_c["bg"]), "iteration", "NMSE [dB] (Bayes AMP)")
-    result.curves["amp_soft_nmse"] = Curve(ai, np.asarray(amp_c["soft"]), "iteration", "NMSE [dB] (soft AMP)")
-    result.curves["se_nmse"] = Curve(ai, se, "iteration", "NMSE [dB] (state evolution)")
+    its, ai = np.arange(1, config.iters + 1), np.arange(1, config.amp_iters + 1)
+    iteration = t("sparse.label.iteration_t")
+    curves = {"ista_nmse": Curve(its, ista_c[:, best_i], iteration, t("sparse.label.curve_ista")),
+              "fista_nmse": Curve(its, fista_c[:, best_f], iteration, t("sparse.label.curve_fista")),
+              "amp_bg_nmse": Curve(ai, np.asarray(amp_c["bg"]), iteration, t("sparse.label.curve_amp_bg")),
+              "amp_soft_nmse": Curve(ai, np.asarray(amp_c["soft"]), iteration, t("sparse.label.curve_amp_soft")),
+              "se_nmse": Curve(ai, se, iteration, t("sparse.label.curve_se"))}
     sweep_cols = {"lam": lams, "lam_frac": [v / lam_max for v in lams]}
-    for t in sorted({20, 100, config.iters}):
-        if t <= config.iters:
-            sweep_cols[f"ista_t{t}"] = ista_c[t - 1]
+    for c in sorted({*CHECKPOINTS, config.iters}):
+        if c <= config.iters:
+            sweep_cols[f"ista_t{c}"] = ista_c[c - 1]
     sweep_cols[f"fista_t{config.iters}"] = fista_c[-1]
-    result.tables["lambda_sweep"] = table_from_columns(sweep_cols)
-    result.tables["methods"] = table_from_columns({
+    tables["lambda_sweep"] = table_from_columns(sweep_cols)
+    tables["methods"] = table_from_columns({
         "method": ["genie (support known)", "SE fixed point (Bayes AMP)", f"Bayes AMP t={config.amp_iters}",
                    f"soft AMP t={config.amp_iters}", f"FISTA t={config.iters}", f"ISTA t={config.iters}",
                    "OMP"],
-        "nmse_db": [metrics[k] for k in ("genie_nmse_db", "se_fixed_point_db", "amp_bg_nmse_db", "amp_soft_nmse_db",
-                                         "fista_nmse_db", "ista_nmse_db", "omp_nmse_db")]})
-    if want_figures():
-        name = f"{config.setting}: n={n}, m={m}, p={p:g}, SNR={prob.snr_db:.1f} dB"
-        result.figures["nmse"] = plot_nmse_iterations(
-            {"ISTA": ista_c[:, best_i], "FISTA": fista_c[:, best_f], "AMP (soft)": amp_c["soft"],
-             "AMP (Bayes)": amp_c["bg"]}, se, metrics["se_fixed_point_db"], metrics["genie_nmse_db"], name)
-        result.figures["lambda_sweep"] = plot_lambda_sweep(
-            np.asarray(lams), {k: v for k, v in sweep_cols.items() if k.startswith(("ista", "fista"))})
-        result.figures["signal"] = plot_signal(
-            x[0].numpy(), {"AMP (Bayes)": x_amp["bg"][0].numpy(), "FISTA": _fista_best(A, y[:1], lams[best_f],
-                                                                                        config.iters)})
-        if pt is not None:
-            cd = np.linspace(0.02, 0.98, 60)
-            result.figures["phase_transition"] = plot_phase_transition(
-                pt["deltas"], pt["rhos"], pt["success"], cd, l1_phase_transition(cd),
-                point=(m / n, p * n / m) if m <= n and p * n / m <= 1 else None)
-    result.notes += reading_notes(metrics, config)
-    return result
+        "nmse_db": [got[k] for k in ("genie_nmse_db", "se_fixed_point_db", "amp_bg_nmse_db", "amp_soft_nmse_db",
+                                     "fista_nmse_db", "ista_nmse_db", "omp_nmse_db")]})
+    return Outcome(**got, extra=extra, tables=tables, curves=curves,
+                   data={"lams": np.asarray(lams), "sweep": sweep_cols, "pt": pt, "x0": x[0].numpy(),
+                         "amp_bg_x0": x_amp["bg"][0].numpy(), "A": A, "y0": y[:1],
+                         "best_fista_lam": lams[best_f]})
 
 
-def _fista_best(A: torch.Tensor, y: torch.Tensor, lam: float, iters: int) -> np.ndarray:
-    return fista(A, y, lam, iters)[0].numpy()
+def notes(config: Config, out: Outcome) -> Notes:
+    """What each method reached against state evolution and the genie; where the setting lies against the ℓ1
+    phase transition; apart, what the limits are and why the LASSO stays above Bayes AMP."""
+    found = Notes()
+    if out.status == Status.INTERRUPTED:
+        found.measured.append(t("sparse.note.interrupted"))
+        return found
+    found.measured.append(t("sparse.note.amp", amp=out.amp_bg_nmse_db, T=config.amp_iters, se=out.se_nmse_db,
+                            se_fp=out.se_fixed_point_db, genie_db=out.genie_nmse_db))
+    found.measured.append(t("sparse.note.lasso", fista=out.fista_nmse_db, ista=out.ista_nmse_db,
+                            iters=config.iters))
+    found.explanations.append(t("sparse.note.limits_why"))
+    found.explanations.append(t("sparse.note.lasso_why"))
+    if out.rho > out.l1_transition_rho and out.m < out.n:
+        found.measured.append(t("sparse.note.above_transition", rho=out.rho, delta=out.delta,
+                                rho_star=out.l1_transition_rho))
+        found.explanations.append(t("sparse.note.above_transition_why"))
+    if not config.pt_grid:
+        found.measured.append(t("sparse.note.pt_skipped"))
+    elif out.pt_boundary_mae is not None:
+        found.measured.append(t("sparse.note.pt_boundary", n=config.pt_n, trials=config.pt_trials,
+                                mae=out.pt_boundary_mae))
+        found.explanations.append(t("sparse.note.pt_boundary_why"))
+    return found
 
 
-def reading_notes(mt: dict, config: Config) -> list[str]:
-    notes = [f"Bayes AMP reaches {mt['amp_bg_nmse_db']:.2f} dB after {config.amp_iters} iterations; state evolution "
-             f"predicts {mt['se_nmse_db']:.2f} dB there and {mt['se_fixed_point_db']:.2f} dB at its fixed point; the "
-             f"genie that knows the support reaches {mt['genie_nmse_db']:.2f} dB.",
-             f"FISTA with its best λ reaches {mt['fista_nmse_db']:.2f} dB after {config.iters} iterations, ISTA "
-             f"{mt['ista_nmse_db']:.2f} dB: the LASSO solution itself is limited by the shrinkage bias of the ℓ1 "
-             "penalty, which the Bayes denoiser does not have."]
-    if mt["rho"] > mt["l1_transition_rho"] and mt["m"] < mt["n"]:
-        notes.append(f"ρ = pn/m = {mt['rho']:.3g} is above the ℓ1 phase transition ρ*(δ) = "
-                     f"{mt['l1_transition_rho']:.3g}: ℓ1 recovery fails even without noise.")
-    return notes
+def figures(config: Config, out: Outcome) -> dict:
+    """NMSE per iteration of every method, NMSE against λ, one recovered signal, the phase transition."""
+    from dlsm.plotting.sparse import plot_lambda_sweep, plot_nmse_iterations, plot_phase_transition, plot_signal
+
+    if out.status == Status.INTERRUPTED:
+        return {}
+    d = out.data
+    name = t("sparse.title.nmse", setting=config.setting, n=out.n, m=out.m, p=out.p, snr=out.snr_db)
+    drawn = {
+        "nmse": plot_nmse_iterations(
+            {t("sparse.legend.ista"): out.curves["ista_nmse"].y, t("sparse.legend.fista"): out.curves["fista_nmse"].y,
+             t("sparse.legend.amp_soft"): out.curves["amp_soft_nmse"].y,
+             t("sparse.legend.amp_bg"): out.curves["amp_bg_nmse"].y},
+            out.curves["se_nmse"].y, out.se_fixed_point_db, out.genie_nmse_db, name),
+        "lambda_sweep": plot_lambda_sweep(d["lams"], _sweep_legends(d["sweep"])),
+        "signal": plot_signal(d["x0"], {
+            t("sparse.legend.amp_bg"): d["amp_bg_x0"],
+            t("sparse.legend.fista"): fista(d["A"], d["y0"], d["best_fista_lam"], config.iters)[0].numpy()}),
+    }
+    pt = d["pt"]
+    if pt is not None:
+        cd = np.linspace(0.02, 0.98, 60)
+        drawn["phase_transition"] = plot_phase_transition(
+            pt["deltas"], pt["rhos"], pt["success"], cd, l1_phase_transition(cd),
+            point=(out.delta, out.rho) if out.m <= out.n and out.rho <= 1 else None)
+    return drawn
+
+
+def _sweep_legends(sweep: dict) -> dict[str, np.ndarray]:
+    """The λ-sweep columns ``ista_t20``, ``fista_t1000``, ... keyed by their legends ("ISTA, t = 20")."""
+    out = {}
+    for key, values in sweep.items():
+        method, _, iters = key.partition("_t")
+        if method in ("ista", "fista"):
+            out[t("sparse.legend.sweep", method=t(f"sparse.legend.{method}"), t=iters)] = values
+    return out
 
 
 LAB = Lab(
@@ -298,6 +301,9 @@ LAB = Lab(
     lecture=5,
     description="compressed sensing: ISTA, FISTA, AMP with state evolution, OMP, genie bound, ℓ1 phase transition",
     config=Config,
-    run=run,
-    headline=HEADLINE,
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

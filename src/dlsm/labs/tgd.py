@@ -25,13 +25,19 @@ from typing import Literal
 import numpy as np
 import torch
 
+from dlsm import outcome
 from dlsm.algorithms.chebyshev import best_constant_step, chebyshev_steps, error_ratio, optimal_steps
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
+from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.labs._unfold_train import Ending
 from dlsm.models.tgd import TrainableGD, fixed_steps_trajectory
-from dlsm.result import Curve, ProgressFn, Result, table_from_columns
-from dlsm.training import Generation, IncrementalLog, carry_status, offset_progress, train_incremental, want_figures
+from dlsm.outcome import Notes, metric
+from dlsm.result import Curve, ProgressFn, table_from_columns
+from dlsm.seeds import generator as stream
+from dlsm.status import Status
+from dlsm.training import Generation, IncrementalLog, offset_progress, train_incremental
 from dlsm.training.optim import OptimizerName
 
 EIGENVALUES = (2.0, 16.0)  # Q = diag(2, 16): f = x1² + 8 x2²
@@ -96,10 +102,47 @@ def _train(model: TrainableGD, draw, config_steps: int, lr: float, optimizer: st
                              progress=progress, generators={"data": generator}, skip_nonfinite=True)
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """The learned steps on x1² + 8 x2² against fixed ones, and (``random_quadratic``) on Q = AᵀA."""
+
+    sq_error: float = metric(headline=True)
+    log10_sq_error: float = metric()
+    best_fixed_sq_error: float = metric()
+    beta_sorted: str = metric(headline=True)
+    found_half_sixteenth: bool = metric()
+    steps: int = metric("steps")
+    n_params: int = metric("parameters")
+    rq_learned_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
+    rq_constant_db: float | None = metric("dB", default=None, skip_none=True)
+    rq_chebyshev_db: float | None = metric("dB", default=None, skip_none=True)
+    rq_optimal_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
+    rq_gap_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
+    rq_condition_number: float | None = metric(default=None, skip_none=True)
+    diverged: bool = metric()
+    skipped_steps: int | None = metric("steps", default=None, skip_none=True)
+
+
+def _column(kind: str, value: float = 0.0) -> str:
+    """A schedule's column in the tables (the run folder keeps these names; the figures translate them)."""
+    return {"learned": "learned (TGD)", "fixed": f"fixed {value:g}",
+            "best_fixed": f"best fixed 2/(λmin+λmax) = {value:.4g}", "chebyshev": "Chebyshev steps",
+            "theory": "theory (1/2, 1/16, ...)", "constant": "best constant step",
+            "optimal": f"optimal {value:g}-step schedule"}[kind]
+
+
+def _legend(kind: str, value: float = 0.0) -> str:
+    """A schedule's name in the figures, in the current language."""
+    return {"learned": t("tgd.legend.learned"), "fixed": t("tgd.legend.fixed", beta=value),
+            "best_fixed": t("tgd.legend.best_fixed", beta=value), "chebyshev": t("tgd.legend.chebyshev"),
+            "theory": t("tgd.legend.theory"), "constant": t("tgd.legend.best_constant"),
+            "optimal": t("tgd.legend.optimal", T=value)}[kind]
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     device = resolve_device(config.device)
     dtype = torch.float64
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = stream(config.seed, "main")
     T = config.T
     total = T * config.steps_per_generation + (config.rq_T * config.rq_steps_per_generation
                                                 if config.random_quadratic else 0)
@@ -116,87 +159,65 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
                  generator, "tgd", offset_progress(progress, 0, total), "mse")
     x_test = ((2 * torch.rand(config.n_test, 2, generator=generator, dtype=dtype) - 1) * config.box).to(device)
     lam_min, lam_max = EIGENVALUES
-    schedules = {f"fixed {b:g}": torch.full((T,), b, dtype=dtype) for b in config.fixed_steps}
-    schedules[f"best fixed 2/(λmin+λmax) = {best_constant_step(lam_min, lam_max):.4g}"] = torch.full(
-        (T,), best_constant_step(lam_min, lam_max), dtype=dtype)
-    schedules["Chebyshev steps"] = torch.as_tensor(chebyshev_steps(lam_min, lam_max, T), dtype=dtype)
-    schedules["theory (1/2, 1/16, ...)"] = torch.as_tensor(optimal_steps(np.array(EIGENVALUES), T), dtype=dtype)
+    best_step = best_constant_step(lam_min, lam_max)
+    kinds = {_column("fixed", b): ("fixed", b) for b in config.fixed_steps}
+    schedules = {col: torch.full((T,), b, dtype=dtype) for col, (_, b) in kinds.items()}
+    kinds[_column("best_fixed", best_step)] = ("best_fixed", best_step)
+    schedules[_column("best_fixed", best_step)] = torch.full((T,), best_step, dtype=dtype)
+    chebyshev = torch.as_tensor(chebyshev_steps(lam_min, lam_max, T), dtype=dtype)
+    theory = torch.as_tensor(optimal_steps(np.array(EIGENVALUES), T), dtype=dtype)
+    kinds |= {_column("chebyshev"): ("chebyshev", 0.0), _column("theory"): ("theory", 0.0)}
+    schedules |= {_column("chebyshev"): chebyshev, _column("theory"): theory}
     with torch.no_grad():
         beta = model.beta.detach().cpu()  # (T,)
-        errors = {"learned (TGD)": _sq_errors(model.trajectory(x_test))}
+        errors = {_column("learned"): _sq_errors(model.trajectory(x_test))}
         for label, steps in schedules.items():
             errors[label] = _sq_errors(fixed_steps_trajectory(Q, x_test, steps.to(device)))
+    kinds = {_column("learned"): ("learned", 0.0), **kinds}
 
-    result = Result()
-    final = errors["learned (TGD)"][-1]
-    result.metrics = {
-        "sq_error": final,
-        "log10_sq_error": math.log10(final) if final > 0 else -math.inf,
-        "best_fixed_sq_error": errors[next(k for k in errors if k.startswith("best fixed"))][-1],
-        "beta_sorted": ", ".join(f"{b:.6g}" for b in sorted(beta.tolist(), reverse=True)),
-        "found_half_sixteenth": bool(T >= 2 and _has_steps(beta.numpy(), (0.5, 1 / 16))),
-        "steps": log.steps_done,
-        "n_params": T,
-    }
-    result.tables["steps"] = table_from_columns({"t": np.arange(1, T + 1), "learned beta_t": beta.numpy(),
-                                                 "Chebyshev": schedules["Chebyshev steps"].numpy()})
-    result.tables["error_per_iteration"] = table_from_columns(
-        {"t": np.arange(T + 1), **{k: np.asarray(v) for k, v in errors.items()}})
-    for g, glog in enumerate(log.logs, start=1):
-        if glog.losses:
-            result.curves[f"loss_generation{g}"] = Curve(np.asarray(glog.steps) + 1, np.asarray(glog.losses),
-                                                         "step", f"training loss, generation {g}", log_y=True)
-    result.curves["error_per_iteration"] = Curve(np.arange(T + 1), np.asarray(errors["learned (TGD)"]),
-                                                 "iteration t", "mean squared error", log_y=True)
-    result.notes.append(
-        f"After T = {T} learned steps the mean squared error over {config.n_test} starts is {final:.3g} "
-        f"(best fixed step: {result.metrics['best_fixed_sq_error']:.3g}). Learned steps, largest first: "
-        f"{result.metrics['beta_sorted']}.")
-    if T >= 2:
-        result.notes.append(
-            "Theory: x_T = Π_t (I - β_t Q) x_0 with Q = diag(2, 16), so the error is zero for every start once "
-            "the steps include 1/2 and 1/16 (1 - β λ = 0 for λ = 2 and 16); "
-            + ("training found them." if result.metrics["found_half_sixteenth"]
-               else "training has not (yet) found them: more steps per generation or a larger learning rate."))
-    else:
-        result.notes.append("With T = 1 no single step zeroes both eigen-directions; the best single step for "
-                            "these starts is 18/260 ≈ 0.0692 (it minimises (1-2β)² + (1-16β)²).")
-    if not config.incremental:
-        result.notes.append(f"Trained without incremental training: all {T} steps at once for "
-                            f"{T * config.steps_per_generation} steps.")
-
-    figures = {}
-    if want_figures():
-        from dlsm.plotting.unfold import plot_error_per_iteration, plot_steps
-
-        figures["error_per_iteration"] = plot_error_per_iteration(
-            errors, f"f = x1² + 8 x2²: squared error per iteration (T = {T})")
-        figures["steps"] = plot_steps({"learned β_t": beta.numpy(),
-                                       "Chebyshev steps": schedules["Chebyshev steps"].numpy(),
-                                       "theory (1/2, 1/16, ...)": schedules["theory (1/2, 1/16, ...)"].numpy(),
-                                       "best fixed": np.full(T, best_constant_step(lam_min, lam_max))},
-                                      "learned steps β_t")
-    result.artifacts["model"] = model.state_dict()
+    final = errors[_column("learned")][-1]
+    tables = {"steps": table_from_columns({"t": np.arange(1, T + 1), "learned beta_t": beta.numpy(),
+                                           "Chebyshev": chebyshev.numpy()}),
+              "error_per_iteration": table_from_columns(
+                  {"t": np.arange(T + 1), **{k: np.asarray(v) for k, v in errors.items()}})}
+    curves = {f"loss_generation{g}": Curve(np.asarray(glog.steps) + 1, np.asarray(glog.losses), t("common.label.step"),
+                                           t("tgd.label.training_loss", generation=g), log_y=True)
+              for g, glog in enumerate(log.logs, start=1) if glog.losses}
+    curves["error_per_iteration"] = Curve(np.arange(T + 1), np.asarray(errors[_column("learned")]),
+                                          t("tgd.label.iteration_t"), t("tgd.label.mean_sq_error"), log_y=True)
+    artifacts = {"model": model.state_dict()}
+    data = {"errors": errors, "kinds": kinds, "beta": beta.numpy(), "chebyshev": chebyshev.numpy(),
+            "theory": theory.numpy(), "best_step": best_step}
 
     # ----- the harder case: Q = AᵀA ------------------------------------------------------------------------
-    rq_log = None
+    logs, rq = [log], {}
     if config.random_quadratic:
-        rq_log = _random_quadratic(config, generator, device, result, figures,
-                                   offset_progress(progress, T * config.steps_per_generation, total))
-    result.figures.update(figures)
-    full_log = log.as_fit_log()
-    if rq_log is not None:
-        full_log.steps_done += rq_log.steps_done
-        full_log.skipped += rq_log.skipped
-        if rq_log.status != full_log.status and full_log.status.value == "completed":
-            full_log.status, full_log.message = rq_log.status, rq_log.as_fit_log().message
-        result.metrics["steps"] = full_log.steps_done
-    carry_status(full_log, result)
-    return result
+        rq_log, rq, rq_data = _random_quadratic(config, generator, device,
+                                                offset_progress(progress, T * config.steps_per_generation, total))
+        logs.append(rq_log)
+        tables["random_quadratic"] = rq_data.pop("table")
+        artifacts["model_random_quadratic"] = rq_data.pop("state")
+        data["rq"] = rq_data
+    ending = Ending.of(logs)
+    return Outcome(
+        sq_error=final,
+        log10_sq_error=math.log10(final) if final > 0 else -math.inf,
+        best_fixed_sq_error=errors[_column("best_fixed", best_step)][-1],
+        beta_sorted=", ".join(f"{b:.6g}" for b in sorted(beta.tolist(), reverse=True)),
+        found_half_sixteenth=bool(T >= 2 and _has_steps(beta.numpy(), (0.5, 1 / 16))),
+        steps=ending.steps,
+        n_params=T + (config.rq_T if config.random_quadratic else 0),
+        **rq,
+        diverged=ending.diverged,
+        skipped_steps=ending.skipped or None,
+        status=ending.status,
+        tables=tables, curves=curves, artifacts=artifacts, data={**data, "ending": ending},
+    )
 
 
-def _random_quadratic(config: Config, generator: torch.Generator, device: torch.device, result: Result,
-                      figures: dict, progress: ProgressFn | None) -> IncrementalLog:
+def _random_quadratic(config: Config, generator: torch.Generator, device: torch.device,
+                      progress: ProgressFn | None) -> tuple[IncrementalLog, dict, dict]:
+    """Train T = rq_T steps on Q = AᵀA; (its log, its metrics, what the table, artifact, notes, figures need)."""
     dtype = torch.float64
     n, T = config.rq_n, config.rq_T
     A = torch.randn(config.rq_m, n, generator=generator, dtype=dtype)  # (m, n)
@@ -214,36 +235,74 @@ def _random_quadratic(config: Config, generator: torch.Generator, device: torch.
     log = _train(model, draw, config.rq_steps_per_generation, config.rq_lr, "adam", config.incremental,
                  generator, "tgd-random", progress, "log")
     learned = model.beta.detach().cpu().numpy()  # (T,)
-    schedules = {"learned (TGD)": learned,
-                 "best constant step": np.full(T, best_constant_step(float(lam.min()), L)),
-                 "Chebyshev steps": chebyshev_steps(float(lam.min()), L, T),
-                 f"optimal {T}-step schedule": optimal_steps(lam, T)}
+    kinds = {_column("learned"): ("learned", 0.0), _column("constant"): ("constant", 0.0),
+             _column("chebyshev"): ("chebyshev", 0.0), _column("optimal", T): ("optimal", T)}
+    schedules = dict(zip(kinds, (learned, np.full(T, best_constant_step(float(lam.min()), L)),
+                                 chebyshev_steps(float(lam.min()), L, T), optimal_steps(lam, T)), strict=True))
     ratios = {k: error_ratio(lam, s) for k, s in schedules.items()}  # exact E‖x_t‖²/E‖x_0‖²
     db = {k: 10 * math.log10(v[-1]) for k, v in ratios.items()}
-    opt_key = f"optimal {T}-step schedule"
-    result.metrics.update({
-        "rq_learned_db": db["learned (TGD)"], "rq_constant_db": db["best constant step"],
-        "rq_chebyshev_db": db["Chebyshev steps"], "rq_optimal_db": db[opt_key],
-        "rq_gap_db": db["learned (TGD)"] - db[opt_key], "rq_condition_number": L / float(lam.min()),
-    })
-    result.metrics["n_params"] = int(result.metrics["n_params"]) + T
-    result.tables["random_quadratic"] = table_from_columns(
-        {"t": np.arange(1, T + 1), **{k: np.sort(v)[::-1] for k, v in schedules.items()}})
-    result.notes.append(
-        f"Harder case Q = AᵀA (A {config.rq_m}×{n} Gaussian, κ = {L / lam.min():.3g}), T = {T}: average error ratio "
-        f"E‖x_T‖²/E‖x_0‖² (exact, from the eigenvalues) learned {db['learned (TGD)']:.2f} dB, best constant step "
-        f"{db['best constant step']:.2f} dB, Chebyshev steps {db['Chebyshev steps']:.2f} dB, optimal {T}-step "
-        f"schedule {db[opt_key]:.2f} dB (gap {result.metrics['rq_gap_db']:.2f} dB).")
-    result.artifacts["model_random_quadratic"] = model.state_dict()
-    if want_figures():
-        from dlsm.plotting.unfold import plot_error_per_iteration, plot_steps
+    learned_db, optimal_db = db[_column("learned")], db[_column("optimal", T)]
+    metrics = {"rq_learned_db": learned_db, "rq_constant_db": db[_column("constant")],
+               "rq_chebyshev_db": db[_column("chebyshev")], "rq_optimal_db": optimal_db,
+               "rq_gap_db": learned_db - optimal_db, "rq_condition_number": L / float(lam.min())}
+    sorted_steps = {k: np.sort(v)[::-1] for k, v in schedules.items()}
+    table = table_from_columns({"t": np.arange(1, T + 1), **sorted_steps})
+    return log, metrics, {"table": table, "state": model.state_dict(), "ratios": ratios, "steps": sorted_steps,
+                          "kinds": kinds}
 
-        figures["random_quadratic_error"] = plot_error_per_iteration(
-            ratios, f"Q = AᵀA ({config.rq_m}×{n}): average error ratio per iteration",
-            ylabel="log10 E‖x_t‖² / E‖x_0‖²")
-        figures["random_quadratic_steps"] = plot_steps({k: np.sort(v)[::-1] for k, v in schedules.items()},
-                                                       "steps, largest first", log_y=True)
-    return log
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """The error after T learned steps against the best fixed step, whether the steps 1/2 and 1/16 were found,
+    the harder case; apart, why 1/2 and 1/16 make the error vanish."""
+    found = Notes()
+    T = config.T
+    found.measured.append(t("tgd.note.result", T=T, n_test=config.n_test, error=out.sq_error,
+                            best=out.best_fixed_sq_error, beta=out.beta_sorted))
+    if T >= 2:
+        found.measured.append(t("tgd.note.found") if out.found_half_sixteenth else t("tgd.note.not_found"))
+        found.explanations.append(t("tgd.note.theory"))
+        if not out.found_half_sixteenth:
+            found.explanations.append(t("tgd.note.not_found_why"))
+    else:
+        found.explanations.append(t("tgd.note.theory_T1"))
+    if not config.incremental:
+        found.measured.append(t("tgd.note.not_incremental", T=T, steps=T * config.steps_per_generation))
+    if out.rq_learned_db is not None:
+        found.measured.append(t("tgd.note.random_quadratic", m=config.rq_m, n=config.rq_n,
+                                kappa=out.rq_condition_number, T=config.rq_T, learned=out.rq_learned_db,
+                                constant=out.rq_constant_db, chebyshev=out.rq_chebyshev_db,
+                                optimal=out.rq_optimal_db, gap=out.rq_gap_db))
+    ending: Ending = out.data["ending"]
+    if ending.status == Status.INTERRUPTED:
+        found.measured.append(t("tgd.note.interrupted", steps=ending.steps))
+    elif ending.diverged:
+        found.measured.append(t("tgd.note.diverged", steps=ending.steps, loss=ending.loss, first=ending.first_loss))
+        found.explanations.append(t("tgd.note.diverged_why"))
+    return found
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """Squared error per iteration of every schedule, the steps; the same for the harder case."""
+    from dlsm.plotting.unfold import plot_error_per_iteration, plot_steps
+
+    d = out.data
+    drawn = {
+        "error_per_iteration": plot_error_per_iteration(
+            {_legend(*d["kinds"][k]): v for k, v in d["errors"].items()},
+            t("tgd.title.error_per_iteration", T=config.T)),
+        "steps": plot_steps({t("tgd.legend.learned_beta"): d["beta"], _legend("chebyshev"): d["chebyshev"],
+                             _legend("theory"): d["theory"], t("tgd.legend.best_fixed_short"): np.full(config.T,
+                                                                                                      d["best_step"])},
+                            t("tgd.title.steps")),
+    }
+    if "rq" in d:
+        rq = d["rq"]
+        drawn["random_quadratic_error"] = plot_error_per_iteration(
+            {_legend(*rq["kinds"][k]): v for k, v in rq["ratios"].items()},
+            t("tgd.title.random_quadratic_error", m=config.rq_m, n=config.rq_n), ylabel="log10 E‖x_t‖² / E‖x_0‖²")
+        drawn["random_quadratic_steps"] = plot_steps({_legend(*rq["kinds"][k]): v for k, v in rq["steps"].items()},
+                                                     t("tgd.title.random_quadratic_steps"), log_y=True)
+    return drawn
 
 
 def _sq_errors(xs: list[torch.Tensor]) -> list[float]:
@@ -260,6 +319,9 @@ LAB = Lab(
     lecture=6,
     description="trainable gradient descent: learned steps vs fixed, best constant and Chebyshev steps",
     config=Config,
-    run=run,
-    headline=("sq_error", "beta_sorted", "rq_learned_db", "rq_optimal_db", "rq_gap_db"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

@@ -24,23 +24,32 @@ from typing import Literal
 import numpy as np
 import torch
 
-from dlsm.algorithms.sparse import amp, fista, genie_estimate, ista, se_fixed_point_nmse_db, state_evolution
+from dlsm import outcome
+from dlsm.algorithms.sparse import genie_estimate, se_fixed_point_nmse_db, state_evolution
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
-from dlsm.errors import ConfigError, DataError
+from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.labs._unfold_train import ISTA_LAMBDAS, Ending, TrainPlan, classic, load_saved, per_layer, train
 from dlsm.metrics import nmse_db
 from dlsm.models.unfolded import DUISTA, LAMP, LISTA, TISTA, Unfolded
+from dlsm.outcome import Notes, metric
 from dlsm.problems.sparse import SETTINGS, SparseProblem, SparseSetting
-from dlsm.result import Curve, ProgressFn, Result, table_from_columns
-from dlsm.training import Generation, IncrementalLog, carry_status, offset_progress, train_incremental, want_figures
-from dlsm.training.loop import FitLog
+from dlsm.result import Curve, ProgressFn, table_from_columns
+from dlsm.seeds import generator
+from dlsm.status import Status
+from dlsm.training import offset_progress
 from dlsm.training.optim import OptimizerName
 
-#: Learned methods in the order they are trained and shown; label of each.
+__all__ = ["ISTA_LAMBDAS", "LAB", "METHODS", "Config", "Outcome", "TrainPlan", "build", "compute", "figures",
+           "notes", "run", "train"]
+
+#: Learned methods in the order they are trained and shown; label of each (the tables' column names).
 METHODS = {"du_ista": "DU-ISTA", "lista": "LISTA", "lista_tied": "LISTA (tied)", "tista": "TISTA",
            "lamp": "LAMP (learned AMP, MMSE)"}
-ISTA_LAMBDAS = (0.3, 0.1, 0.03, 0.01, 0.003, 0.001)  # λ grid of plain ISTA, × λmax = median_i ‖Aᵀy_i‖∞
+#: Every method's label in the tables (the classical references, then the learned methods).
+LABELS = {"ista": "ISTA (best λ)", "fista": "FISTA (best λ)", "amp": "AMP (MMSE)", **METHODS}
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,8 @@ class Config(LabConfig):
 
 def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem,
           du_beta_max: float | None = None) -> Unfolded:
-    """The untrained network of ``method`` for matrix A (its ISTA / AMP starting point)."""
+    """The untrained network of ``method`` (a key of :data:`METHODS`) for matrix A (its ISTA / AMP starting
+    point); ValueError for any other name."""
     if method == "du_ista":
         return DUISTA(A, T, beta_max=du_beta_max)
     if method == "lista":
@@ -106,126 +116,110 @@ def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem,
         return LISTA(A, T, tied=True)
     if method == "tista":
         return TISTA(A, T, problem.noise_var, problem.p, problem.sigma_x**2)
-    return LAMP(A, T, problem.p, problem.sigma_x**2)
+    if method == "lamp":
+        return LAMP(A, T, problem.p, problem.sigma_x**2)
+    raise ValueError(f"unknown unfolded method {method!r}; known: {', '.join(METHODS)}")
 
 
-def train(model: Unfolded, problem: SparseProblem, config: Config, generator: torch.Generator, name: str,
-          progress: ProgressFn | None, lr: float, evaluate_on: tuple[torch.Tensor, torch.Tensor] | None = None,
-          loss_kind: Literal["mse", "db"] = "mse") -> IncrementalLog:
-    """Incremental training of ``model``: generation g trains layers 1..g on the loss of x̂_g, fresh batches.
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """Test NMSE after T layers / iterations of every method (mean over the draws of A), the limits, training.
 
-    ``loss_kind``: ``"mse"``, the mean ‖x̂_g - x‖² over the batch, or ``"db"``, the batch NMSE in dB,
-    10 log10(Σ‖x̂_g - x‖² / Σ‖x‖²). The two have the same minimiser batch by batch, but not the same
-    gradient noise: the squared error of a batch is heavy-tailed (a few signals whose support is missed
-    carry most of it), and in dB every batch weighs the same. On S2 this decides what DU-ISTA learns.
-    With ``evaluate_on = (x, y)`` each generation ends with the test NMSE of its g-layer network
-    (``test_nmse_db`` in the generation's log).
+    A learned method that was not trained has no metrics at all; its ``_std`` is None (present) when it was
+    trained on one draw of A only.
     """
-    depth = [1]
 
-    def loss_for(g: int):
-        depth[0] = g
-        if 1 < g and config.incremental:
-            model.init_layer_from(g - 1)  # the new layer starts from the last one
+    ista_nmse_db: float = metric("dB")
+    ista_nmse_db_std: float | None = metric("dB")
+    fista_nmse_db: float = metric("dB")
+    fista_nmse_db_std: float | None = metric("dB")
+    amp_nmse_db: float = metric("dB", headline=True)
+    amp_nmse_db_std: float | None = metric("dB")
+    du_ista_nmse_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
+    du_ista_nmse_db_std: float | None = metric("dB", default=None)
+    lista_nmse_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
+    lista_nmse_db_std: float | None = metric("dB", default=None)
+    lista_tied_nmse_db: float | None = metric("dB", default=None, skip_none=True)
+    lista_tied_nmse_db_std: float | None = metric("dB", default=None)
+    tista_nmse_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
+    tista_nmse_db_std: float | None = metric("dB", default=None)
+    lamp_nmse_db: float | None = metric("dB", default=None, skip_none=True)
+    lamp_nmse_db_std: float | None = metric("dB", default=None)
+    se_nmse_db: float = metric("dB")
+    se_fixed_point_nmse_db: float = metric("dB", headline=True)
+    genie_nmse_db: float = metric("dB")
+    nmse_db: float | None = metric("dB")
+    best_method: str | None = metric()
+    du_ista_monotone: bool | None = metric(default=None, skip_none=True)
+    # test NMSE of the first 8 (12) layers right after generation 8 (12) of incremental training
+    du_ista_nmse_db_T8: float | None = metric("dB", default=None, skip_none=True)
+    du_ista_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
+    lista_nmse_db_T8: float | None = metric("dB", default=None, skip_none=True)
+    lista_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
+    lista_tied_nmse_db_T8: float | None = metric("dB", default=None, skip_none=True)
+    lista_tied_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
+    tista_nmse_db_T8: float | None = metric("dB", default=None, skip_none=True)
+    tista_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
+    lamp_nmse_db_T8: float | None = metric("dB", default=None, skip_none=True)
+    lamp_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
+    ista_lambda: float = metric()
+    n_matrices: int = metric()
+    steps: int = metric("steps")
+    diverged: bool = metric()
+    skipped_steps: int = metric("steps")
+    methods: tuple[str, ...] = ()  # the learned methods of this run (not a metric)
 
-        def loss(net: Unfolded, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-            x, y = batch
-            err = ((net(y, g) - x) ** 2).sum(-1)  # (batch,) ‖x̂_g - x‖²
-            if loss_kind == "db":
-                return 10 * torch.log10(err.sum() / (x**2).sum())
-            return err.mean()
-        return loss
-
-    def evaluate(net: Unfolded) -> dict[str, float]:
-        x, y = evaluate_on
-        return {"test_nmse_db": nmse_db(net(y, depth[0]), x)}
-
-    options = {"evaluate": evaluate} if evaluate_on is not None else {}
-    gens = [Generation(model.layer_params(t), config.steps_per_generation, lr) for t in range(model.T)]
-    losses, run_name = loss_for, name
-    if not config.incremental:  # one generation: every layer (all starting at the ISTA / AMP values) at once
-        params = [p for t in range(model.T) for p in model.layer_params(t)]
-        gens = [Generation(params, config.steps_per_generation * model.T, lr)]
-        loss_all = loss_for(model.T)
-        depth[0] = model.T
-        losses, run_name = (lambda _g: loss_all), f"{name}-all"
-    return train_incremental(model, losses, lambda _k: problem.draw(config.batch_size, generator), gens,
-                             optimizer=config.optimizer, schedule=config.lr_schedule, name=run_name,
-                             progress=progress, generators={"data": generator}, skip_nonfinite=True, **options)
-
-
-def _per_layer(xs: list[torch.Tensor], x: torch.Tensor) -> np.ndarray:
-    return np.array([nmse_db(xt, x) for xt in xs])
-
-
-def _classic(problem: SparseProblem, x: torch.Tensor, y: torch.Tensor, T: int) -> dict[str, np.ndarray]:
-    """Per-iteration NMSE of ISTA and FISTA (best λ of a grid at iteration T) and AMP with the MMSE denoiser."""
-    A = problem.A
-    lam_max = float((y @ A).abs().max(dim=1).values.median())  # above it, x̂ = 0
-    best = None
-    for c in ISTA_LAMBDAS:
-        lam = c * lam_max
-        traj: list[torch.Tensor] = []
-        ista(A, y, lam, T, track=lambda _t, xt, traj=traj: traj.append(xt))
-        curve = _per_layer(traj, x)
-        if best is None or curve[-1] < best[1][-1]:
-            best = (lam, curve)
-    lam, out_ista = best
-    traj = []
-    fista(A, y, lam, T, track=lambda _t, xt: traj.append(xt))
-    out = {"ista": out_ista, "fista": _per_layer(traj, x)}
-    traj = []
-    amp(A, y, T, denoiser="bg", p=problem.p, sigma_x2=problem.sigma_x**2, noise_var=problem.noise_var,
-        track=lambda _t, xt: traj.append(xt))
-    out["amp"] = _per_layer(traj, x)
-    out["ista_lambda"] = np.array([lam])
-    return out
+    @property
+    def metrics(self) -> dict:
+        """As :attr:`dlsm.outcome.Outcome.metrics`, without the spread of a learned method that did not run
+        (None there means one draw of A, so it cannot stand for 'not run')."""
+        out = super().metrics
+        for method in METHODS:
+            if method not in self.methods:
+                out.pop(f"{method}_nmse_db_std", None)
+        return out
 
 
-def _load(path: str) -> dict:
-    from pathlib import Path
+@dataclass
+class _Draws:
+    """What the draws of A gave: per-layer NMSE per method and draw, the limits, the trained models."""
 
-    file = Path(path)
-    if file.is_dir():
-        file = file / "artifacts.pt"
-    if not file.is_file():
-        raise ConfigError(f"load: got {path!r}; no such run folder or artifacts.pt of the unfold lab", key="load")
-    try:
-        return torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # damaged file or foreign objects
-        raise DataError(f"cannot read trained models from {file}: {exc}") from None
+    curves: dict[str, list[np.ndarray]]
+    after_gen: dict[str, list[np.ndarray]]
+    genie: list[float]
+    lambdas: list[float]
+    logs: list
+    artifacts: dict
+    learned_params: dict[str, dict[str, np.ndarray]]
+    example: dict[str, np.ndarray]
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     device = resolve_device(config.device)
     setting = config.sparse_setting()
-    g_problem = torch.Generator().manual_seed(config.seed)  # A draws and test sets
-    g_train = torch.Generator().manual_seed(config.seed + 1_000_003)  # training batches only
+    g_problem = generator(config.seed, "main")  # A draws and test sets
+    g_train = generator(config.seed, "init")  # training batches only
     T = config.T
     methods = [k for k in METHODS if getattr(config, k)]
-    saved = _load(config.load) if config.load else None
+    saved = load_saved(config.load) if config.load else None
     steps_each = T * config.steps_per_generation
     total = max(1, len(methods) * config.n_matrices * steps_each) if saved is None else 1
     delta = setting.m / setting.n
+    plan = TrainPlan.of(config)
 
-    curves: dict[str, list[np.ndarray]] = {}
-    after_gen: dict[str, list[np.ndarray]] = {}
-    genie, lambdas, logs = [], [], []
-    artifacts: dict = {"config": {"setting": config.setting, "T": T, "m": setting.m, "n": setting.n}}
-    learned_params: dict[str, dict[str, np.ndarray]] = {}
-    example = {}
+    d = _Draws({}, {}, [], [], [], {"config": {"setting": config.setting, "T": T, "m": setting.m, "n": setting.n}},
+               {}, {})
     done = 0
     problem = None
     for a in range(config.n_matrices):
         problem = SparseProblem.create(setting, g_problem, device=device, dtype=torch.float32)
         x, y = problem.draw(config.n_test, g_problem)  # (n_test, n), (n_test, m)
-        for key, v in _classic(problem, x, y, T).items():
-            if key == "ista_lambda":
-                lambdas.append(float(v[0]))
-            else:
-                curves.setdefault(key, []).append(v)
+        classic_curves, lam = classic(problem, x, y, T)
+        for key, v in classic_curves.items():
+            d.curves.setdefault(key, []).append(v)
+        d.lambdas.append(float(lam))
         gen_est = genie_estimate(problem.A, y, x != 0, problem.noise_var, problem.sigma_x**2)
-        genie.append(nmse_db(gen_est, x))
+        d.genie.append(nmse_db(gen_est, x))
         for method in methods:
             model = build(method, problem.A, T, problem, config.du_beta_max).to(device)
             key = f"{method}/{a}"
@@ -240,119 +234,142 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
                                       f"({saved.get('config')}): {str(exc).splitlines()[0]}", key="load") from None
             else:
                 lr = config.lista_lr if method.startswith("lista") else config.lr
-                log = train(model, problem, config, g_train, f"{method}{a}-generation",
+                log = train(model, problem, plan, g_train, f"{method}{a}-generation",
                             offset_progress(progress, done, total), lr, evaluate_on=(x, y),
                             loss_kind=config.du_loss if method == "du_ista" else "mse")
                 done += steps_each
-                logs.append(log)
+                d.logs.append(log)
                 if config.incremental:
-                    after_gen.setdefault(method, []).append(
+                    d.after_gen.setdefault(method, []).append(
                         np.array([glog.history.get("test_nmse_db", [math.nan])[-1] for glog in log.logs]
                                  + [math.nan] * (T - len(log.logs))))
             model.eval()
             with torch.no_grad():
                 traj = model.trajectory(y)
-            curves.setdefault(method, []).append(_per_layer(traj, x))
-            artifacts[key] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            d.curves.setdefault(method, []).append(per_layer(traj, x))
+            d.artifacts[key] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             if a == 0:
-                learned_params[method] = {k: v.cpu().numpy() for k, v in model.learned().items()}
-                example[method] = traj[-1][0].cpu().numpy()
+                d.learned_params[method] = {k: v.cpu().numpy() for k, v in model.learned().items()}
+                d.example[method] = traj[-1][0].cpu().numpy()
         if a == 0:
-            example["x"] = x[0].cpu().numpy()
+            d.example["x"] = x[0].cpu().numpy()
 
-    se = 10 * np.log10(np.array(state_evolution(delta, setting.p, setting.sigma_x**2,
-                                                problem.noise_var / (float((problem.A**2).sum()) / setting.n),
-                                                T)) / (setting.p * setting.sigma_x**2))
-    se_fp = se_fixed_point_nmse_db(delta, setting.p, setting.sigma_x**2,
-                                   problem.noise_var / (float((problem.A**2).sum()) / setting.n))
-    return _result(config, curves, after_gen, se, se_fp, genie, lambdas, logs, artifacts, learned_params,
-                   example, methods)
+    noise = problem.noise_var / (float((problem.A**2).sum()) / setting.n)
+    se = 10 * np.log10(np.array(state_evolution(delta, setting.p, setting.sigma_x**2, noise, T))
+                       / (setting.p * setting.sigma_x**2))
+    se_fp = se_fixed_point_nmse_db(delta, setting.p, setting.sigma_x**2, noise)
+    return _outcome(config, d, se, se_fp, methods)
 
 
-def _result(config: Config, curves: dict, after_gen: dict, se: np.ndarray, se_fp: float, genie: list,
-            lambdas: list, logs: list, artifacts: dict, learned_params: dict, example: dict,
-            methods: list[str]) -> Result:
+def _outcome(config: Config, d: _Draws, se: np.ndarray, se_fp: float, methods: list[str]) -> Outcome:
     T = config.T
-    labels = {"ista": "ISTA (best λ)", "fista": "FISTA (best λ)", "amp": "AMP (MMSE)", **METHODS}
-    mean = {k: np.mean(np.stack(v), 0) for k, v in curves.items()}  # (T,) mean dB over draws
-    lo = {k: np.min(np.stack(v), 0) for k, v in curves.items()}
-    hi = {k: np.max(np.stack(v), 0) for k, v in curves.items()}
-    result = Result()
+    stacked = {k: np.stack(v) for k, v in d.curves.items()}  # (draws, T) dB per method
+    mean = {k: np.mean(v, 0) for k, v in stacked.items()}  # (T,) mean dB over draws
     m: dict = {}
     for k in mean:
         m[f"{k}_nmse_db"] = float(mean[k][-1])
-        m[f"{k}_nmse_db_std"] = float(np.std(np.stack(curves[k])[:, -1])) if config.n_matrices > 1 else None
-    m["se_nmse_db"] = float(se[-1])
-    m["se_fixed_point_nmse_db"] = float(se_fp)
-    m["genie_nmse_db"] = float(np.mean(genie))
+        m[f"{k}_nmse_db_std"] = float(np.std(stacked[k][:, -1])) if config.n_matrices > 1 else None
     trained = [k for k in methods if k in mean]
     best = min(trained, key=lambda k: mean[k][-1]) if trained else None
-    m["nmse_db"] = float(mean[best][-1]) if best else None
-    m["best_method"] = METHODS[best] if best else None
-    if "du_ista" in mean:
-        m["du_ista_monotone"] = bool(np.all(np.diff(mean["du_ista"]) <= 0.05))
-    for k, v in after_gen.items():
-        av = np.nanmean(np.stack(v), 0)
-        for t in (8, 12):
-            if t <= T:
-                m[f"{k}_nmse_db_T{t}"] = float(av[t - 1])
-    m["ista_lambda"] = float(np.mean(lambdas))
-    m["n_matrices"] = config.n_matrices
-    log = FitLog()
-    for lg in logs:
-        fl = lg.as_fit_log()
-        log.steps_done += fl.steps_done
-        log.skipped += fl.skipped
-        if fl.status != log.status and log.status.value == "completed":
-            log.status, log.message = fl.status, fl.message
-    m["steps"] = log.steps_done
-    result.metrics = m
-    carry_status(log, result)
-    result.metrics.setdefault("skipped_steps", log.skipped)
+    after = {k: np.nanmean(np.stack(v), 0) for k, v in d.after_gen.items()}  # (T,) test NMSE after generation g
+    for k, av in after.items():
+        for depth in (8, 12):
+            if depth <= T:
+                m[f"{k}_nmse_db_T{depth}"] = float(av[depth - 1])
+    ending = Ending.of(d.logs)
+    layers = np.arange(1, T + 1)
+    tables = {"nmse_per_layer": table_from_columns({"t": layers, **{LABELS[k]: mean[k] for k in mean},
+                                                    "state evolution": se})}
+    if after:
+        tables["nmse_after_generation"] = table_from_columns({"T": layers, **{LABELS[k]: v for k, v in after.items()}})
+    for k, params in d.learned_params.items():  # the per-layer scalars learned on the first A
+        per_layer_params = {name: v for name, v in params.items() if np.shape(v) == (T,)}
+        if per_layer_params:
+            tables[f"params_{k}"] = table_from_columns({"t": layers, **per_layer_params})
+    names = _legends()
+    curves = {f"nmse_{k}": Curve(layers, mean[k], t("unfold.label.layer_t"), f"{names[k]} NMSE [dB]") for k in mean}
+    return Outcome(
+        **m,
+        se_nmse_db=float(se[-1]),
+        se_fixed_point_nmse_db=float(se_fp),
+        genie_nmse_db=float(np.mean(d.genie)),
+        nmse_db=float(mean[best][-1]) if best else None,
+        best_method=METHODS[best] if best else None,
+        du_ista_monotone=bool(np.all(np.diff(mean["du_ista"]) <= 0.05)) if "du_ista" in mean else None,
+        ista_lambda=float(np.mean(d.lambdas)),
+        n_matrices=config.n_matrices,
+        steps=ending.steps,
+        diverged=ending.diverged,
+        skipped_steps=ending.skipped,
+        methods=tuple(methods),
+        status=ending.status,
+        tables=tables,
+        curves=curves,
+        artifacts=d.artifacts,
+        data={"mean": mean, "lo": {k: np.min(v, 0) for k, v in stacked.items()},
+              "hi": {k: np.max(v, 0) for k, v in stacked.items()}, "se": se, "ending": ending,
+              "learned_params": d.learned_params, "example": d.example},
+    )
 
-    t = np.arange(1, T + 1)
-    result.tables["nmse_per_layer"] = table_from_columns({"t": t, **{labels[k]: mean[k] for k in mean},
-                                                          "state evolution": se})
-    if after_gen:
-        result.tables["nmse_after_generation"] = table_from_columns(
-            {"T": t, **{labels[k]: np.nanmean(np.stack(v), 0) for k, v in after_gen.items()}})
-    for k in mean:
-        result.curves[f"nmse_{k}"] = Curve(t, mean[k], "layer t", f"{labels[k]} NMSE [dB]")
-    for k, params in learned_params.items():  # the per-layer scalars learned on the first A
-        per_layer = {name: v for name, v in params.items() if np.shape(v) == (T,)}
-        if per_layer:
-            result.tables[f"params_{k}"] = table_from_columns({"t": t, **per_layer})
-    result.artifacts = artifacts
-    spread = "" if config.n_matrices == 1 else f" (mean over {config.n_matrices} draws of A; ± std)"
-    lines = [f"{labels[k]} {m[f'{k}_nmse_db']:.2f} dB" + (f" ± {m[f'{k}_nmse_db_std']:.2f}"
-                                                         if m[f"{k}_nmse_db_std"] is not None else "")
-             for k in mean]
-    result.notes.append(f"NMSE at T = {T}{spread}: " + ", ".join(lines) + f"; state evolution {se[-1]:.2f} dB, "
-                        f"its fixed point {se_fp:.2f} dB, genie {m['genie_nmse_db']:.2f} dB.")
-    if "du_ista" in mean:
-        result.notes.append("DU-ISTA's layers are " + ("each no worse than the one before."
-                                                       if m["du_ista_monotone"] else
-                                                       "not monotone: some layer is worse than the one before."))
-        if config.incremental or config.lr_schedule == "constant":
-            result.notes.append("DU-ISTA learns most when all layers are trained at once, long, with a decaying "
-                                "learning rate: incremental=false lr_schedule=cosine steps_per_generation=1000 "
-                                "batch_size=256 (T = 20: 20,000 steps; BENCHMARKS.md, 'DU-ISTA trained long').")
+
+def _legends() -> dict[str, str]:
+    """Every method's name in the figures and notes, in the current language."""
+    return {"ista": t("unfold.legend.ista"), "fista": t("unfold.legend.fista"), "amp": t("unfold.legend.amp"),
+            "du_ista": t("unfold.legend.du_ista"), "lista": t("unfold.legend.lista"),
+            "lista_tied": t("unfold.legend.lista_tied"), "tista": t("unfold.legend.tista"),
+            "lamp": t("unfold.legend.lamp")}
+
+
+def notes(config: Config, out: Outcome) -> Notes:
+    """The NMSE of every method at T against the limits, DU-ISTA's monotonicity, how training ended; apart,
+    what the limits are and how DU-ISTA learns most."""
+    names = _legends()
+    m = out.metrics
+    found = Notes()
+    lines = [t("unfold.note.method_nmse", method=names[k], nmse=m[f"{k}_nmse_db"]) if m[f"{k}_nmse_db_std"] is None
+             else t("unfold.note.method_nmse_std", method=names[k], nmse=m[f"{k}_nmse_db"], std=m[f"{k}_nmse_db_std"])
+             for k in out.data["mean"]]
+    spread = "" if config.n_matrices == 1 else t("unfold.note.spread", n=config.n_matrices)
+    found.measured.append(t("unfold.note.nmse_at_T", T=config.T, spread=spread,
+                            methods=t("unfold.word.separator").join(lines), se=out.se_nmse_db,
+                            se_fp=out.se_fixed_point_nmse_db, lmmse=out.genie_nmse_db))
+    if out.du_ista_monotone is not None:
+        found.measured.append(t("unfold.note.du_ista_monotone") if out.du_ista_monotone
+                              else t("unfold.note.du_ista_not_monotone"))
     if config.load:
-        result.notes.append(f"Trained models loaded from {config.load} (no training in this run).")
-    if want_figures():
-        from dlsm.plotting.unfold import plot_nmse_per_layer, plot_parameters, plot_signal
+        found.measured.append(t("unfold.note.loaded", path=config.load))
+    ending: Ending = out.data["ending"]
+    if ending.status == Status.INTERRUPTED:
+        found.measured.append(t("unfold.note.interrupted", steps=ending.steps))
+    elif ending.diverged:
+        found.measured.append(t("unfold.note.diverged", steps=ending.steps, loss=ending.loss, first=ending.first_loss))
+        found.explanations.append(t("unfold.note.diverged_why"))
+    found.explanations.append(t("unfold.note.limits"))
+    if "du_ista" in out.methods and (config.incremental or config.lr_schedule == "constant"):
+        found.explanations.append(t("unfold.note.du_ista_long"))
+    return found
 
-        result.figures["nmse_per_layer"] = plot_nmse_per_layer(
-            {labels[k]: (t, mean[k]) for k in mean} | {"AMP state evolution": (t, se)},
-            {"SE fixed point (Bayes-optimal)": se_fp, "genie (support known)": m["genie_nmse_db"]},
-            f"{config.setting}: NMSE per layer" + spread,
-            spread={labels[k]: (lo[k], hi[k]) for k in mean} if config.n_matrices > 1 else None)
-        for k, params in learned_params.items():
-            result.figures[f"params_{k}"] = plot_parameters(params, f"{labels[k]}: learned parameters per layer")
-        if "x" in example:
-            result.figures["signal"] = plot_signal(
-                example["x"], {labels[k]: v for k, v in example.items() if k != "x"}, "a test signal and estimates")
-    return result
+
+def figures(config: Config, out: Outcome) -> dict:
+    """NMSE per layer of every method against the limits, the learned parameters per layer, a test signal."""
+    from dlsm.plotting.unfold import plot_nmse_per_layer, plot_parameters, plot_signal
+
+    names = _legends()
+    mean, lo, hi = out.data["mean"], out.data["lo"], out.data["hi"]
+    layers = np.arange(1, config.T + 1)
+    spread = "" if config.n_matrices == 1 else t("unfold.title.spread", n=config.n_matrices)
+    drawn = {"nmse_per_layer": plot_nmse_per_layer(
+        {names[k]: (layers, mean[k]) for k in mean} | {t("unfold.legend.se"): (layers, out.data["se"])},
+        {t("unfold.legend.se_fixed_point"): out.se_fixed_point_nmse_db, t("unfold.legend.genie"): out.genie_nmse_db},
+        t("unfold.title.nmse_per_layer", setting=config.setting) + spread,
+        spread={names[k]: (lo[k], hi[k]) for k in mean} if config.n_matrices > 1 else None)}
+    for k, params in out.data["learned_params"].items():
+        drawn[f"params_{k}"] = plot_parameters(params, t("unfold.title.params", method=names[k]))
+    example = out.data["example"]
+    if "x" in example:
+        drawn["signal"] = plot_signal(example["x"], {names[k]: v for k, v in example.items() if k != "x"},
+                                      t("unfold.title.signal"))
+    return drawn
 
 
 LAB = Lab(
@@ -360,6 +377,10 @@ LAB = Lab(
     lecture=6,
     description="deep unfolding for sparse recovery: DU-ISTA, LISTA, TISTA vs ISTA, FISTA, AMP and the limits",
     config=Config,
-    run=run,
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
     headline=("du_ista_nmse_db", "lista_nmse_db", "tista_nmse_db", "amp_nmse_db", "se_fixed_point_nmse_db"),
 )
+run = LAB.run

@@ -17,16 +17,28 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dlsm import outcome
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs import Lab
-from dlsm.labs._digit_quality import quality_table_rows, train_judge
+from dlsm.labs._digit_quality import (
+    CEILING_ROW,
+    FLOOR_ROW,
+    GENERATED_ROW,
+    quality_table,
+    quality_table_rows,
+    train_judge,
+)
 from dlsm.models.vae import VAE
+from dlsm.outcome import Notes, metric
 from dlsm.plotting.generative import plot_elbo, plot_image_grid, plot_latent_map
 from dlsm.problems.images import load_embedded_mnist
-from dlsm.result import Curve, ProgressFn, Result, table_from_columns
-from dlsm.training import EpochBatches, Trainer, carry_status, count_parameters, make_optimizer, want_figures
+from dlsm.result import Curve, ProgressFn, table_from_columns
+from dlsm.seeds import generator as stream
+from dlsm.status import Status
+from dlsm.training import EpochBatches, Trainer, count_parameters, make_optimizer
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,7 @@ class Config(LabConfig):
                         le=8192)
     epochs: int = param(30, "passes over the training digits", ge=1, le=100_000)
     batch_size: int = param(100, "mini-batch size (Kingma & Welling: 100)", ge=1)
-    lr: float = param(1e-3, "Adam 学習係数", gt=0)
+    lr: float = param(1e-3, "Adam learning rate", gt=0)
     n_train: int = param(4000, "training digits (the embedded subset has 4,000)", ge=1, le=4000)
     n_test: int = param(1000, "test digits (the embedded subset has 1,000)", ge=2, le=1000)
     n_samples: int = param(500, "prior samples judged by the CNN (at most 500)", ge=2, le=500)
@@ -58,22 +70,47 @@ class Config(LabConfig):
                               f"judged, but n_test={self.n_test}; raise n_test or lower the others", key="n_test")
 
 
-def run(config: Config, progress: ProgressFn | None = None) -> Result:
+@dataclass(kw_only=True)
+class Outcome(outcome.Outcome):
+    """The ELBO on the test and training digits and, when ``quality``, the CNN's verdict on prior samples."""
+
+    test_elbo: float = metric("nats", headline=True)
+    test_kl: float = metric("nats")
+    train_elbo: float | None = metric("nats")
+    first_test_elbo: float | None = metric("nats")
+    epochs: int = metric("epochs")
+    steps: int = metric("steps")
+    n_params: int = metric("parameters")
+    train_seconds: float = metric("s")
+    latent_dim: int = metric()
+    # the lecture-3 CNN's verdict on the prior samples (None with quality=false)
+    confident_share: float | None = metric("fraction", headline=True, default=None)
+    class_entropy: float | None = metric("bits", headline=True, default=None)
+    frechet: float | None = metric(headline=True, default=None)
+    confident_floor: float | None = metric("fraction", default=None, skip_none=True)
+    frechet_floor: float | None = metric(default=None, skip_none=True)
+    frechet_noise: float | None = metric(default=None, skip_none=True)
+    judge_accuracy: float | None = metric("fraction", default=None, skip_none=True)
+    diverged: bool = metric()
+    skipped_steps: int | None = metric("steps", default=None, skip_none=True)
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     device = resolve_device(config.device)
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = stream(config.seed, "main")  # initial weights, data order, the judge's noise images
     train_set, test_set = load_embedded_mnist(config.n_train, config.n_test)
     X, X_test = train_set.X.to(device), test_set.X.to(device)  # (n, 1, 28, 28) in [0, 1]
     model = VAE(config.latent_dim, config.hidden, generator=generator).to(device)
     batches = EpochBatches(len(X), config.batch_size, generator, device=device)
     steps = config.epochs * batches.per_epoch
-    eps_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    eps_gen = stream(config.seed, "second", device=device)  # ε of the reparameterisation in training
 
     def loss_fn(m: VAE, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         elbo, rec, kl = m.elbo(X[idx], eps_gen)
         return -elbo.mean(), {"kl": float(kl.mean().detach())}
 
     def evaluate(m: VAE) -> dict[str, float]:
-        g = torch.Generator(device=device).manual_seed(config.seed + 2)  # the same ε every evaluation
+        g = stream(config.seed, "third", device=device)  # the same ε every evaluation
         elbo, rec, kl = m.elbo(X_test, g)
         return {"test_elbo": float(elbo.mean()), "test_kl": float(kl.mean())}
 
@@ -95,69 +132,75 @@ def run(config: Config, progress: ProgressFn | None = None) -> Result:
     epochs = np.arange(1, done_epochs + 1, dtype=float)
     with torch.no_grad():
         final = evaluate(model)
-        sample_gen = torch.Generator(device=device).manual_seed(config.seed + 3)
-        samples = model.sample(config.n_samples, sample_gen, device).cpu()  # (n, 1, 28, 28)
-        mu, _ = model.encode(X_test)
+        samples = model.sample(config.n_samples, stream(config.seed, "fourth", device=device), device).cpu()
+        mu, _ = model.encode(X_test)  # (n_test, latent_dim)
         recon = model.decode(mu[:10]).cpu()  # (10, 1, 28, 28)
 
-    result = Result()
-    result.metrics = {
-        "test_elbo": final["test_elbo"], "test_kl": final["test_kl"],
-        "train_elbo": float(train_elbo[-1]) if len(train_elbo) else None,
-        "first_test_elbo": float(test_elbo[0]) if len(test_elbo) else None,
-        "epochs": done_epochs, "steps": log.steps_done, "n_params": count_parameters(model),
-        "train_seconds": train_seconds,
-        "latent_dim": config.latent_dim,
-    }
+    quality, tables = {}, {}
     if config.quality:
         judge_progress = None if progress is None else (
             lambda d, total, info: progress(round(1000 * (1 - judge_share + judge_share * d / total)), 1000, info))
         judge = train_judge(train_set, config.judge_epochs, config.seed, device, judge_progress)
         rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator)
-        g, f, c = rows["generated"], rows["held-out digits (floor)"], rows["noise (ceiling)"]
-        result.metrics.update({"confident_share": g["confident_share"], "class_entropy": g["class_entropy"],
-                               "frechet": g["frechet"], "confident_floor": f["confident_share"],
-                               "frechet_floor": f["frechet"], "frechet_noise": c["frechet"],
-                               "judge_accuracy": judge_acc})
-        result.tables["quality"] = table_from_columns({
-            "samples": list(rows), **{k: [rows[r][k] for r in rows]
-                                      for k in ("confident_share", "class_entropy", "frechet")}})
-    else:
-        result.metrics.update({"confident_share": None, "class_entropy": None, "frechet": None})
-        result.notes.append("quality=false: the samples were not judged by the CNN, so confident_share, "
-                            "class_entropy and frechet are none.")
-    result.metrics["diverged"] = False
-    carry_status(log, result)
+        g, f, c = rows[GENERATED_ROW], rows[FLOOR_ROW], rows[CEILING_ROW]
+        quality = {"confident_share": g["confident_share"], "class_entropy": g["class_entropy"],
+                   "frechet": g["frechet"], "confident_floor": f["confident_share"], "frechet_floor": f["frechet"],
+                   "frechet_noise": c["frechet"], "judge_accuracy": judge_acc}
+        tables["quality"] = quality_table(rows)
+    curves = {}
     if len(epochs):
-        result.curves["test_elbo"] = Curve(epochs, test_elbo, "epoch", "test ELBO (nats / image)")
-        result.curves["train_elbo"] = Curve(epochs, train_elbo, "epoch", "training ELBO (nats / image)")
-        result.tables["elbo"] = table_from_columns({"epoch": epochs.astype(int), "train_elbo": train_elbo,
-                                                    "test_elbo": test_elbo})
-    result.artifacts.update({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "samples": samples})
-    result.notes += reading_notes(result.metrics, config)
-    if want_figures():
-        if len(epochs):
-            result.figures["elbo"] = plot_elbo(epochs, train_elbo, test_elbo, f"VAE (latent {config.latent_dim})")
-        pairs = torch.cat([test_set.X[:10], recon])  # originals above, reconstructions below
-        result.figures["reconstructions"] = plot_image_grid(pairs.numpy(), "test digits (top), reconstructions")
-        result.figures["samples"] = plot_image_grid(samples[:40].numpy(), "samples from the prior p(z)")
-        if config.latent_dim == 2:
-            result.figures["latent"] = plot_latent_map(mu.cpu().numpy(), test_set.y.numpy(),
-                                                       "latent means μ(x) of the test digits")
-    return result
+        curves["test_elbo"] = Curve(epochs, test_elbo, t("common.label.epoch"), t("vae.label.test_elbo"))
+        curves["train_elbo"] = Curve(epochs, train_elbo, t("common.label.epoch"), t("vae.label.train_elbo"))
+        tables["elbo"] = table_from_columns({"epoch": epochs.astype(int), "train_elbo": train_elbo,
+                                             "test_elbo": test_elbo})
+    return Outcome(
+        test_elbo=final["test_elbo"], test_kl=final["test_kl"],
+        train_elbo=float(train_elbo[-1]) if len(train_elbo) else None,
+        first_test_elbo=float(test_elbo[0]) if len(test_elbo) else None,
+        epochs=done_epochs, steps=log.steps_done, n_params=count_parameters(model), train_seconds=train_seconds,
+        latent_dim=config.latent_dim, **quality,
+        diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None, status=log.status,
+        tables=tables, curves=curves,
+        artifacts={"model": {k: v.cpu() for k, v in model.state_dict().items()}, "samples": samples},
+        data={"mu": mu.cpu().numpy(), "labels": test_set.y.numpy(), "originals": test_set.X[:10], "recon": recon,
+              "epochs": epochs, "train_elbo": train_elbo, "test_elbo": test_elbo, "log": log},
+    )
 
 
-def reading_notes(m: dict, config: Config) -> list[str]:
-    notes = [f"Test ELBO {m['test_elbo']:.1f} nats per image (KL term {m['test_kl']:.1f}); a lower bound on "
-             f"log p(x), so higher is better; {m['test_elbo'] / 784 / math.log(2):.3f} bits per pixel."]
-    if m.get("confident_share") is not None:
-        notes.append(f"Prior samples: {m['confident_share']:.0%} classified with confidence > 0.9 (held-out digits "
-                     f"{m['confident_floor']:.0%}); class entropy {m['class_entropy']:.2f} bits of 3.32; Fréchet "
-                     f"distance {m['frechet']:.3g} (floor {m['frechet_floor']:.3g}, noise {m['frechet_noise']:.3g}).")
+def notes(config: Config, out: Outcome) -> Notes:
+    """The test ELBO and the samples' verdict; apart, how to read the ELBO and the 2-D latent map."""
+    found = Notes()
+    log = out.data["log"]
+    if out.status == Status.INTERRUPTED:
+        found.measured.append(t("vae.note.interrupted", steps=out.steps))
+    elif out.status == Status.DIVERGED:
+        found.measured.append(t("vae.note.diverged", steps=out.steps, loss=log.losses[-1], first=log.losses[0]))
+    if not config.quality:
+        found.measured.append(t("vae.note.no_quality"))
+    found.measured.append(t("vae.note.elbo", elbo=out.test_elbo, kl=out.test_kl,
+                            bits=out.test_elbo / 784 / math.log(2)))
+    found.explanations.append(t("vae.note.elbo_why"))
+    if out.confident_share is not None:
+        found.measured.append(t("vae.note.quality", confident=out.confident_share, confident_floor=out.confident_floor,
+                                entropy=out.class_entropy, frechet=out.frechet, frechet_floor=out.frechet_floor,
+                                frechet_noise=out.frechet_noise))
     if config.latent_dim == 2:
-        notes.append("With a 2-D latent the code is a map: similar digits sit together, and a sample from N(0, I) "
-                     "decodes to whatever digit lies under it; blur comes from averaging digits that share a spot.")
-    return notes
+        found.explanations.append(t("vae.note.latent_map"))
+    return found
+
+
+def figures(config: Config, out: Outcome) -> dict:
+    """The ELBO per epoch, reconstructions, prior samples and (2-D latent) the map of the test codes."""
+    d, drawn = out.data, {}
+    if len(d["epochs"]):
+        drawn["elbo"] = plot_elbo(d["epochs"], d["train_elbo"], d["test_elbo"],
+                                  t("vae.title.elbo", dim=config.latent_dim))
+    pairs = torch.cat([d["originals"], d["recon"]])  # originals above, reconstructions below
+    drawn["reconstructions"] = plot_image_grid(pairs.numpy(), t("vae.title.reconstructions"))
+    drawn["samples"] = plot_image_grid(out.artifacts["samples"][:40].numpy(), t("vae.title.samples"))
+    if config.latent_dim == 2:
+        drawn["latent"] = plot_latent_map(d["mu"], d["labels"], t("vae.title.latent"))
+    return drawn
 
 
 LAB = Lab(
@@ -165,6 +208,9 @@ LAB = Lab(
     lecture=7,
     description="variational autoencoder on the embedded digits: ELBO, reconstructions, samples, latent map",
     config=Config,
-    run=run,
-    headline=("test_elbo", "confident_share", "class_entropy", "frechet"),
+    compute=compute,
+    notes=notes,
+    figures=figures,
+    outcome=Outcome,
 )
+run = LAB.run

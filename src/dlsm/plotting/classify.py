@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.i18n import t
 from dlsm.plotting import new_figure
 
 
@@ -17,18 +18,19 @@ def plot_learning_curves(epochs: np.ndarray, train_loss: np.ndarray, test_loss: 
     fig = new_figure(9.0, 3.6)
     ax_loss, ax_acc = fig.subplots(1, 2)
     marker = "o" if len(epochs) <= 40 else None
-    ax_loss.plot(epochs, train_loss, marker=marker, label="train")
-    ax_loss.plot(epochs, test_loss, marker=marker, label="test")
+    train, test, validation = t("classify.legend.train"), t("classify.legend.test"), t("classify.legend.validation")
+    ax_loss.plot(epochs, train_loss, marker=marker, label=train)
+    ax_loss.plot(epochs, test_loss, marker=marker, label=test)
     if val_loss is not None:
-        ax_loss.plot(epochs, val_loss, marker=marker, label="validation")
-    ax_loss.set_ylabel("loss (negative log-likelihood)")
-    ax_acc.plot(epochs, 100 * np.asarray(train_accuracy), marker=marker, label="train")
-    ax_acc.plot(epochs, 100 * np.asarray(test_accuracy), marker=marker, label="test")
+        ax_loss.plot(epochs, val_loss, marker=marker, label=validation)
+    ax_loss.set_ylabel(t("classify.label.loss_nll"))
+    ax_acc.plot(epochs, 100 * np.asarray(train_accuracy), marker=marker, label=train)
+    ax_acc.plot(epochs, 100 * np.asarray(test_accuracy), marker=marker, label=test)
     if val_accuracy is not None:
-        ax_acc.plot(epochs, 100 * np.asarray(val_accuracy), marker=marker, label="validation")
-    ax_acc.set_ylabel("accuracy (%)")
+        ax_acc.plot(epochs, 100 * np.asarray(val_accuracy), marker=marker, label=validation)
+    ax_acc.set_ylabel(t("classify.label.accuracy_percent"))
     for ax in (ax_loss, ax_acc):
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(t("common.label.epoch"))
         ax.grid(True, alpha=0.3)
         ax.legend()
         if 0 < len(epochs) <= 12 and np.allclose(epochs, np.round(epochs)):
@@ -46,7 +48,7 @@ def plot_confusion_matrix(counts: np.ndarray, classes: Sequence[str], title: str
     fig = new_figure(size + 1.0, size)
     ax = fig.add_subplot()
     im = ax.imshow(counts, cmap="Blues")
-    fig.colorbar(im, ax=ax, shrink=0.8, label="images")
+    fig.colorbar(im, ax=ax, shrink=0.8, label=t("classify.label.images"))
     if k <= 30:
         threshold = counts.max() / 2 if counts.size else 0
         for i in range(k):
@@ -56,9 +58,9 @@ def plot_confusion_matrix(counts: np.ndarray, classes: Sequence[str], title: str
                             color="white" if counts[i, j] > threshold else "black")
     ax.set_xticks(range(k), labels=list(classes), rotation=90 if max(map(len, classes)) > 3 else 0)
     ax.set_yticks(range(k), labels=list(classes))
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title(title or f"confusion matrix ({int(counts.sum())} test images)")
+    ax.set_xlabel(t("classify.label.predicted_class"))
+    ax.set_ylabel(t("classify.label.true_class"))
+    ax.set_title(title or t("classify.title.confusion_counts", n=int(counts.sum())))
     return fig
 
 
@@ -88,7 +90,7 @@ def plot_image_grid(images: np.ndarray, titles: Sequence[str], title: str = "", 
     ax = fig.add_subplot()
     ax.set_axis_off()
     if n == 0:
-        ax.text(0.5, 0.5, "(none)", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, t("classify.label.none"), ha="center", va="center", transform=ax.transAxes)
     else:
         _, c, h, w = images.shape
         tiles = mosaic(images, cols, gap=max(2, h // 4))
@@ -111,7 +113,7 @@ def plot_image_grid(images: np.ndarray, titles: Sequence[str], title: str = "", 
 def plot_misclassified(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str],
                        n_total: int, columns: int = 8) -> Figure:
     """A grid of misclassified test images titled "true → predicted" (``n_total`` errors in all)."""
-    titles = [f"{classes[t]} → {classes[p]}" for t, p in zip(y_true, y_pred, strict=True)]
-    shown = f"first {len(images)} of " if len(images) < n_total else ""
-    return plot_image_grid(images, titles, f"misclassified test images ({shown}{n_total}): true → predicted",
-                           columns, title_colors=["tab:red"] * len(images))
+    titles = [f"{classes[i]} → {classes[j]}" for i, j in zip(y_true, y_pred, strict=True)]
+    title = (t("classify.title.misclassified_first", shown=len(images), n=n_total) if len(images) < n_total
+             else t("classify.title.misclassified", n=n_total))
+    return plot_image_grid(images, titles, title, columns, title_colors=["tab:red"] * len(images))

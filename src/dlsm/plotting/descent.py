@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.i18n import t
 from dlsm.plotting import new_figure
 
 GridFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -18,7 +19,7 @@ def plot_function_with_iterates(x: np.ndarray, fx: np.ndarray, s: np.ndarray, fs
     fig = new_figure()
     ax = fig.add_subplot()
     ax.plot(x, fx, color="0.3", label="f(x)")
-    ax.plot(s, fs, "o", color="tab:red", ms=4, label="iterates $s_k$")
+    ax.plot(s, fs, "o", color="tab:red", ms=4, label=t("gd1d.legend.iterates"))
     for k in range(len(s) - 1):
         ax.annotate("", xy=(s[k + 1], fs[k + 1]), xytext=(s[k], fs[k]),
                     arrowprops={"arrowstyle": "->", "color": "tab:red", "lw": 0.8})
@@ -89,7 +90,7 @@ def plot_contour_trajectory(f: GridFn, grad: GridFn, lim: tuple[float, float, fl
     colors = ["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink"]
     for i, (label, path) in enumerate(paths.items()):
         ax.plot(path[:, 0], path[:, 1], "-o", ms=3, lw=1.2, color=colors[i % len(colors)], label=label)
-    ax.plot([], [], color="0.6", label="gradient direction ∇f/|∇f|")
+    ax.plot([], [], color="0.6", label=t("gd2d.legend.gradient_direction"))
     ax.set_xlim(lim[0], lim[1])
     ax.set_ylim(lim[2], lim[3])
     if 0.75 <= h / w <= 1.34:
@@ -114,7 +115,7 @@ def plot_trajectories_on_contour(Q: np.ndarray, paths: Mapping[str, np.ndarray],
     bounded = [bool(len(p)) and float(np.abs(p[-1]).max()) <= float(np.abs(p[0]).max()) * 4 for p in finite]
     box = box_around([p for p in finite if len(p)], cap=cap, diverged=[not b for b, p in zip(bounded, finite,
                                                                                          strict=True) if len(p)])
-    return plot_contour_trajectory(f, grad, box, arrays, title or "trajectories of the runs")
+    return plot_contour_trajectory(f, grad, box, arrays, title or t("gd2d.title.trajectories"))
 
 
 def box_around(paths: list[np.ndarray], margin: float = 0.15, cap: float = 50.0,

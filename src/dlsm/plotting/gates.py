@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.i18n import t
 from dlsm.plotting import new_figure
 
 _CMAP = "RdBu_r"  # blue = 0, red = 1
@@ -57,9 +58,9 @@ def plot_decision_surface(grid: np.ndarray, Z: np.ndarray, targets: Sequence[flo
     fig = new_figure(5.4, 4.6)
     ax = fig.add_subplot()
     image = _draw_surface(ax, grid, Z, targets, outputs, W1, b1)
-    fig.colorbar(image, ax=ax, label=r"output $\hat{y}$")
-    ax.set_xlabel("input a")
-    ax.set_ylabel("input b")
+    fig.colorbar(image, ax=ax, label=t("gates.label.output"))
+    ax.set_xlabel(t("gates.label.input_a"))
+    ax.set_ylabel(t("gates.label.input_b"))
     if title:
         ax.set_title(title)
     return fig
@@ -75,7 +76,8 @@ def plot_surfaces_grid(grid: np.ndarray, Zs: Sequence[np.ndarray], labels: Seque
     for i, (Z, label, ok) in enumerate(zip(Zs, labels, success, strict=True)):
         ax = fig.add_subplot(rows, cols, i + 1)
         _draw_surface(ax, grid, Z, targets, annotate=False)
-        ax.set_title(f"{label} {'ok' if ok else 'FAIL'}", fontsize=9, color="k" if ok else "tab:red")
+        verdict = t("gates.label.ok") if ok else t("gates.label.fail")
+        ax.set_title(f"{label} {verdict}", fontsize=9, color="k" if ok else "tab:red")
         ax.set_xticks([])
         ax.set_yticks([])
         if not ok:
@@ -88,15 +90,15 @@ def plot_surfaces_grid(grid: np.ndarray, Zs: Sequence[np.ndarray], labels: Seque
 
 
 def plot_gate_losses(steps: np.ndarray, batch_loss: np.ndarray, table_loss: np.ndarray,
-                     ylabel: str = "loss", title: str = "") -> Figure:
+                     ylabel: str | None = None, title: str = "") -> Figure:
     """Mini-batch loss (what the course prints) and the loss over the four truth-table inputs."""
     fig = new_figure()
     ax = fig.add_subplot()
-    ax.plot(steps, batch_loss, color="tab:blue", alpha=0.35, lw=0.8, label="mini-batch loss")
-    ax.plot(steps, table_loss, color="tab:blue", lw=2, label="loss on the 4 inputs")
+    ax.plot(steps, batch_loss, color="tab:blue", alpha=0.35, lw=0.8, label=t("gates.legend.batch_loss"))
+    ax.plot(steps, table_loss, color="tab:blue", lw=2, label=t("gates.legend.table_loss"))
     ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(t("common.label.step"))
+    ax.set_ylabel(ylabel if ylabel is not None else t("gates.label.loss"))
     ax.grid(True, alpha=0.3)
     ax.legend()
     if title:
@@ -105,19 +107,19 @@ def plot_gate_losses(steps: np.ndarray, batch_loss: np.ndarray, table_loss: np.n
 
 
 def plot_loss_seeds(steps: Sequence[np.ndarray], losses: Sequence[np.ndarray], labels: Sequence[str],
-                    success: Sequence[bool], ylabel: str = "loss on the 4 inputs", title: str = "") -> Figure:
+                    success: Sequence[bool], ylabel: str | None = None, title: str = "") -> Figure:
     """One loss curve per seed, successes in blue and failures in red."""
     fig = new_figure()
     ax = fig.add_subplot()
     for x, y, label, ok in zip(steps, losses, labels, success, strict=True):
         ax.plot(x, y, color="tab:blue" if ok else "tab:red", alpha=0.6, lw=1, label=label)
     ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(t("common.label.step"))
+    ax.set_ylabel(ylabel if ylabel is not None else t("gates.legend.table_loss"))
     ax.grid(True, alpha=0.3)
     n_ok = int(sum(success))
-    ax.plot([], [], color="tab:blue", label=f"learned ({n_ok})")
-    ax.plot([], [], color="tab:red", label=f"failed ({len(success) - n_ok})")
+    ax.plot([], [], color="tab:blue", label=t("gates.legend.learned", n=n_ok))
+    ax.plot([], [], color="tab:red", label=t("gates.legend.failed", n=len(success) - n_ok))
     handles, names = ax.get_legend_handles_labels()
     ax.legend(handles[-2:], names[-2:])
     if title:
@@ -138,8 +140,8 @@ def plot_success_rate(widths: Sequence[int], n_success: Sequence[int], n_seeds: 
     ax.set_xscale("log", base=2)
     ax.set_xticks(widths, [str(w) for w in widths])
     ax.set_ylim(-0.05, 1.12)
-    ax.set_xlabel("hidden width")
-    ax.set_ylabel("success rate")
+    ax.set_xlabel(t("gates.label.hidden_width"))
+    ax.set_ylabel(t("gates.label.success_rate"))
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)
@@ -155,17 +157,17 @@ def plot_gradient_check(names: Sequence[str], rel_err_fd: Sequence[float],
     ag = np.maximum(np.asarray(rel_err_autograd, dtype=float), floor)
     fig = new_figure(6.4, 3.8)
     ax = fig.add_subplot()
-    ax.bar(x - 0.2, fd, width=0.4, label="vs finite differences")
-    ax.bar(x + 0.2, ag, width=0.4, label="vs PyTorch autograd")
+    ax.bar(x - 0.2, fd, width=0.4, label=t("gates.legend.vs_finite_differences"))
+    ax.bar(x + 0.2, ag, width=0.4, label=t("gates.legend.vs_autograd"))
     for offset, raw in ((-0.2, rel_err_fd), (0.2, rel_err_autograd)):
         for xi, value in zip(x, raw, strict=True):
             if value == 0:  # identical to the last bit: no bar on a log scale, so say it
                 ax.text(xi + offset, floor * 10, "0", ha="center", va="bottom", fontsize=9)
-    ax.axhline(tol, color="tab:red", ls="--", label=f"tolerance {tol:g}")
+    ax.axhline(tol, color="tab:red", ls="--", label=t("gates.legend.tolerance", tol=tol))
     ax.set_yscale("log")
     ax.set_ylim(floor, 1.0)
     ax.set_xticks(x, list(names))
-    ax.set_ylabel("relative error")
+    ax.set_ylabel(t("gates.label.relative_error"))
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize="small")
     if title:

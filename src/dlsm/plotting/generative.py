@@ -1,4 +1,9 @@
-"""Figures of lecture 7: diffusion processes, samples over the data, schedules, images, VAE latent maps."""
+"""Figures of lecture 7: diffusion processes, samples over the data, schedules, images, VAE latent maps.
+
+Their words come from the glossary (``diffusion.*`` for the DDPM figures, ``vae.*`` for the VAE's). Every
+figure fits the PDF report's box (180 × 110 mm) at its own size or larger, and its text is at least 8 pt
+there, so that no text shrinks below 8 pt on paper.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.i18n import t
 from dlsm.plotting import new_figure
+
+#: Widest figure (inches) that the PDF report prints without shrinking it (its text width, 180 mm).
+MAX_WIDTH = 7.0
+TITLE_PT, PANEL_PT = 10, 9  # a figure's title, a small panel's title
 
 
 def _lims(points: np.ndarray, pad: float = 0.15) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -18,21 +28,22 @@ def _lims(points: np.ndarray, pad: float = 0.15) -> tuple[tuple[float, float], t
 
 def plot_process_2d(snapshots: Sequence[tuple[int, np.ndarray]], title: str, reference: np.ndarray) -> Figure:
     """One scatter panel per (t, x_t (n, 2)) snapshot, all with limits that hold ``reference`` and N(0, I) (±3)."""
-    cols = min(len(snapshots), 6)
+    cols = min(len(snapshots), 5)
     rows = int(np.ceil(len(snapshots) / cols))
-    fig = new_figure(2.0 * cols, 2.0 * rows + 0.4)
+    side = min(1.6, MAX_WIDTH / cols)  # inches per panel
+    fig = new_figure(side * cols, side * rows + 0.35)
     (x0, x1), (y0, y1) = _lims(reference, pad=0.05)
     xl, yl = (min(x0, -3.0), max(x1, 3.0)), (min(y0, -3.0), max(y1, 3.0))  # N(0, I) fits: x_T is seen against it
-    for i, (t, x) in enumerate(snapshots):
+    for i, (step, x) in enumerate(snapshots):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.4, color="C0", rasterized=True)
         ax.set_xlim(*xl)
         ax.set_ylim(*yl)
-        ax.set_title(f"t = {t}", fontsize=9)
+        ax.set_title(f"t = {step}", fontsize=PANEL_PT, pad=2)
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=TITLE_PT)
     return fig
 
 
@@ -40,11 +51,12 @@ def plot_samples_2d(data: np.ndarray, samples: np.ndarray, title: str, off: np.n
     """Generated samples over held-out data points; samples off the data (``off`` mask) in red."""
     fig = new_figure(5.0, 4.2)
     ax = fig.add_subplot()
-    ax.scatter(data[:, 0], data[:, 1], s=2, color="0.7", label="held-out data", rasterized=True)
+    ax.scatter(data[:, 0], data[:, 1], s=2, color="0.7", label=t("diffusion.legend.heldout_data"), rasterized=True)
     keep = np.ones(len(samples), bool) if off is None else ~off
-    ax.scatter(samples[keep, 0], samples[keep, 1], s=2, color="C0", alpha=0.6, label="samples", rasterized=True)
+    ax.scatter(samples[keep, 0], samples[keep, 1], s=2, color="C0", alpha=0.6, label=t("diffusion.legend.samples"),
+               rasterized=True)
     if off is not None and off.any():
-        ax.scatter(samples[off, 0], samples[off, 1], s=4, color="C3", label="off the data")
+        ax.scatter(samples[off, 0], samples[off, 1], s=4, color="C3", label=t("diffusion.legend.off_data"))
     xl, yl = _lims(data)
     ax.set_xlim(*xl)
     ax.set_ylim(*yl)
@@ -59,36 +71,38 @@ def plot_schedule(betas: np.ndarray, alpha_bars: np.ndarray, title: str,
     """β_t and ᾱ_t against the step t; ``variances``: named reverse-step variances σ_t² at t = 1..T−1, drawn as
     σ_t²/β_t in a third panel (1: the course's σ_t² = β_t)."""
     panels = 3 if variances else 2
-    fig = new_figure(4.0 * panels, 3.2)
-    t = np.arange(len(betas))
+    fig = new_figure(MAX_WIDTH if variances else 6.0, 2.9)
+    ts = np.arange(len(betas))
     ax1, ax2 = fig.add_subplot(1, panels, 1), fig.add_subplot(1, panels, 2)
-    ax1.plot(t, betas)
+    ax1.plot(ts, betas)
     ax1.set_xlabel("t")
-    ax1.set_ylabel("β_t")
-    ax2.plot(t, alpha_bars)
+    ax1.set_ylabel(r"$\beta_t$")
+    ax2.plot(ts, alpha_bars)
     ax2.set_xlabel("t")
-    ax2.set_ylabel("ᾱ_t")
+    ax2.set_ylabel(r"$\bar\alpha_t$")
     ax2.set_ylim(-0.02, 1.02)
     ax2.axhline(alpha_bars[-1], color="C3", ls=":", lw=1)
-    ax2.annotate(f"ᾱ_T = {alpha_bars[-1]:.3g}", (len(t) - 1, alpha_bars[-1]), ha="right", va="bottom", color="C3")
+    ax2.annotate(rf"$\bar\alpha_T$ = {alpha_bars[-1]:.3g}", (len(ts) - 1, alpha_bars[-1]), ha="right", va="bottom",
+                 color="C3")
     if variances:
         ax3 = fig.add_subplot(1, panels, 3)
-        ax3.axhline(1.0, color="0.6", lw=1, label="β_t (course)")
+        ax3.axhline(1.0, color="0.6", lw=1, label=t("diffusion.legend.beta_course"))
         for i, (label, v) in enumerate(variances.items()):
-            ax3.plot(t[1:], np.asarray(v) / betas[1:], ls=("--", "-")[i % 2], label=label)
+            ax3.plot(ts[1:], np.asarray(v) / betas[1:], ls=("--", "-")[i % 2], label=label)
         ax3.set_xlabel("t")
-        ax3.set_ylabel("reverse σ_t² / β_t")
+        ax3.set_ylabel(t("diffusion.label.variance_ratio"))
         ax3.set_ylim(bottom=0)
         ax3.legend(fontsize=8, loc="lower right")
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=TITLE_PT)
     return fig
 
 
-def plot_loss(steps: np.ndarray, loss: np.ndarray, title: str, ylabel: str = "loss") -> Figure:
+def plot_loss(steps: np.ndarray, loss: np.ndarray, title: str, ylabel: str) -> Figure:
+    """A training loss against the optimizer step, on a log scale."""
     fig = new_figure(5.0, 3.2)
     ax = fig.add_subplot()
     ax.plot(steps, loss, lw=0.8)
-    ax.set_xlabel("step")
+    ax.set_xlabel(t("common.label.step"))
     ax.set_ylabel(ylabel)
     ax.set_yscale("log")
     ax.set_title(title)
@@ -100,29 +114,32 @@ def plot_image_grid(images: np.ndarray, title: str, ncol: int = 10, labels: Sequ
     imgs = images.reshape(len(images), images.shape[-2], images.shape[-1])
     ncol = min(ncol, len(imgs))
     nrow = int(np.ceil(len(imgs) / ncol))
-    fig = new_figure(0.9 * ncol, 0.9 * nrow + 0.5)
+    side = min(0.65, MAX_WIDTH / ncol)  # inches per image
+    fig = new_figure(side * ncol, side * nrow + 0.4)
     for i, img in enumerate(imgs):
         ax = fig.add_subplot(nrow, ncol, i + 1)
         ax.imshow(np.clip(img, 0, 1), cmap="gray_r", vmin=0, vmax=1)
         ax.axis("off")
         if labels is not None:
-            ax.set_title(labels[i], fontsize=7)
-    fig.suptitle(title)
+            ax.set_title(labels[i], fontsize=8)
+    fig.suptitle(title, fontsize=TITLE_PT)
     return fig
 
 
 def plot_image_process(snapshots: Sequence[tuple[int, np.ndarray]], title: str) -> Figure:
     """Rows: a few samples; columns: x_t at the kept steps t (images mapped to [0, 1])."""
-    n = len(snapshots[0][1])
-    fig = new_figure(0.9 * len(snapshots), 0.9 * n + 0.5)
-    for j, (t, imgs) in enumerate(snapshots):
-        for i in range(n):
-            ax = fig.add_subplot(n, len(snapshots), i * len(snapshots) + j + 1)
+    n = max(len(imgs) for _, imgs in snapshots)
+    cols = len(snapshots)
+    side = min(0.62, MAX_WIDTH / cols, 3.9 / n)  # inches per image: the figure fits 7 × 4.3 in
+    fig = new_figure(side * cols, side * n + 0.45)
+    for j, (step, imgs) in enumerate(snapshots):
+        for i in range(len(imgs)):
+            ax = fig.add_subplot(n, cols, i * cols + j + 1)
             ax.imshow(np.clip(imgs[i].reshape(imgs.shape[-2], imgs.shape[-1]), 0, 1), cmap="gray_r", vmin=0, vmax=1)
             ax.axis("off")
             if i == 0:
-                ax.set_title(f"t={t}", fontsize=7)
-    fig.suptitle(title)
+                ax.set_title(f"t={step}", fontsize=8, pad=2)
+    fig.suptitle(title, fontsize=TITLE_PT)
     return fig
 
 
@@ -131,9 +148,9 @@ def plot_latent_map(z: np.ndarray, labels: np.ndarray, title: str) -> Figure:
     fig = new_figure(5.2, 4.4)
     ax = fig.add_subplot()
     sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5, rasterized=True)
-    fig.colorbar(sc, ax=ax, ticks=range(10), label="digit")
-    ax.set_xlabel("z_1")
-    ax.set_ylabel("z_2")
+    fig.colorbar(sc, ax=ax, ticks=range(10), label=t("vae.label.digit"))
+    ax.set_xlabel(r"$z_1$")
+    ax.set_ylabel(r"$z_2$")
     ax.set_title(title)
     return fig
 
@@ -142,10 +159,10 @@ def plot_elbo(epochs: np.ndarray, train: np.ndarray, test: np.ndarray, title: st
     """Training and test ELBO (nats per image) per epoch."""
     fig = new_figure(5.0, 3.2)
     ax = fig.add_subplot()
-    ax.plot(epochs, train, marker="o", ms=3, label="training")
-    ax.plot(epochs, test, marker="s", ms=3, label="test")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("ELBO (nats / image)")
+    ax.plot(epochs, train, marker="o", ms=3, label=t("vae.legend.training"))
+    ax.plot(epochs, test, marker="s", ms=3, label=t("vae.legend.test"))
+    ax.set_xlabel(t("common.label.epoch"))
+    ax.set_ylabel(t("vae.label.elbo"))
     ax.legend()
     ax.set_title(title)
     return fig

@@ -72,7 +72,7 @@ def plot_predictions(targets: np.ndarray, predictions: Mapping[str, np.ndarray],
     values = np.concatenate([targets, *finite])
     lo, hi = float(values.min()), float(values.max())
     pad = 0.05 * (hi - lo) + 1e-9
-    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", lw=1, label="ŷ = y")
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", lw=1, label=r"$\hat{y} = y$")
     for (label, p), marker in zip(predictions.items(), "osD^v", strict=False):
         ax.plot(targets, p, marker, ms=7, fillstyle="none", label=label)
     ax.set_xlim(lo - pad, hi + pad)

@@ -1,4 +1,6 @@
-"""Figures of deep unfolding: error per iteration / layer, learned parameters per layer, a recovered signal."""
+"""Figures of deep unfolding: error per iteration / layer, learned parameters per layer, a recovered signal.
+
+The first two serve the tgd lab, the others the unfold lab; their fixed words come from the glossary."""
 
 from __future__ import annotations
 
@@ -7,22 +9,24 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlsm.i18n import t
 from dlsm.plotting import new_figure
 
 #: Squared errors below this are drawn at this value (an exact zero has no logarithm).
 FLOOR = 1e-32
 
 
-def plot_error_per_iteration(curves: Mapping[str, np.ndarray], title: str, ylabel: str = "log10 squared error",
+def plot_error_per_iteration(curves: Mapping[str, np.ndarray], title: str, ylabel: str | None = None,
                              floor: float = FLOOR) -> Figure:
-    """log10 of each schedule's error after t = 0..T iterations; ``curves`` maps a label to values (T+1,)."""
+    """log10 of each schedule's error after t = 0..T iterations; ``curves`` maps a label to values (T+1,);
+    ``ylabel`` None: "log10 squared error"."""
     fig = new_figure()
     ax = fig.add_subplot()
     for label, y in curves.items():
         y = np.maximum(np.asarray(y, dtype=float), floor)
         ax.plot(np.arange(len(y)), np.log10(y), marker="o", ms=3, label=label)
-    ax.set_xlabel("iteration t")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(t("tgd.label.iteration_t"))
+    ax.set_ylabel(ylabel if ylabel is not None else t("tgd.label.log10_sq_error"))
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
@@ -40,8 +44,8 @@ def plot_steps(steps: Mapping[str, np.ndarray], title: str, log_y: bool = False)
                 label=label)
     if log_y:
         ax.set_yscale("log")
-    ax.set_xlabel("iteration t")
-    ax.set_ylabel(r"step $\beta_t$")
+    ax.set_xlabel(t("tgd.label.iteration_t"))
+    ax.set_ylabel(t("tgd.label.step_beta"))
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
@@ -55,15 +59,15 @@ def plot_nmse_per_layer(curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
     lines (the Bayes-optimal and genie limits), ``spread`` shades (low, high) around a curve (over A draws)."""
     fig = new_figure(7.2, 4.6)
     ax = fig.add_subplot()
-    for label, (t, y) in curves.items():
-        line = ax.plot(t, y, marker="." if len(t) <= 40 else None, label=label)[0]
+    for label, (layers, y) in curves.items():
+        line = ax.plot(layers, y, marker="." if len(layers) <= 40 else None, label=label)[0]
         if spread and label in spread:
             lo, hi = spread[label]
-            ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+            ax.fill_between(layers, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
     for i, (label, v) in enumerate(levels.items()):
         if v is not None and np.isfinite(v):
             ax.axhline(v, color="0.3", ls=("--", ":", "-.")[i % 3], lw=1, label=label)
-    ax.set_xlabel("layer / iteration t")
+    ax.set_xlabel(t("unfold.label.layer_iteration"))
     ax.set_ylabel("NMSE [dB]")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
@@ -79,7 +83,7 @@ def plot_parameters(params: Mapping[str, np.ndarray], title: str) -> Figure:
     for ax, (label, v) in zip(axes, params.items(), strict=False):
         v = np.asarray(v, dtype=float)
         ax.plot(np.arange(1, len(v) + 1), v, marker="o", ms=3)
-        ax.set_xlabel("layer t")
+        ax.set_xlabel(t("unfold.label.layer_t"))
         ax.set_title(label, fontsize="medium")
         ax.grid(True, alpha=0.3)
     fig.suptitle(title)
@@ -91,11 +95,11 @@ def plot_signal(x: np.ndarray, estimates: Mapping[str, np.ndarray], title: str) 
     fig = new_figure(7.2, 3.8)
     ax = fig.add_subplot()
     idx = np.arange(len(x))
-    ax.stem(idx, x, linefmt="0.6", markerfmt="o", basefmt=" ", label="true x")
+    ax.stem(idx, x, linefmt="0.6", markerfmt="o", basefmt=" ", label=t("unfold.legend.true_x"))
     for i, (label, xh) in enumerate(estimates.items()):
         ax.plot(idx, xh, "x+."[i % 3], ms=5, label=label)
-    ax.set_xlabel("index i")
-    ax.set_ylabel("value")
+    ax.set_xlabel(t("unfold.label.index_i"))
+    ax.set_ylabel(t("unfold.label.value"))
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")

@@ -33,7 +33,7 @@ import torch
 from PIL import Image, ImageFilter, ImageOps
 
 from dlsm.errors import ConfigError, DataError
-from dlsm.problems.images import ImageDataset
+from dlsm.problems.image_dataset import ImageDataset
 
 #: Side of the square images when the caller names no size (small enough for CPU training).
 DEFAULT_IMAGE_SIZE = 32

@@ -25,7 +25,6 @@ import functools
 import gzip
 import importlib.resources
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,8 @@ import torch
 import torch.nn.functional as F
 
 from dlsm.errors import ConfigError, DataError
+from dlsm.problems import image_folder
+from dlsm.problems.image_dataset import ImageDataset
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 EMBEDDED_N_PER_CLASS = 500
@@ -50,40 +51,6 @@ SOURCES_HELP = (
     '"idx:<folder>" (MNIST-style IDX files in a folder) or "folder:<path>" (your images, one '
     "sub-folder per class)"
 )
-
-
-@dataclass(frozen=True, eq=False)
-class ImageDataset:
-    """A labelled image set: ``X[i]`` is an image, ``y[i]`` its class index into ``classes``."""
-
-    X: torch.Tensor  # (N, C, H, W) float32, pixel values in [0, 1]
-    y: torch.Tensor  # (N,) int64 class indices
-    classes: tuple[str, ...]  # class names, e.g. ("0", ..., "9") or ("cats", "dogs")
-    name: str  # e.g. "mnist-5k"
-
-    def __post_init__(self) -> None:
-        if self.X.dim() != 4 or self.X.dtype != torch.float32:
-            raise DataError(f"{self.name}: images must be (N, C, H, W) float32, got {tuple(self.X.shape)} "
-                            f"{self.X.dtype}")
-        if self.y.dim() != 1 or self.y.dtype != torch.int64 or len(self.y) != len(self.X):
-            raise DataError(f"{self.name}: labels must be ({len(self.X)},) int64, got {tuple(self.y.shape)} "
-                            f"{self.y.dtype}")
-        if len(self.classes) < 1:
-            raise DataError(f"{self.name}: no class names")
-        if len(self.y) and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
-            raise DataError(f"{self.name}: labels outside 0..{len(self.classes) - 1}")
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """``(C, H, W)`` of one image."""
-        return tuple(self.X.shape[1:])
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.classes)
 
 
 def load_embedded_mnist(n_train: int = 4000, n_test: int = 1000) -> tuple[ImageDataset, ImageDataset]:
@@ -205,8 +172,6 @@ def load_image_files(
 ) -> torch.Tensor:
     """The user's image files as a ``(N, C, H, W)`` float32 tensor in [0, 1], preprocessed exactly like
     a ``folder:`` dataset (see ``image_folder.load_image_files``)."""
-    from dlsm.problems import image_folder
-
     return image_folder.load_image_files(paths, image_size, channels, invert=invert)
 
 

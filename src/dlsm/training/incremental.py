@@ -69,7 +69,7 @@ class IncrementalLog:
             for i, k in enumerate(log.steps):
                 out.record(offset + k, {key: v[i] for key, v in log.history.items() if i < len(v)})
             if log.status != Status.COMPLETED and not out.message:
-                out.message = log.message
+                out.message, out.event = log.message, dict(log.event)
             offset += log.steps_done
         return out
 

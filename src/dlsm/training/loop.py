@@ -29,6 +29,9 @@ class FitLog:
 
     ``status`` is completed, interrupted (Ctrl-C) or diverged (a non-finite or exploding loss).
     ``skipped`` counts steps whose gradient was not finite and was therefore not applied (NaN-safe training).
+    ``event`` records how the loop ended when it did not run to the end (kind, step, losses), from which
+    :meth:`text` writes the reader's sentence in the current language; ``message`` is the same in English
+    (kept in checkpoints and logs).
     """
 
     steps: list[int] = field(default_factory=list)
@@ -37,6 +40,28 @@ class FitLog:
     status: Status = Status.COMPLETED
     message: str = ""
     skipped: int = 0
+    event: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        """How the loop ended, in the current language ('' when it ran to the end)."""
+        from dlsm.i18n import t
+
+        kind = self.event.get("kind")
+        if kind == "interrupted_at":
+            return t("training.interrupted_at", step=self.event["step"], end=self.event["end"])
+        if kind == "interrupted_after":
+            return t("training.interrupted_after", step=self.event["step"], end=self.event["end"])
+        if kind == "stopped_early":
+            return t("training.stopped_early", step=self.event["step"], end=self.event["end"])
+        if kind == "diverged":
+            return t("training.diverged", loss=self.event["loss"], step=self.event["step"], first=self.event["first"])
+        return self.message
+
+    def explanation(self) -> str:
+        """Why the loop ended as it did, when theory says ('' otherwise): a diverging loss."""
+        from dlsm.i18n import t
+
+        return t("training.diverged_why") if self.event.get("kind") == "diverged" else ""
 
     @property
     def losses(self) -> list[float]:
@@ -51,13 +76,14 @@ class FitLog:
         """Plain data (for checkpoints loaded with ``weights_only=True``)."""
         return {"steps": list(self.steps), "history": {k: list(v) for k, v in self.history.items()},
                 "steps_done": self.steps_done, "status": self.status.value, "message": self.message,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "event": dict(self.event)}
 
     @classmethod
     def from_state(cls, state: Mapping) -> FitLog:
         return cls(steps=list(state["steps"]), history={k: list(v) for k, v in state["history"].items()},
                    steps_done=int(state["steps_done"]), status=Status(state["status"]),
-                   message=str(state["message"]), skipped=int(state.get("skipped", 0)))
+                   message=str(state["message"]), skipped=int(state.get("skipped", 0)),
+                   event=dict(state.get("event", {})))
 
 
 def carry_status(log: FitLog, result: Result) -> Result:
@@ -68,8 +94,11 @@ def carry_status(log: FitLog, result: Result) -> Result:
     result.metrics.setdefault("diverged", log.status == Status.DIVERGED)
     if log.skipped:
         result.metrics["skipped_steps"] = log.skipped
-    if log.message and log.message not in result.notes and log.status != Status.COMPLETED:
-        result.notes.append(log.message[0].upper() + log.message[1:] + ".")
+    text = log.text()
+    if text and log.status != Status.COMPLETED and not any(text[1:] in note for note in result.notes):
+        result.notes.append(text[0].upper() + text[1:] + ("." if text[-1].isascii() else ""))
+        if log.explanation():
+            result.explanations.append(log.explanation())
     return result
 
 
@@ -93,7 +122,7 @@ def fit(
     """
     progress = progress or no_progress
     log = log or FitLog()
-    log.status, log.message = Status.COMPLETED, ""
+    log.status, log.message, log.event = Status.COMPLETED, "", {}
     end = start + n_steps
     for k in range(start, end):
         try:
@@ -101,6 +130,7 @@ def fit(
         except KeyboardInterrupt:
             log.status = Status.INTERRUPTED
             log.message = f"interrupted by the user at step {k} of {end}"
+            log.event = {"kind": "interrupted_at", "step": k, "end": end}
             return log
         scalars = dict(scalars)
         stop = bool(scalars.pop(STOP, False))
@@ -118,6 +148,7 @@ def fit(
                 f"the loss became {loss:.4g} at step {k} (first loss {first:.4g}): training diverged "
                 "(typically the learning rate is too large for the curvature of the loss)"
             )
+            log.event = {"kind": "diverged", "step": k, "loss": loss, "first": first}
             return log
         if (k - start) % log_every == 0 or k == end - 1:
             log.record(k, scalars)
@@ -126,9 +157,11 @@ def fit(
         except KeyboardInterrupt:
             log.status = Status.INTERRUPTED
             log.message = f"interrupted by the user after step {k + 1} of {end}"
+            log.event = {"kind": "interrupted_after", "step": k + 1, "end": end}
             return log
         if stop:
             log.message = f"stopped early after step {k + 1} of {end}"
+            log.event = {"kind": "stopped_early", "step": k + 1, "end": end}
             if (k - start) % log_every != 0 and k != end - 1:
                 log.record(k, scalars)
             return log

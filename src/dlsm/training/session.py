@@ -1,4 +1,4 @@
-"""The run a lab is executing in: where checkpoints go, what to resume from, whether to draw figures.
+"""The run a lab is executing in: where checkpoints go and what to resume from.
 
 A lab's ``run(config, progress)`` knows nothing of folders. The runner (CLI, sweeps, tour) opens a
 :class:`RunSession` around it::
@@ -13,7 +13,8 @@ one checkpoint interval; ``dlsm run LAB --resume RUN_DIR`` reopens the session w
 each trainer continues where it stopped (bitwise the same numbers on the CPU).
 
 Checkpoints hold only tensors and plain containers, so they load with ``torch.load(weights_only=True)``.
-Outside a session (notebooks, tests, benchmarks) nothing is written and figures are drawn.
+Outside a session (notebooks, tests, benchmarks) nothing is written. Whether figures are drawn is not the
+session's business: the runner passes ``figures=`` to ``Lab.run``.
 """
 
 from __future__ import annotations
@@ -42,20 +43,19 @@ class RunSession:
     """Checkpointing and resume for the trainers of one run (see the module docstring).
 
     Args:
-        run_dir: the run folder (None: write nothing; still usable to resume from a payload or skip figures).
+        run_dir: the run folder (None: write nothing; still usable to resume from a payload).
         lab: the lab's name, recorded in the checkpoint and checked on resume.
         config: the lab's config as a dict, recorded in the checkpoint.
         resume: a payload read by :func:`load_training_checkpoint`, or None for a fresh run.
         checkpoint_every: write a checkpoint every this many optimizer steps of a trainer (None: only
             when a trainer finishes, and every ``checkpoint_seconds``).
         checkpoint_seconds: also write one when this much time has passed since the last (None: never).
-        figures: whether the lab should draw its figures (:func:`want_figures`).
         on_checkpoint: called with the metrics so far after each checkpoint (the runner writes them).
     """
 
     def __init__(self, run_dir: Path | None = None, *, lab: str = "", config: Mapping[str, Any] | None = None,
                  resume: Mapping[str, Any] | None = None, checkpoint_every: int | None = None,
-                 checkpoint_seconds: float | None = 60.0, figures: bool = True,
+                 checkpoint_seconds: float | None = 60.0,
                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.lab = lab
@@ -63,7 +63,6 @@ class RunSession:
         self.resume = dict(resume["trainers"]) if resume else {}
         self.checkpoint_every = checkpoint_every
         self.checkpoint_seconds = checkpoint_seconds
-        self.figures = figures
         self.on_checkpoint = on_checkpoint
         self._state_fns: dict[str, StateFn] = {}
         self._frozen: dict[str, dict[str, Any]] = {}
@@ -132,12 +131,6 @@ def metrics_so_far(trainers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 def current_session() -> RunSession | None:
     """The session the current lab runs in, or None (notebooks, tests, benchmarks)."""
     return _current.get()
-
-
-def want_figures() -> bool:
-    """Should the lab draw its figures? True outside a session; a session (sweep, benchmark) may say no."""
-    session = _current.get()
-    return session is None or session.figures
 
 
 def load_training_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -1,0 +1,86 @@
+"""Figures of the ``diffusion`` lab: the schedule, the training loss, the forward and reverse processes and the
+samples, from what :func:`dlsm.labs.diffusion.compute` kept (:class:`Drawn`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from dlsm.algorithms.ddpm import DDPMScheduler
+from dlsm.i18n import t
+from dlsm.plotting.generative import (
+    plot_image_grid,
+    plot_image_process,
+    plot_loss,
+    plot_process_2d,
+    plot_samples_2d,
+    plot_schedule,
+)
+from dlsm.problems.toy2d import get_dataset
+from dlsm.seeds import generator as stream
+
+#: Generated digits drawn in the samples figure (all of them are scored).
+SHOWN_DIGITS = 60
+#: Digits whose forward and reverse processes are drawn.
+PROCESS_DIGITS = 6
+
+
+@dataclass
+class Drawn:
+    """What the figures need beyond the metrics (the outcome's ``data["drawn"]``; not saved)."""
+
+    settings: dict[str, Any]     # the recipe's values with the user's keys on top
+    scheduler: DDPMScheduler
+    kept: dict[int, torch.Tensor]  # x_t of the sampler at the kept steps t (CPU)
+    x0: torch.Tensor             # training data drawn: up to 2,000 points (n, 2) or 6 digits in [-1, 1]
+    loss_steps: np.ndarray       # (logged,)
+    losses: np.ndarray           # (logged,)
+
+
+def draw(data: str, recipe: str, seed: int, drawn: Drawn, samples: torch.Tensor,
+         off_radius: float | None) -> dict[str, Figure]:
+    """Every figure of a run on ``data`` (``samples``: the saved artifact; ``off_radius`` for 2-D sets)."""
+    s, scheduler = drawn.settings, drawn.scheduler
+    name = f"{data}, {s['schedule']} T={s['steps']}"
+    variances = {}  # the reverse steps' σ_t² when it is not β_t (and β̃_t beside the analytic one)
+    if s["variance"] != "beta":
+        variances[t("diffusion.legend.posterior")] = scheduler.posterior_variance[1:].numpy()
+    if s["variance"] == "analytic":
+        variances[t("diffusion.legend.analytic")] = scheduler.analytic_variance[1:].numpy()
+    out = {"schedule": plot_schedule(scheduler.betas.numpy(), scheduler.alpha_bars.numpy(),
+                                     t("diffusion.title.schedule", name=name, variance=s["variance"]), variances)}
+    if len(drawn.losses):
+        out["loss"] = plot_loss(drawn.loss_steps, drawn.losses, t("diffusion.title.loss", network=s["network"]),
+                                t("diffusion.label.noise_mse"))
+    g = stream(seed, "third")  # the forward process's noise
+    keep = sorted(drawn.kept, reverse=True)
+    kept, x0 = drawn.kept, drawn.x0
+    if data == "digits":
+        n = len(x0)
+        forward = [(k, ((scheduler.add_noise(x0, torch.randn(x0.shape, generator=g),
+                                             torch.full((n,), max(k - 1, 0))) + 1) / 2).numpy())
+                   if k > 0 else (0, ((x0 + 1) / 2).numpy()) for k in sorted(keep)]
+        out["forward"] = plot_image_process(forward, t("diffusion.title.forward"))
+        out["reverse"] = plot_image_process([(k, ((kept[k][:n] + 1) / 2).numpy()) for k in keep],
+                                            t("diffusion.title.reverse"))
+        images = samples.numpy()
+        shown = images[:SHOWN_DIGITS]
+        title = (t("diffusion.title.digit_samples_part", shown=len(shown), total=len(images))
+                 if len(shown) < len(images) else t("diffusion.title.digit_samples"))
+        out["samples"] = plot_image_grid(shown, title)
+        return out
+    forward = [(k, scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((len(x0),), k - 1)).numpy()
+                if k > 0 else x0.numpy()) for k in sorted(keep)]
+    ref = x0.numpy()
+    out["forward"] = plot_process_2d(forward, t("diffusion.title.forward"), ref)
+    out["reverse"] = plot_process_2d([(k, kept[k].numpy()) for k in keep], t("diffusion.title.reverse"), ref)
+    points = samples.numpy()
+    finite = np.isfinite(points).all(axis=1)
+    off = np.zeros(len(points), bool)
+    off[finite] = get_dataset(data).distance(points[finite].astype(np.float64)) > off_radius
+    out["samples"] = plot_samples_2d(ref, points[finite], t("diffusion.title.samples", recipe=recipe), off[finite])
+    return out
