@@ -47,7 +47,8 @@ from pathlib import Path
 
 from dlsm.labs import classify, get_lab
 from dlsm.notebook import setup, show, show_notes
-from dlsm.runner import overlay_figures, run_one, sweep
+from dlsm.runner import run_one
+from dlsm.sweeps import overlay_figures, sweep
 
 SIZE = setup()  # inline figures, Japanese fonts; "quick" when DLSM_QUICK=1 (CI runs the small size)
 TUNED = "quick" if SIZE == "quick" else "full"  # the tuned settings of section 5 and 7 (quick in CI)

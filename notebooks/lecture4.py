@@ -228,7 +228,7 @@ res_lr.figures["loss"]
 # `sweep` で学習係数を 1e-6 から 1e-4 まで変えます。結果は `runs/linreg/` に保存されます。
 
 # %%
-from dlsm.runner import overlay_figures, sweep
+from dlsm.sweeps import overlay_figures, sweep
 
 lr_sweep = sweep(linreg.LAB, {}, "lr", [1e-6, 1e-5, 5e-5, 1e-4], root=RUNS, size=SIZE)
 show(lr_sweep.comparison)

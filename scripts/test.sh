@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh "[test]"
 export MPLBACKEND=Agg
+# The HTML report is checked in a real browser: Debian's headless Chromium, with a Japanese font for the page.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing chromium and a Japanese font (apt-get), for the browser test of the HTML report" >&2
+    (apt-get update -q && apt-get install -y -q chromium fonts-ipaexfont-gothic) >/dev/null 2>&1 \
+        || echo "could not install chromium: the browser test will be skipped" >&2
+fi
 # The tests train tiny networks, for which one thread is several times faster than two on a 2-core
 # machine (thread synchronisation dominates); this also covers the notebook kernels the tests start.
 export OMP_NUM_THREADS=1

@@ -70,3 +70,35 @@ def test_cli_list_show_and_errors_in_japanese(japanese, capsys):
     assert "ラボ 'no_such_lab' はありません" in capsys.readouterr().err
     assert main(["run", "gd2d", "lr=-1"]) == 2
     assert "取りうる値" in capsys.readouterr().err
+
+
+def test_html_report_in_japanese_renders_in_a_browser(japanese, tmp_path):
+    """The HTML report follows the language (title block, headings, metric meanings, notes apart from the
+    explanations), and a real browser (headless Chromium, installed by scripts/test.sh) renders it."""
+    import shutil
+    import subprocess
+
+    from dlsm.report import build_report
+    from dlsm.runner import run_one
+
+    lab = LABS["gd2d"]
+    run = run_one(lab, lab.config.make("quick", lr=0.2), tmp_path / "runs", "quick")
+    html_path, _ = build_report([run.path], tmp_path / "report.html", name="山田 太郎", student_id="123")
+    page = html_path.read_text()
+    for text in ("<html lang='ja'>", "dlsm レポート", "氏名", "山田 太郎", "設定 (config)", "指標 (metrics)",
+                 "注釈 (notes)", "理由 (理論)", "勾配法が安定する最大の学習係数"):
+        assert text in page, text
+    quiet, _ = build_report([run.path], tmp_path / "quiet.html", explanations=False)
+    assert "理由 (理論)" not in quiet.read_text()
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (scripts/test.sh installs it)")
+    shot = tmp_path / "page.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1000,1400",
+                    f"--screenshot={shot}", html_path.as_uri()], check=True, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("L"))
+    assert pixels.shape[0] >= 1000 and (pixels < 100).mean() > 0.005, "the browser rendered an empty page"

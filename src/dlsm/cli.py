@@ -331,6 +331,7 @@ def cmd_tour(args: argparse.Namespace) -> int:
     from dlsm import runner
     from dlsm.labs import get_lab
     from dlsm.report import build_report
+    from dlsm.runs import status_text
 
     labs = args.labs.split(",") if args.labs else None
     for name in labs or []:
@@ -338,8 +339,9 @@ def cmd_tour(args: argparse.Namespace) -> int:
     root = _root(args)
     tour_dir, outcomes = runner.tour(root, tqdm_progress, labs)
     for o in outcomes:
-        print(f"  {o.path.name:<14} {o.status.value:<11} {o.elapsed_s:6.1f} s" + (f"  {o.error}" if o.error else ""))
-    html_path, md_path = build_report([tour_dir], tour_dir / "report.html", title="dlsm tour")
+        print(f"  {o.path.name:<14} {status_text(o.status.value):<11} {o.elapsed_s:6.1f} s"
+              + (f"  {o.error}" if o.error else ""))
+    html_path, md_path = build_report([tour_dir], tour_dir / "report.html", title=t("cli.tour_title"))
     print(t("cli.tour_folder", path=tour_dir))
     print(t("cli.report_written", path=html_path) + f"\n        {md_path}")
     if any(o.interrupted for o in outcomes):

@@ -23,9 +23,10 @@ How to add a string (for lab authors):
 2. Call ``t`` with the key written as a literal string (``t("gd1d.note.diverged", steps=12)``), so that
    the test can check that every key used in ``src/`` exists in the glossary.
 
-Japanese figure text needs a Japanese font: when the language is Japanese, :func:`t` selects the font
-of matplotlib-fontja (IPAexGothic, with DejaVu Sans as a fallback for symbols such as ⁴), so figures made
-from a script or the CLI render as they do in a notebook.
+Japanese figure text needs a Japanese font: when the language is Japanese, :func:`dlsm.plotting.new_figure`
+(which makes every figure of dlsm) and the CLI select the font of matplotlib-fontja (IPAexGothic, with DejaVu
+Sans as a fallback for symbols such as ⁴) before a figure exists, so figures made from a script or the CLI
+render as they do in a notebook.
 """
 
 from __future__ import annotations
@@ -175,8 +176,6 @@ def t(key: str, /, **fmt: Any) -> str:
     if key not in entries:
         raise KeyError(f"{key!r} is not in the glossary {GLOSSARY_PATH.name}; add it with en and ja texts")
     lang = get_language()
-    if lang == "ja":
-        use_japanese_font()
     entry = entries[key]
     text = entry.get(lang) or entry.get(DEFAULT, key)
     return text.format(**fmt) if fmt else text
@@ -186,13 +185,13 @@ def t(key: str, /, **fmt: Any) -> str:
 def use_japanese_font(force: bool = False) -> None:
     """Select matplotlib-fontja's Japanese font for figures, with DejaVu Sans as a fallback for symbols.
 
-    Done once per process (``force`` redoes it, e.g. after rcParams were reset).
+    Cheap when already done; redone when rcParams no longer name the font (``force`` redoes it always).
     """
     global _font_ready
-    if _font_ready and not force:
-        return
     import matplotlib
 
+    if _font_ready and not force and JAPANESE_FONT in matplotlib.rcParams["font.family"]:
+        return  # (checked each time: a notebook's inline backend or a test may have reset rcParams)
     try:
         import matplotlib_fontja
     except ImportError:  # figures still work; Japanese glyphs show as boxes

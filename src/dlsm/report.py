@@ -272,12 +272,15 @@ def render_markdown(sections: list[Section], title: str, base: Path,
 
 
 _CSS = """
-body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+body{font-family:system-ui,"Hiragino Sans","Yu Gothic","Noto Sans CJK JP","IPAexGothic",sans-serif;
+max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:2px 8px;
 font-size:.9em;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}figure{margin:0}figcaption{color:#666;font-size:.85em}
-.wide{overflow-x:auto}.note{background:#fff7e0;border-left:4px solid #e0a000;padding:.3em .8em;margin:.3em 0}
+.wide{overflow-x:auto}.meanings td:last-child{text-align:left}.meanings td:nth-child(2){white-space:nowrap}
+.title th{text-align:left}
+.note{background:#fff7e0;border-left:4px solid #e0a000;padding:.3em .8em;margin:.3em 0}
 """
 
 
@@ -289,7 +292,7 @@ def _markdown_table(table: Table) -> str:
     return text
 
 
-def _html_table(table: Table, max_rows: int | None = MAX_TABLE_ROWS) -> str:
+def _html_table(table: Table, max_rows: int | None = MAX_TABLE_ROWS, cls: str = "") -> str:
     rows = table.rows if max_rows is None else table.rows[:max_rows]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = "".join(
@@ -298,7 +301,7 @@ def _html_table(table: Table, max_rows: int | None = MAX_TABLE_ROWS) -> str:
     more = ""
     if max_rows is not None and len(table.rows) > max_rows:
         more = f"<p>{html.escape(t('report.more_rows', n=len(table.rows) - max_rows))}</p>"
-    return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>{more}"
+    return f"<div class='wide {cls}'><table><tr>{head}</tr>{body}</table></div>{more}"
 
 
 def render_html(sections: list[Section], title: str, block: list[tuple[str, str]] | None = None) -> str:
@@ -318,7 +321,8 @@ def render_html(sections: list[Section], title: str, block: list[tuple[str, str]
         if s.config:
             parts.append(f"<h3>{html.escape(t('report.heading.settings'))}</h3>" + _html_table(_config_table(s), None))
         if s.metrics:
-            parts.append(f"<h3>{html.escape(t('report.heading.metrics'))}</h3>" + _html_table(_metrics_table(s), None))
+            parts.append(f"<h3>{html.escape(t('report.heading.metrics'))}</h3>"
+                         + _html_table(_metrics_table(s), None, "meanings"))
         if s.notes:
             parts.append(f"<h3>{html.escape(t('report.heading.notes'))}</h3>")
             parts += [f"<div class='note'>{html.escape(n)}</div>" for n in s.notes]

@@ -40,26 +40,6 @@ class GDTheory:
     condition_number: float     # λ_max / λ_min⁺ (λ_min⁺: the smallest positive eigenvalue)
     regime: str
 
-    @property
-    def explanation(self) -> str:
-        lam = ", ".join(f"{v:g}" for v in self.eigenvalues)
-        head = (f"Eigenvalues of Q: {lam}. Gradient descent converges iff 0 < α < 2/λmax = {self.lr_max:.6g}; "
-                f"the best fixed step is α* = 2/(λmin+λmax) = {self.lr_opt:.6g} (rate {self.rate_opt:.4g} per step).")
-        if self.regime == "converges":
-            return f"{head} With α = {self.lr:g} the error shrinks by a factor {self.rate:.4g} per step."
-        if self.regime == "stalls":
-            return (f"{head} With α = {self.lr:g} it converges at rate {self.rate:.4g} to a minimiser on the flat "
-                    "directions of Q (λ = 0), which it never moves along.")
-        if self.regime == "oscillates":
-            return (f"{head} With α = {self.lr:g}, 1 - αλmax = -1: the component along the top eigenvector "
-                    "flips sign at every step with constant size, so the iterates oscillate for ever and never "
-                    "converge (not an overflow: a bounded cycle).")
-        if min(self.eigenvalues) < 0:
-            return (f"Q has a negative eigenvalue ({min(self.eigenvalues):g}): f is unbounded below and "
-                    "gradient descent moves away from the saddle point along that direction for every α > 0.")
-        return (f"{head} With α = {self.lr:g} > 2/λmax, |1 - αλmax| = {self.rate:.4g} > 1: the component along "
-                "the top eigenvector grows by that factor at every step, so the iterates diverge.")
-
 
 def gd_theory(Q: np.ndarray, lr: float) -> GDTheory:
     """Predict the behaviour of x_{t+1} = x_t - α Q x_t for a symmetric Q."""
