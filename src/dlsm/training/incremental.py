@@ -62,7 +62,7 @@ class IncrementalLog:
         return sum(log.skipped for log in self.logs)
 
     def as_fit_log(self) -> FitLog:
-        """All generations in one log (steps counted across generations), for ``carry_status``."""
+        """All generations in one log (steps counted across generations)."""
         out = FitLog(status=self.status, skipped=self.skipped, steps_done=self.steps_done)
         offset = 0
         for log in self.logs:

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from dlsm.result import ProgressFn, Result, no_progress
+from dlsm.result import ProgressFn, no_progress
 from dlsm.status import Status
 
 StepFn = Callable[[int], Mapping[str, float]]
@@ -84,22 +84,6 @@ class FitLog:
                    steps_done=int(state["steps_done"]), status=Status(state["status"]),
                    message=str(state["message"]), skipped=int(state.get("skipped", 0)),
                    event=dict(state.get("event", {})))
-
-
-def carry_status(log: FitLog, result: Result) -> Result:
-    """Carry how training ended into the result: its status, ``diverged`` and ``skipped_steps`` metrics and,
-    for an interruption or a divergence, the loop's message as a note. Returns ``result``."""
-    if log.status != Status.COMPLETED and result.status in (Status.COMPLETED, Status.RUNNING):
-        result.status = log.status
-    result.metrics.setdefault("diverged", log.status == Status.DIVERGED)
-    if log.skipped:
-        result.metrics["skipped_steps"] = log.skipped
-    text = log.text()
-    if text and log.status != Status.COMPLETED and not any(text[1:] in note for note in result.notes):
-        result.notes.append(text[0].upper() + text[1:] + ("." if text[-1].isascii() else ""))
-        if log.explanation():
-            result.explanations.append(log.explanation())
-    return result
 
 
 def fit(
