@@ -28,7 +28,8 @@
 # 同じ実験はコマンドラインからも実行できます (例: `dlsm run diffusion recipe=course`)。設定と seed が同じなら数値も同じです。
 
 # %%
-# Colab: install dlsm (REPO_URL: where your course hosts dlsm). Colab already has torch, numpy, scipy,
+# Colab: install dlsm from REPO_URL (set once for all lectures in notebooks/course.toml; scripts/make_student.py
+# writes it into the handouts). Colab already has torch, numpy, scipy,
 # matplotlib, scikit-learn and pillow, so dlsm is installed without dependencies plus the few it adds.
 import importlib.util
 import subprocess

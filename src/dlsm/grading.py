@@ -1,21 +1,26 @@
 """Student versions of the lecture notebooks, from the instructor's source (nbgrader's conventions).
 
-The jupytext source ``notebooks/lectureN.py`` is the instructor's notebook. Three kinds of cells matter:
+The jupytext source ``notebooks/lectureN.py`` is the instructor's notebook. Four kinds of cells matter:
 
-- solution cells, metadata ``nbgrader = {"solution": true, "grade": false, ...}``: the code between the
-  lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the model answer. The student version keeps
+- solution code cells, metadata ``nbgrader = {"solution": true, "grade": false, ...}``: the code between
+  the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the model answer. The student version keeps
   the rest of the cell and replaces the region by nbgrader's stub (``# YOUR CODE HERE`` /
   ``raise NotImplementedError()``), indented like the marker;
-- autograded test cells, ``nbgrader = {"grade": true, "locked": true, "points": N, ...}``: asserts
-  that compare the student's answer with a number the lab computes in the notebook. Kept as they are;
-- reference discussion, markdown cells tagged ``instructor``: replaced by one 考察 prompt per run of
-  consecutive instructor cells.
+- autograded test cells, ``nbgrader = {"grade": true, "locked": true, "points": N, ...}``: a visible part
+  that checks the form of the answer and reveals nothing of it, and hidden tests between
+  ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` that compare the student's value with a number
+  computed at grading time. The student version drops the hidden part (as nbgrader's ClearHiddenTests does);
+- 考察 (discussion) cells, markdown, manual-graded answers (``nbgrader = {"solution": true, "grade": true,
+  "points": N, ...}``): the exercise's own question, then the reference discussion between the solution
+  markers. The student version keeps the question and replaces the reference by ``TEXT_STUB``;
+- instructor notes, markdown cells tagged ``instructor`` (reading guides for the teacher): left out of the
+  student version.
 
 ``student_notebook(nb)`` does this on an nbformat notebook; ``write_student_notebooks`` on files
-(``python scripts/make_student.py`` is the command). For teachers who run nbgrader,
-``InstructorPrompts`` is the same replacement as an nbconvert preprocessor for
-``nbgrader generate_assignment``; nbgrader's own ClearSolutions handles the solution regions
-(see ``NBGRADER_CONFIG``).
+(``python scripts/make_student.py`` is the command; it also writes the course's ``REPO_URL`` from
+``notebooks/course.toml`` into each install cell). For teachers who run nbgrader, ``InstructorNotes`` drops
+the instructor notes as an nbconvert preprocessor for ``nbgrader generate_assignment``; nbgrader's own
+ClearSolutions and ClearHiddenTests handle the rest (see ``NBGRADER_CONFIG``).
 """
 
 from __future__ import annotations
@@ -27,23 +32,24 @@ from pathlib import Path
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # nbgrader's ClearSolutions.code_stub
+#: What replaces the reference discussion of a 考察 cell (also given to nbgrader's ClearSolutions.text_stub).
+TEXT_STUB = "(ここに考察を書きなさい: YOUR ANSWER HERE)"
 INSTRUCTOR_TAG = "instructor"
-DISCUSSION_TAG = "discussion"
-DISCUSSION_PROMPT = (
-    "**考察 (discussion)**: 上の結果から分かることを、自分の実行で得た数値を引用しながら書きなさい。\n"
-    "(ここをダブルクリックして書きます。レポートにも同じ考察を書いてください。)"
-)
+REPO_URL_LINE = re.compile(r'^REPO_URL = "[^"]*"', re.MULTILINE)
 
-# nbgrader_config.py for a course folder: the instructor cells become prompts before nbgrader's own steps.
-NBGRADER_CONFIG = """\
+# nbgrader_config.py for a course folder: the instructor notes are dropped before nbgrader's own steps.
+NBGRADER_CONFIG = f"""\
 from nbgrader.converters import GenerateAssignment
 
-from dlsm.grading import InstructorPrompts
+from dlsm.grading import InstructorNotes
 
 c = get_config()  # noqa: F821 (nbgrader's config loader defines it)
 nbgrader_steps = GenerateAssignment.class_traits()["preprocessors"].default()
-c.GenerateAssignment.preprocessors = [InstructorPrompts, *nbgrader_steps]
+c.GenerateAssignment.preprocessors = [InstructorNotes, *nbgrader_steps]
+c.ClearSolutions.text_stub = {TEXT_STUB!r}
 """
 
 
@@ -60,72 +66,120 @@ def is_autograded_test(cell) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
+def is_discussion(cell) -> bool:
+    """A manual-graded 考察 answer cell (markdown with nbgrader's solution and grade flags)."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "markdown" and bool(meta.get("solution")) and bool(meta.get("grade"))
+
+
 def is_instructor(cell) -> bool:
     return INSTRUCTOR_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def clear_solution(source: str, where: str = "cell") -> str:
-    """``source`` with every solution region replaced by the stub; ValueError when the markers are
-    missing, nested or unbalanced (nbgrader would reject such a cell too)."""
-    out: list[str] = []
-    inside = False
-    found = False
-    for line in source.split("\n"):
-        if BEGIN_SOLUTION in line:
-            if inside:
-                raise ValueError(f"{where}: nested {BEGIN_SOLUTION!r}")
-            inside = found = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + stub for stub in CODE_STUB)
-        elif END_SOLUTION in line:
-            if not inside:
-                raise ValueError(f"{where}: {END_SOLUTION!r} without {BEGIN_SOLUTION!r}")
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"{where}: {BEGIN_SOLUTION!r} without {END_SOLUTION!r}")
-    if not found:
+def _regions(source: str, begin: str, end: str, where: str) -> list[tuple[int, int]]:
+    """(first, last) line numbers of each ``begin`` ... ``end`` region; ValueError when unbalanced."""
+    regions, start = [], None
+    for i, line in enumerate(source.split("\n")):
+        if begin in line:
+            if start is not None:
+                raise ValueError(f"{where}: nested {begin!r}")
+            start = i
+        elif end in line:
+            if start is None:
+                raise ValueError(f"{where}: {end!r} without {begin!r}")
+            regions.append((start, i))
+            start = None
+    if start is not None:
+        raise ValueError(f"{where}: {begin!r} without {end!r}")
+    return regions
+
+
+def solution_text(source: str) -> str:
+    """What lies between the solution markers (the model answer or reference discussion)."""
+    lines = source.split("\n")
+    return "\n".join("\n".join(lines[a + 1:b]) for a, b in _regions(source, BEGIN_SOLUTION, END_SOLUTION, "cell"))
+
+
+def hidden_tests(source: str) -> str:
+    """What lies between the hidden-test markers of a test cell."""
+    lines = source.split("\n")
+    return "\n".join("\n".join(lines[a + 1:b]) for a, b in _regions(source, BEGIN_HIDDEN, END_HIDDEN, "cell"))
+
+
+def clear_hidden_tests(source: str, where: str = "cell") -> str:
+    """``source`` without its hidden-test regions (markers included)."""
+    lines = source.split("\n")
+    drop = {i for a, b in _regions(source, BEGIN_HIDDEN, END_HIDDEN, where) for i in range(a, b + 1)}
+    return "\n".join(line for i, line in enumerate(lines) if i not in drop).rstrip("\n")
+
+
+def clear_solution(source: str, where: str = "cell", stub: Sequence[str] = CODE_STUB) -> str:
+    """``source`` with every solution region replaced by ``stub`` (indented like the marker); ValueError
+    when the markers are missing, nested or unbalanced (nbgrader would reject such a cell too)."""
+    regions = _regions(source, BEGIN_SOLUTION, END_SOLUTION, where)
+    if not regions:
         raise ValueError(f"{where}: a solution cell without {BEGIN_SOLUTION!r} ... {END_SOLUTION!r}")
+    lines = source.split("\n")
+    out: list[str] = []
+    starts = {a: b for a, b in regions}
+    i = 0
+    while i < len(lines):
+        if i in starts:
+            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+            out.extend(indent + line for line in stub)
+            i = starts[i] + 1
+        else:
+            out.append(lines[i])
+            i += 1
     return "\n".join(out)
 
 
-def discussion_cell():
-    import nbformat
-
-    return nbformat.v4.new_markdown_cell(DISCUSSION_PROMPT, metadata={"tags": [DISCUSSION_TAG]})
-
-
-def replace_instructor_cells(cells: Sequence) -> list:
-    """Each run of consecutive instructor cells becomes one 考察 prompt."""
-    out: list = []
-    for cell in cells:
-        if is_instructor(cell):
-            if not (out and DISCUSSION_TAG in out[-1].get("metadata", {}).get("tags", [])):
-                out.append(discussion_cell())
-        else:
-            out.append(cell)
-    return out
-
-
-def student_notebook(nb, name: str = "notebook"):
-    """The student version of an instructor notebook (a copy; outputs cleared)."""
+def student_notebook(nb, name: str = "notebook", repo_url: str | None = None):
+    """The student version of an instructor notebook (a copy; outputs cleared). ``repo_url`` replaces the
+    install cell's ``REPO_URL``."""
     nb = copy.deepcopy(nb)
+    cells = []
     for i, cell in enumerate(nb.cells):
+        where = f"{name}, cell {i}"
+        if is_instructor(cell):
+            continue
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-        if is_solution(cell):
+            if repo_url is not None:
+                cell.source = REPO_URL_LINE.sub(f'REPO_URL = "{repo_url}"', cell.source)
+        if is_discussion(cell):
+            cell.source = clear_solution(cell.source, where, (TEXT_STUB,))
+        elif is_solution(cell):
             if cell.cell_type != "code":
-                raise ValueError(f"{name}, cell {i}: solution cells must be code cells (discussion goes in "
-                                 f"markdown cells tagged {INSTRUCTOR_TAG!r})")
-            cell.source = clear_solution(cell.source, f"{name}, cell {i}")
-    nb.cells = replace_instructor_cells(nb.cells)
+                raise ValueError(f"{where}: a markdown solution cell is a graded 考察 answer: give it "
+                                 f'"grade": true and points')
+            cell.source = clear_solution(cell.source, where)
+        elif is_autograded_test(cell):
+            cell.source = clear_hidden_tests(cell.source, where)
+        cells.append(cell)
+    nb.cells = cells
     return nb
 
 
-def write_student_notebooks(sources: Iterable[Path], out_dir: Path) -> list[Path]:
-    """Read each jupytext source (``.py``) or ``.ipynb``, write ``out_dir/<stem>.ipynb`` (student version)."""
+def course_settings(folder: Path) -> dict:
+    """``course.toml`` beside the notebooks (the course's REPO_URL); empty when there is none."""
+    import tomllib
+
+    path = Path(folder) / "course.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def write_student_notebooks(sources: Iterable[Path], out_dir: Path, repo_url: str | None = None) -> list[Path]:
+    """Read each jupytext source (``.py``) or ``.ipynb``, write ``out_dir/<stem>.ipynb`` (student version).
+
+    ``repo_url`` defaults to ``repo_url`` of ``course.toml`` beside each source.
+    """
     import jupytext
     import nbformat
 
@@ -134,8 +188,9 @@ def write_student_notebooks(sources: Iterable[Path], out_dir: Path) -> list[Path
     for source in sources:
         source = Path(source)
         nb = jupytext.read(source)
+        url = repo_url if repo_url is not None else course_settings(source.parent).get("repo_url")
         target = out_dir / f"{source.stem}.ipynb"
-        nbformat.write(student_notebook(nb, source.name), target)
+        nbformat.write(student_notebook(nb, source.name, url), target)
         written.append(target)
     return written
 
@@ -163,16 +218,16 @@ def _make_preprocessor():
     except ImportError:  # nbconvert comes with Jupyter and nbgrader; the rest of this module does not need it
         return None
 
-    class InstructorPrompts(Preprocessor):
-        """nbconvert/nbgrader preprocessor: instructor-tagged cells become 考察 prompts."""
+    class InstructorNotes(Preprocessor):
+        """nbconvert/nbgrader preprocessor: cells tagged instructor are left out."""
 
         enabled = Bool(True, help="nbconvert runs a preprocessor only when it is enabled").tag(config=True)
 
         def preprocess(self, nb, resources):
-            nb.cells = replace_instructor_cells(nb.cells)
+            nb.cells = [c for c in nb.cells if not is_instructor(c)]
             return nb, resources
 
-    return InstructorPrompts
+    return InstructorNotes
 
 
-InstructorPrompts = _make_preprocessor()
+InstructorNotes = _make_preprocessor()

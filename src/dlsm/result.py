@@ -114,6 +114,9 @@ class Result:
     status: Status = Status.COMPLETED
     explanations: list[str] = field(default_factory=list)
     outcome: Any = None
+    lab: str = ""  # the lab that made it and its config (set by Lab.run), so a notebook can keep the run
+    config: Any = None
+    elapsed_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)

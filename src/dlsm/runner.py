@@ -208,6 +208,21 @@ def run_one(lab: Lab, config: LabConfig, root: Path, size: str = "course",
     return execute(lab, config, run_dir, size, progress, checkpoint_every=checkpoint_every, figures=figures)
 
 
+def save_run(result: Result, root: Path, size: str = "course") -> Path:
+    """Write a Result that ``Lab.run`` returned (in a notebook, say) to a new folder ``root/<lab>/<timestamp>``,
+    the same files a CLI run writes; return the folder."""
+    from dlsm.labs import get_lab
+
+    if not result.lab or result.config is None:
+        raise DataError("this result does not say which lab and config made it (run it with lab.run(config))")
+    lab = get_lab(result.lab)
+    run_dir = new_folder(root / lab.name, timestamp())
+    write_config(run_dir, lab.name, result.config, size)
+    save_result(run_dir, lab.name, lab.describe(), result.config, result, result.elapsed_s,
+                meaning=lambda name: _meaning(lab, name))
+    return run_dir
+
+
 def resume_run(lab: Lab, run_dir: Path, progress: ProgressFn | None = None,
                checkpoint_every: int | None = None) -> RunOutcome:
     """Continue a killed or interrupted run of ``lab`` in its own folder, from its ``checkpoint.pt``.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -57,12 +58,14 @@ class Lab:
             figures: bool = True) -> Result:
         """Compute, then write the notes and (when ``figures``) draw the figures."""
         config = config if config is not None else self.config()
+        start = time.perf_counter()
         outcome = self.compute(config, progress=progress)
         notes = self.notes(config, outcome)
         drawn = self.figures(config, outcome) if figures else {}
         return Result(metrics=outcome.metrics, tables=outcome.tables, curves=outcome.curves, figures=drawn,
                       artifacts=outcome.artifacts, notes=list(notes.measured),
-                      explanations=list(notes.explanations), status=outcome.status, outcome=outcome)
+                      explanations=list(notes.explanations), status=outcome.status, outcome=outcome,
+                      lab=self.name, config=config, elapsed_s=time.perf_counter() - start)
 
     __call__ = run
 
