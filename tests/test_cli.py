@@ -303,3 +303,22 @@ def test_a_broken_lab_does_not_take_the_others_down(monkeypatch, tmp_path, capsy
         assert main(["run", "gd1d", "--out", str(tmp_path / "runs")]) == 0
     finally:
         labs_pkg.registry.cache_clear()
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`dlsm list | head -1`: the reader closes the pipe; dlsm ends with status 0 and says nothing."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "dlsm", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # closed before dlsm writes: its first write fails with EPIPE
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, stderr
+    assert stderr == ""
+
+
+def test_a_run_names_its_folder_when_it_starts(run_root, capsys):
+    assert main(["run", "gd1d", "--quick", "--out", str(run_root)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    folder = next(run_root.glob("gd1d/*"))
+    assert str(folder) in out[0]

@@ -293,7 +293,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = lab.config.make(size, **fixed)
         root = _root(args)
         _set_threads(args.threads)
-        outcome = runner.run_one(lab, config, root, size, tqdm_progress(lab.name),
+        from dlsm.runs import new_folder, timestamp
+
+        run_dir = new_folder(root / lab.name, timestamp())
+        print(t("cli.run_folder", path=run_dir), flush=True)  # at the start: a long run says where it writes
+        outcome = runner.execute(lab, config, run_dir, size, tqdm_progress(lab.name),
                                  checkpoint_every=args.checkpoint_every)
         return _finish_run(lab, outcome)
     if args.executor == "ray":
@@ -491,6 +495,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(exc, "run_dir", None) is not None:
             print(t("cli.failure_recorded", path=exc.run_dir), file=sys.stderr)
         return exc.exit_status
+    except BrokenPipeError:  # `dlsm list | head -1`: the reader has what it wanted; end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python would report the failed flush of stdout at exit
+        return 0
     except OSError as exc:  # a folder or file that cannot be written or read: a clear message, not a traceback
         where = f"{exc.filename}: " if exc.filename else ""
         print(t("cli.error", message=f"{where}{exc.strerror or exc}"), file=sys.stderr)
