@@ -100,6 +100,7 @@ def test_grid_with_seeds_through_the_cli(run_root, capsys):
     assert not list(sweep_dir.glob("*/figures"))  # per-run figures only with --figures
     out = capsys.readouterr().out
     assert f"{mean:.4g} ± {ci:.2g}" in out  # the terminal shows mean ± 95 % CI per grid point
+    assert "95 % confidence interval over the 3 seeds" in out  # and says what ± is
 
 
 def test_process_pool_gives_the_serial_numbers(run_root):

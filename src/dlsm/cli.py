@@ -312,7 +312,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                         executor=args.executor, address=args.address, figures=args.figures,
                         threads=args.threads or 1, checkpoint_every=args.checkpoint_every)
     print(t("cli.sweep_folder", path=result.path))
-    print(text_table(compact_table(result.comparison)))
+    table = compact_table(result.comparison)
+    print(text_table(table))
+    if any("±" in str(cell) for row in table.rows for cell in row):
+        print(t("cli.sweep_ci", seeds=args.seeds))
     for r in result.failed:
         print(t("cli.failed_run", name=r.path.name, error=r.error), file=sys.stderr)
     if result.interrupted:
