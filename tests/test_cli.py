@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -307,9 +308,6 @@ def test_a_broken_lab_does_not_take_the_others_down(monkeypatch, tmp_path, capsy
 
 def test_a_closed_pipe_ends_quietly():
     """`dlsm list | head -1`: the reader closes the pipe; dlsm ends with status 0 and says nothing."""
-    import subprocess
-    import sys
-
     proc = subprocess.Popen([sys.executable, "-m", "dlsm", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # closed before dlsm writes: its first write fails with EPIPE
     stderr = proc.stderr.read().decode()
@@ -322,3 +320,13 @@ def test_a_run_names_its_folder_when_it_starts(run_root, capsys):
     out = capsys.readouterr().out.splitlines()
     folder = next(run_root.glob("gd1d/*"))
     assert str(folder) in out[0]
+
+
+def test_an_unknown_key_is_answered_before_torch_is_imported(tmp_path):
+    env = {**os.environ, "DLSM_CACHE": str(tmp_path / "cache")}
+    subprocess.run([sys.executable, "-m", "dlsm", "list"], env=env, capture_output=True, check=True, timeout=300)
+    code = ("import sys\nfrom dlsm.cli import main\nstatus = main(['run', 'sparse', 'foo=1'])\n"
+            "print(status, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["2", "False"], done.stdout + done.stderr
+    assert "foo" in done.stderr and "lam_fracs" in done.stderr  # names the valid keys

@@ -275,10 +275,20 @@ def _set_threads(n: int | None) -> None:
         torch.set_num_threads(n)
 
 
+def _check_keys(lab_name: str, items: Sequence[str]) -> None:
+    """An unknown lab or key is answered from the lab index, before torch and the lab are imported."""
+    keys = [p["name"] for p in _index_entry(lab_name)["params"]]
+    for item in items:
+        key = item.split("=", 1)[0].strip()
+        if "=" in item and key not in keys:
+            raise ConfigError(t("cli.err.unknown_key", key=key, keys=", ".join(keys)), key=key)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from dlsm import runner
     from dlsm.labs import get_lab
 
+    _check_keys(args.lab, args.assignments)
     lab = get_lab(args.lab)
     if args.resume:
         if args.assignments or args.seed is not None or args.quick or args.full or args.seeds != 1:
