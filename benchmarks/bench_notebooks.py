@@ -44,6 +44,7 @@ class NotebookTime:
     total_s: float
     cells: list[CellTime]
     error: str = ""
+    load: float = 0.0  # 1-minute load average when the notebook started (other work on the machine)
 
     @property
     def slowest(self) -> CellTime | None:
@@ -70,6 +71,7 @@ def time_notebook(name: str, quick: bool = False, timeout_s: int = 1800) -> Note
     os.environ["DLSM_QUICK"] = "1" if quick else "0"
     os.environ.setdefault("MPLBACKEND", "Agg")
     error = ""
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix=f"nb-{name}-") as folder:
         client = NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
                                 resources={"metadata": {"path": folder}})
@@ -89,7 +91,7 @@ def time_notebook(name: str, quick: bool = False, timeout_s: int = 1800) -> Note
         if cell.cell_type == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
             seconds = _stamp(timing["shell.execute_reply"]) - _stamp(timing["iopub.execute_input"])
             cells.append(CellTime(i, _first_line(cell.source), seconds))
-    return NotebookTime(name, total, cells, error)
+    return NotebookTime(name, total, cells, error, load)
 
 
 def notebook_names() -> list[str]:
@@ -104,17 +106,18 @@ def section(timings: list[NotebookTime], quick: bool) -> BenchSection:
         rows.append([timing.name, round(timing.total_s, 1), round(slow.seconds, 1) if slow else "",
                      f"cell {slow.index}: `{slow.first_line}`" if slow else "", len(over),
                      "yes" if timing.total_s <= TOTAL_BUDGET_S and not over and not timing.error else "no",
-                     timing.error or "ok"])
+                     timing.error or "ok", round(timing.load, 2)])
     size = "quick (DLSM_QUICK=1, the CI size)" if quick else "default (what a student runs)"
     threads = os.environ.get("OMP_NUM_THREADS", "not set (torch's default)")
     return BenchSection(
         f"Lecture notebooks top to bottom at their {size.split(' (')[0]} size",
         Table(["notebook", "total_s", "slowest_cell_s", "slowest cell", "cells over 180 s", "within budget",
-               "errors"], rows),
+               "errors", "load at start"], rows),
         [f"Each notebook executed with nbclient in a fresh folder at the {size} size; OMP_NUM_THREADS {threads}. "
          f"Budget: total ≤ {TOTAL_BUDGET_S} s and every cell ≤ {CELL_BUDGET_S} s. Cell times from nbclient's "
          "execute_input/execute_reply timestamps; total includes the kernel's start. Optional cells "
-         "(`RUN_OPTIONAL = False`) are not run."])
+         "(`RUN_OPTIONAL = False`) are not run. Load at start: the 1-minute load average when the notebook "
+         "started (above 0 when other work shared the 2 cores, which makes its times upper bounds)."])
 
 
 def timings_of(names: list[str], quick: bool) -> list[NotebookTime]:
