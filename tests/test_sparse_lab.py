@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from dlsm.cli import main
 from dlsm.i18n import t
@@ -96,3 +97,38 @@ def test_bad_input_exits_2(arg, key, capsys, run_root):
 def test_both_noise_specs_is_an_error(capsys, run_root):
     assert main(["run", "sparse", "snr_db=20", "noise_std=0.1", "--out", str(run_root)]) == 2
     assert "snr_db" in capsys.readouterr().err
+
+
+def test_per_signal_nmse_of_bayes_amp(quick):
+    m, per_signal = quick.metrics, quick.outcome.data["amp_bg_signal_nmse_db"]
+    assert per_signal.shape == (Config.quick["batch"],)
+    assert m["amp_bg_nmse_db_median"] == pytest.approx(float(np.median(per_signal)))
+    assert m["amp_bg_nmse_db_worst"] == pytest.approx(float(per_signal.max()))
+    assert m["amp_bg_nmse_db_median"] <= m["amp_bg_nmse_db_worst"]
+    assert abs(m["amp_bg_nmse_db"] - m["amp_bg_nmse_db_median"]) < 1.5  # no failed signal at S1: no spread note
+    assert t("sparse.note.amp_per_signal_why") not in quick.explanations and len(quick.notes) == 3
+    assert "amp_bg_nmse_db_median" not in LAB.headline and "amp_bg_nmse_db_worst" not in LAB.headline
+    assert LAB.metric_meaning("amp_bg_nmse_db_worst")[1] == "dB"
+
+
+def test_signal_nmse_db_is_each_row_on_its_own():
+    x = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    x_hat = torch.tensor([[0.9, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    got = sparse.signal_nmse_db(x_hat, x)
+    assert got[0] == pytest.approx(-20.0) and got[1] == pytest.approx(0.0) and np.isnan(got[2])
+
+
+def test_a_few_failed_signals_get_a_note_and_bayes_amp_signals_matches_the_lab():
+    """n = 200 at p = 0.2 (lecture 5's exercise 5-2): AMP fails on one of 20 signals, which dominates the NMSE."""
+    config = Config.make("quick", n=200, m=100, p=0.2, batch=20, amp_iters=50, iters=20, pt_grid=0)
+    r = LAB(config, figures=False)
+    m = r.metrics
+    assert m["amp_bg_nmse_db"] > m["amp_bg_nmse_db_median"] + sparse.SPREAD_NOTE_DB
+    assert t("sparse.note.amp_per_signal", amp=m["amp_bg_nmse_db"], median=m["amp_bg_nmse_db_median"],
+             worst=m["amp_bg_nmse_db_worst"], batch=20) in r.notes
+    assert t("sparse.note.amp_per_signal_why") in r.explanations
+    spread = sparse.bayes_amp_signals(config)
+    np.testing.assert_allclose(spread.per_signal_db, r.outcome.data["amp_bg_signal_nmse_db"], atol=1e-9)
+    assert spread.nmse_db == pytest.approx(m["amp_bg_nmse_db"], abs=1e-9)
+    assert spread.se_fixed_point_db == pytest.approx(m["se_fixed_point_db"], abs=1e-9)
+    assert spread.failed(10.0) == 1

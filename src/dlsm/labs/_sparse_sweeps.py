@@ -25,6 +25,18 @@ def group_nmse_db(x_hat: torch.Tensor, x: torch.Tensor, groups: int) -> np.ndarr
         return 10 * np.log10(err.cpu().numpy() / float((x.double() ** 2).sum()))
 
 
+def signal_nmse_db(x_hat: torch.Tensor, x: torch.Tensor) -> np.ndarray:
+    """NMSE [dB] of each signal (row) on its own, 10 log10(‖x̂_i − x_i‖² / ‖x_i‖²): (batch,); NaN for an all-zero x_i.
+
+    The NMSE of a batch (:func:`dlsm.metrics.nmse_db`) is a ratio of sums, which a few badly recovered signals
+    dominate; the median and the worst of these per-signal values show whether they do.
+    """
+    err = ((x_hat.double() - x.double()) ** 2).sum(-1).cpu().numpy()  # (batch,)
+    energy = (x.double() ** 2).sum(-1).cpu().numpy()  # (batch,)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(energy > 0, 10 * np.log10(err / energy), np.nan)
+
+
 def lasso_sweep(solver, A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lams: list[float], iters: int,
                 tick: Tick) -> np.ndarray:
     """NMSE [dB] (iters, len(lams)) of ISTA or FISTA for every λ at once (λ stacked along the batch)."""

@@ -4,7 +4,8 @@ y = A x + w with a Bernoulli-Gaussian x (nonzero with probability p). The lab re
 
 - ISTA and FISTA for the LASSO ½‖y − A x‖² + λ‖x‖₁ (step 1/L), over a grid of λ (the best λ per
   iteration count is reported: a large λ is best after few ISTA iterations, a small one after many);
-- AMP with the soft threshold and with the Bayes (MMSE) denoiser, against its state evolution (SE);
+- AMP with the soft threshold and with the Bayes (MMSE) denoiser, against its state evolution (SE); Bayes AMP's
+  NMSE is also given per signal (median and worst), since a few failed signals can dominate the ratio of sums;
 - OMP with k = round(p n) atoms, and the genie that knows the support (a lower bound);
 
 and draws the phase transition of noise-free ℓ1 recovery (basis pursuit, a linear program) over
@@ -40,7 +41,14 @@ from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
 from dlsm.i18n import t
 from dlsm.labs import Lab
-from dlsm.labs._sparse_sweeps import PhaseGrid, empirical_boundary, group_nmse_db, lasso_sweep, phase_transition
+from dlsm.labs._sparse_sweeps import (
+    PhaseGrid,
+    empirical_boundary,
+    group_nmse_db,
+    lasso_sweep,
+    phase_transition,
+    signal_nmse_db,
+)
 from dlsm.metrics import nmse_db
 from dlsm.outcome import Notes, metric
 from dlsm.problems.sparse import SETTINGS, MatrixKind, SparseProblem, SparseSetting
@@ -48,11 +56,14 @@ from dlsm.result import Curve, ProgressFn, no_progress, table_from_columns
 from dlsm.seeds import generator
 from dlsm.status import Status
 
-__all__ = ["LAB", "Config", "Outcome", "PhaseGrid", "compute", "empirical_boundary", "figures", "group_nmse_db",
-           "lasso_sweep", "notes", "phase_transition", "run"]
+__all__ = ["LAB", "Config", "Outcome", "PhaseGrid", "SignalSpread", "bayes_amp_signals", "compute",
+           "empirical_boundary", "figures", "group_nmse_db", "lasso_sweep", "notes", "phase_transition", "run",
+           "signal_nmse_db"]
 
 #: Iteration counts at which ISTA's best λ is reported as well (when the run has that many iterations).
 CHECKPOINTS = (20, 100)
+#: The notes show Bayes AMP's per-signal NMSE when the NMSE of the batch lies this many dB above its median.
+SPREAD_NOTE_DB = 3.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,8 @@ class Outcome(outcome.Outcome):
     lam_max: float | None = metric(default=None)
     amp_soft_alpha: float | None = metric(default=None)
     pt_boundary_mae: float | None = metric(default=None)
+    amp_bg_nmse_db_median: float | None = metric("dB", default=None)
+    amp_bg_nmse_db_worst: float | None = metric("dB", default=None)
 
     families = {"ista_nmse_db_t{t}": "dB", "ista_best_lam_t{t}": ""}
 
@@ -190,6 +203,10 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                              alpha=alpha, track=track)
         got.update(amp_soft_nmse_db=amp_c["soft"][-1], amp_bg_nmse_db=amp_c["bg"][-1], amp_soft_alpha=alpha,
                    nmse_db=amp_c["bg"][-1])
+        per_signal = signal_nmse_db(x_amp["bg"], x)  # (batch,): the ratio of sums above hides how these spread
+        if np.isfinite(per_signal).any():
+            got.update(amp_bg_nmse_db_median=float(np.nanmedian(per_signal)),
+                       amp_bg_nmse_db_worst=float(np.nanmax(per_signal)))
         got["diverged"] = not all(math.isfinite(v) for v in (*ista_c[-1], *fista_c[-1], *amp_c["bg"]))
         # ---- phase transition
         tables, pt = {}, None
@@ -228,13 +245,41 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                                      "fista_nmse_db", "ista_nmse_db", "omp_nmse_db")]})
     return Outcome(**got, extra=extra, tables=tables, curves=curves,
                    data={"lams": np.asarray(lams), "sweep": sweep_cols, "pt": pt, "x0": x[0].numpy(),
-                         "amp_bg_x0": x_amp["bg"][0].numpy(), "A": A, "y0": y[:1],
+                         "amp_bg_x0": x_amp["bg"][0].numpy(), "amp_bg_signal_nmse_db": per_signal, "A": A,
+                         "y0": y[:1],
                          "best_fista_lam": lams[best_f]})
 
 
+@dataclass(frozen=True)
+class SignalSpread:
+    """Bayes AMP's NMSE [dB] on each test signal (batch,), the NMSE of the batch (a ratio of sums) and the
+    state-evolution fixed point it is compared with."""
+
+    per_signal_db: np.ndarray
+    nmse_db: float
+    se_fixed_point_db: float
+
+    def failed(self, margin_db: float) -> int:
+        """How many signals lie more than ``margin_db`` above the state-evolution fixed point."""
+        return int(np.sum(self.per_signal_db > self.se_fixed_point_db + margin_db))
+
+
+def bayes_amp_signals(config: Config) -> SignalSpread:
+    """Bayes AMP alone (``amp_iters`` iterations) on the config's problem and test batch, the same as the lab
+    draws: cheap at a large n, where the lab's LASSO sweeps and OMP are not."""
+    g = generator(config.seed, "main")
+    prob = SparseProblem.create(config.sparse_setting(), g)
+    x, y = prob.draw(config.batch, g)  # (batch, n), (batch, m)
+    sx2 = prob.sigma_x**2
+    x_hat = amp(prob.A, y, config.amp_iters, denoiser="bg", p=prob.p, sigma_x2=sx2, noise_var=prob.noise_var)
+    fixed_point = se_fixed_point_nmse_db(prob.m / prob.n, prob.p, sx2, prob.noise_var / column_scale(prob.A) ** 2)
+    return SignalSpread(signal_nmse_db(x_hat, x), nmse_db(x_hat, x), fixed_point)
+
+
 def notes(config: Config, out: Outcome) -> Notes:
-    """What each method reached against state evolution and the genie; where the setting lies against the ℓ1
-    phase transition; apart, what the limits are and why the LASSO stays above Bayes AMP."""
+    """What each method reached against state evolution and the genie (and Bayes AMP per signal when a few
+    signals dominate its NMSE); where the setting lies against the ℓ1 phase transition; apart, what the limits
+    are, why the LASSO stays above Bayes AMP and why a few signals can dominate."""
     found = Notes()
     if out.status == Status.INTERRUPTED:
         found.measured.append(t("sparse.note.interrupted"))
@@ -245,6 +290,11 @@ def notes(config: Config, out: Outcome) -> Notes:
                             iters=config.iters))
     found.explanations.append(t("sparse.note.limits_why"))
     found.explanations.append(t("sparse.note.lasso_why"))
+    median, worst = out.amp_bg_nmse_db_median, out.amp_bg_nmse_db_worst
+    if median is not None and worst is not None and out.amp_bg_nmse_db > median + SPREAD_NOTE_DB:
+        found.measured.append(t("sparse.note.amp_per_signal", amp=out.amp_bg_nmse_db, median=median, worst=worst,
+                                batch=config.batch))
+        found.explanations.append(t("sparse.note.amp_per_signal_why"))
     if out.rho > out.l1_transition_rho and out.m < out.n:
         found.measured.append(t("sparse.note.above_transition", rho=out.rho, delta=out.delta,
                                 rho_star=out.l1_transition_rho))
