@@ -203,6 +203,17 @@ def test_wide_hidden_layer_learns_xor():
         assert (output > 0.5) == ORACLE["xor"](bool(a), bool(b)) == bool(target)
 
 
+def test_a_shorter_run_is_the_start_of_a_longer_one():
+    """steps=n trains exactly the first n updates of a longer run (same initial weights and mini-batches), so
+    its table loss is the longer run's table-loss curve at step n (lecture 2's claims use this)."""
+    config = gates.Config.make("course", steps=60)
+    long = gates.run(config, figures=False)
+    for n in (1, 7, 30):
+        short = gates.run(config.replace(steps=n), figures=False)
+        assert short.metrics["table_loss"] == long.curves["table_loss"].y[n - 1]
+        assert list(short.curves["table_loss"].y) == list(long.curves["table_loss"].y[:n])
+
+
 def test_same_config_same_numbers():
     config = gates.Config.make("course", gate="or", steps=100, optimizer="momentum", lr=0.5)
     assert gates.run(config).metrics == gates.run(config).metrics

@@ -235,3 +235,14 @@ def test_an_interrupted_training_is_reported_and_counts_no_ser():
     assert res.notes[0] == t("mimo.note.interrupted", which="NN", steps=5, total=SMALL["steps"])
     assert t("mimo.note.not_trained", metric="ser_tpg") in res.notes
     assert "training" in res.figures and "ser_vs_snr" not in res.figures
+
+
+def test_operating_point_sers_do_not_depend_on_the_grid_or_the_other_detectors():
+    """Every detector's SER at the operating point is counted on the same vectors whatever else is listed, before
+    the SNR grid; the NN trains before TPG. So a run with fewer detectors and no grid gives the same numbers
+    (tests/test_claims_lecture6_mimo.py relies on it to check the course run's notes quickly)."""
+    full = mimo.run(mimo.Config.make("quick", **SMALL), figures=False).metrics
+    few = mimo.run(mimo.Config.make("quick", **{**SMALL, "detectors": ("zf", "ml", "nn"), "snr_grid": ()}),
+                   figures=False).metrics
+    for key in ("ser_zf", "ser_ml", "ser_nn", "nn_over_ml", "train_loss"):
+        assert few[key] == full[key], key

@@ -81,3 +81,23 @@ def test_bad_input_is_a_config_error(key, value):
     with pytest.raises(ConfigError) as err:
         tgd.Config.make("quick", **{key: value})
     assert err.value.key == key
+
+
+def test_error_figure_draws_exact_zeros_below_the_other_curves_and_says_so():
+    """An error that is exactly 0 has no logarithm: it is drawn one decade below every positive value (not at a
+    fixed 1e-32 that would flatten the other curves), with a marker and a legend that say so."""
+    from dlsm.plotting.unfold import plot_error_per_iteration, zero_floor
+
+    curves = {"learned": np.array([33.0, 1600.0, 0.0, 0.0]), "fixed": np.array([33.0, 20.0, 3.0, 0.02])}
+    assert zero_floor(curves) == pytest.approx(1e-3)
+    assert zero_floor({"none": np.array([0.0])}) == 1.0
+    fig = plot_error_per_iteration(curves, "title")
+    ax = fig.axes[0]
+    low, _ = ax.get_ylim()
+    assert -4 < low < -2.5  # the axis spans the curves, not -32
+    learned = ax.get_lines()[0]
+    assert learned.get_ydata()[2:].tolist() == [-3.0, -3.0]
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels[0] == t("tgd.legend.exact_zero", label="learned") and labels[1] == "fixed"
+    plain = plot_error_per_iteration({"fixed": curves["fixed"]}, "title")
+    assert [text.get_text() for text in plain.axes[0].get_legend().get_texts()] == ["fixed"]

@@ -12,19 +12,38 @@ from matplotlib.figure import Figure
 from dlsm.i18n import t
 from dlsm.plotting import new_figure
 
-#: Squared errors below this are drawn at this value (an exact zero has no logarithm).
-FLOOR = 1e-32
+
+def zero_floor(curves: Mapping[str, np.ndarray]) -> float:
+    """Where an exact zero is drawn on a log axis: one decade below the smallest positive value of all the
+    curves (rounded down to a power of ten), so that the curves that never reach zero keep their scale."""
+    positive = [v for y in curves.values() for v in np.asarray(y, dtype=float).ravel() if v > 0 and np.isfinite(v)]
+    return 10.0 ** (np.floor(np.log10(min(positive))) - 1) if positive else 1.0
 
 
-def plot_error_per_iteration(curves: Mapping[str, np.ndarray], title: str, ylabel: str | None = None,
-                             floor: float = FLOOR) -> Figure:
+def plot_error_per_iteration(curves: Mapping[str, np.ndarray], title: str, ylabel: str | None = None) -> Figure:
     """log10 of each schedule's error after t = 0..T iterations; ``curves`` maps a label to values (T+1,);
-    ``ylabel`` None: "log10 squared error"."""
+    ``ylabel`` None: "log10 squared error".
+
+    An error that is exactly 0 has no logarithm: it is drawn at :func:`zero_floor` (one decade below every
+    positive value drawn) with an open marker, and that curve's legend says so."""
     fig = new_figure()
     ax = fig.add_subplot()
+    floor = zero_floor(curves)
+    any_zero = False
     for label, y in curves.items():
-        y = np.maximum(np.asarray(y, dtype=float), floor)
-        ax.plot(np.arange(len(y)), np.log10(y), marker="o", ms=3, label=label)
+        y = np.asarray(y, dtype=float)
+        zero = y <= 0
+        if zero.any():
+            any_zero = True
+            label = t("tgd.legend.exact_zero", label=label)
+        line = ax.plot(np.arange(len(y)), np.log10(np.where(zero, floor, y)), marker="o", ms=3, label=label)[0]
+        if zero.any():
+            ax.plot(np.flatnonzero(zero), np.full(int(zero.sum()), np.log10(floor)), ls="none", marker="v", ms=8,
+                    mfc="none", color=line.get_color())
+    if any_zero:
+        ax.axhline(np.log10(floor), color="0.5", lw=0.8, ls=":")
+        ax.text(0.01, np.log10(floor), t("tgd.label.zero_line", floor=np.log10(floor)), ha="left", va="bottom",
+                fontsize="small", color="0.35", transform=ax.get_yaxis_transform())
     ax.set_xlabel(t("tgd.label.iteration_t"))
     ax.set_ylabel(ylabel if ylabel is not None else t("tgd.label.log10_sq_error"))
     ax.set_title(title)
