@@ -358,7 +358,8 @@ def cmd_tour(args: argparse.Namespace) -> int:
     for o in outcomes:
         print(f"  {o.path.name:<14} {status_text(o.status.value):<11} {o.elapsed_s:6.1f} s"
               + (f"  {o.error}" if o.error else ""))
-    html_path, md_path = build_report([tour_dir], tour_dir / "report.html", title=t("cli.tour_title"))
+    html_path, md_path = build_report([tour_dir], tour_dir / "report.html", title=t("cli.tour_title"),
+                                      with_discussion=False)
     print(t("cli.tour_folder", path=tour_dir))
     print(t("cli.report_written", path=html_path) + f"\n        {md_path}")
     if any(o.interrupted for o in outcomes):
@@ -382,7 +383,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     html_path, md_path = build_report([Path(p) for p in args.runs], Path(args.output), title=args.title,
                                       name=args.name, student_id=args.student_id,
-                                      explanations=not args.no_explanations)
+                                      explanations=not args.no_explanations,
+                                      discussion=Path(args.discussion) if args.discussion else None)
     print(t("cli.report_written", path=html_path) + f"\n        {md_path}")
     print(size_summary(html_path))
     return 0
@@ -470,8 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student-id", default="", help="the student ID for the title block")
     p.add_argument("--no-explanations", action="store_true",
                    help="leave out the labs' explanations (why a result happens), as in a student's report")
-    p.add_argument("--discussion", metavar="FILE.md", help="PDF: Markdown with your 考察; '## LAB' sections go to "
-                   "that lab's runs, the rest to the overall discussion (default: empty boxes to write in)")
+    p.add_argument("--discussion", metavar="FILE.md", help="Markdown with your 考察 (PDF and HTML); '## LAB' "
+                   "sections go to that lab's runs, the rest to the overall discussion (default: empty boxes)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("predict", help="classify image files with a saved checkpoint")

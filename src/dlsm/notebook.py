@@ -125,6 +125,6 @@ def report(stem: str, title: str = "", *, name: str = "", student_id: str = "", 
     pdf = build_pdf_report(folders, RUNS / f"report-{stem}.pdf", title=title, name=name, student_id=student_id,
                            discussion=Path(discussion) if discussion else None, explanations=explain)
     html, _ = build_report(folders, RUNS / f"report-{stem}.html", title=title, name=name, student_id=student_id,
-                           explanations=explain)
+                           explanations=explain, discussion=Path(discussion) if discussion else None)
     print(pdf, html, sep="\n")
     return pdf
