@@ -19,6 +19,9 @@ import pytest
 from dlsm.labs import tgd, unfold
 from notebook_settings import notebook_settings
 
+# Minutes of CPU at the notebook's exercise sizes: outside the default suite (CI); run with pytest -m slow.
+pytestmark = pytest.mark.slow
+
 NS = notebook_settings("lecture6")
 BENCHMARKS = Path(__file__).parents[1] / "BENCHMARKS.md"
 

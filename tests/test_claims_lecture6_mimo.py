@@ -18,6 +18,9 @@ import pytest
 from dlsm.labs import mimo
 from notebook_settings import notebook_settings
 
+# Minutes of CPU at the notebook's exercise sizes: outside the default suite (CI); run with pytest -m slow.
+pytestmark = pytest.mark.slow
+
 NS = notebook_settings("lecture6_mimo")
 BENCHMARKS = Path(__file__).parents[1] / "BENCHMARKS.md"
 
