@@ -303,12 +303,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = lab.config.make(size, **fixed)
         root = _root(args)
         _set_threads(args.threads)
-        from dlsm.runs import new_folder, timestamp
-
-        run_dir = new_folder(root / lab.name, timestamp())
-        print(t("cli.run_folder", path=run_dir), flush=True)  # at the start: a long run says where it writes
-        outcome = runner.execute(lab, config, run_dir, size, tqdm_progress(lab.name),
-                                 checkpoint_every=args.checkpoint_every)
+        outcome = runner.run_one(lab, config, root, size, tqdm_progress(lab.name),
+                                 checkpoint_every=args.checkpoint_every,
+                                 on_start=lambda folder: print(t("cli.run_folder", path=folder), flush=True))
         return _finish_run(lab, outcome)
     if args.executor == "ray":
         from dlsm.sweeps import require_ray

@@ -94,16 +94,20 @@ def _regions(source: str, begin: str, end: str, where: str) -> list[tuple[int, i
     return regions
 
 
+def _inside(source: str, begin: str, end: str) -> str:
+    """The lines between each ``begin`` ... ``end`` pair of markers, markers excluded."""
+    lines = source.split("\n")
+    return "\n".join("\n".join(lines[a + 1:b]) for a, b in _regions(source, begin, end, "cell"))
+
+
 def solution_text(source: str) -> str:
     """What lies between the solution markers (the model answer or reference discussion)."""
-    lines = source.split("\n")
-    return "\n".join("\n".join(lines[a + 1:b]) for a, b in _regions(source, BEGIN_SOLUTION, END_SOLUTION, "cell"))
+    return _inside(source, BEGIN_SOLUTION, END_SOLUTION)
 
 
 def hidden_tests(source: str) -> str:
     """What lies between the hidden-test markers of a test cell."""
-    lines = source.split("\n")
-    return "\n".join("\n".join(lines[a + 1:b]) for a, b in _regions(source, BEGIN_HIDDEN, END_HIDDEN, "cell"))
+    return _inside(source, BEGIN_HIDDEN, END_HIDDEN)
 
 
 def clear_hidden_tests(source: str, where: str = "cell") -> str:

@@ -52,6 +52,11 @@ def setup(lang: str | None = None, explain: bool | None = None) -> str:
     except ImportError:
         pass
     use_japanese_font(force=True)  # the inline backend may have reset rcParams
+    return run_size()
+
+
+def run_size() -> str:
+    """The size a notebook runs at: "quick" when ``DLSM_QUICK=1`` (CI), else "course"."""
     return "quick" if os.environ.get("DLSM_QUICK") == "1" else "course"
 
 
@@ -91,7 +96,7 @@ def keep(run: Result | Path | str, size: str | None = None) -> Path:
     if isinstance(run, Result):
         from dlsm.runner import save_run
 
-        folder = save_run(run, RUNS, size or ("quick" if os.environ.get("DLSM_QUICK") == "1" else "course"))
+        folder = save_run(run, RUNS, size or run_size())
     else:
         folder = Path(run)
         if not folder.is_dir():
@@ -121,10 +126,9 @@ def report(stem: str, title: str = "", *, name: str = "", student_id: str = "", 
     if not folders:
         raise ValueError("no run was kept: call keep(result) for each run the report should contain")
     RUNS.mkdir(parents=True, exist_ok=True)
-    explain = explaining()
-    pdf = build_pdf_report(folders, RUNS / f"report-{stem}.pdf", title=title, name=name, student_id=student_id,
-                           discussion=Path(discussion) if discussion else None, explanations=explain)
-    html, _ = build_report(folders, RUNS / f"report-{stem}.html", title=title, name=name, student_id=student_id,
-                           explanations=explain, discussion=Path(discussion) if discussion else None)
+    common = {"title": title, "name": name, "student_id": student_id, "explanations": explaining(),
+              "discussion": Path(discussion) if discussion else None}
+    pdf = build_pdf_report(folders, RUNS / f"report-{stem}.pdf", **common)
+    html, _ = build_report(folders, RUNS / f"report-{stem}.html", **common)
     print(pdf, html, sep="\n")
     return pdf

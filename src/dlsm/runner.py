@@ -202,9 +202,12 @@ def _meaning(lab: Lab, name: str) -> str:
 
 def run_one(lab: Lab, config: LabConfig, root: Path, size: str = "course",
             progress: ProgressFn | None = None, *, checkpoint_every: int | None = None,
-            figures: bool = True) -> RunOutcome:
-    """Run into a new folder ``root/<lab>/<timestamp>``."""
+            figures: bool = True, on_start: Callable[[Path], None] | None = None) -> RunOutcome:
+    """Run into a new folder ``root/<lab>/<timestamp>``; ``on_start(folder)`` is called before the run starts
+    (the CLI says where a long run writes)."""
     run_dir = new_folder(root / lab.name, timestamp())
+    if on_start is not None:
+        on_start(run_dir)
     return execute(lab, config, run_dir, size, progress, checkpoint_every=checkpoint_every, figures=figures)
 
 
