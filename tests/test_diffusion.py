@@ -95,6 +95,26 @@ def test_analytic_variance_limits():
     assert torch.allclose(s.analytic_from_gamma(1 - s.alpha_bars)[1:], s.betas[1:], rtol=1e-9)
 
 
+def test_respaced_sampler_keeps_the_noise_levels_of_its_steps():
+    s = DDPMScheduler.from_name("linear", 200, 1e-4, 0.1, variance="posterior")
+    full, taus = diffusion.respace(s, 200)
+    assert torch.equal(taus, torch.arange(200)) and torch.allclose(full.betas, s.betas)
+    sampler, taus = diffusion.respace(s, 12)
+    assert len(taus) == 12 and int(taus[0]) == 0 and int(taus[-1]) == 199
+    assert torch.allclose(sampler.alpha_bars, s.alpha_bars[taus])  # the same ᾱ at the visited steps
+    c = torch.tensor([0.3, -1.2], dtype=torch.float64)
+
+    def oracle(x, t):  # the exact ε of one-point data at the trained step t
+        abar = s.alpha_bars[t].unsqueeze(1)
+        return (x - abar.sqrt() * c) / (1 - abar).sqrt()
+
+    asked = []
+    net = diffusion.at_steps(lambda x, t: asked.append(int(t[0])) or oracle(x, t), taus)
+    x, _ = sampler.sample(net, (64, 2), torch.Generator().manual_seed(1))
+    assert asked == taus.flip(0).tolist()  # the network is asked at the trained steps, last first
+    assert torch.allclose(x.double(), c.expand(64, 2), atol=1e-4)
+
+
 def test_step_at_zero_adds_no_noise():
     s = DDPMScheduler.from_name("linear", 10)
     x = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
@@ -164,6 +184,25 @@ def test_lab_trains_samples_deterministically_with_the_ema_model():
     assert not c.figures and c.metrics.keys() == m.keys()
 
 
+def test_a_run_that_only_samples_differently_reuses_the_training():
+    """Same training keys, another sampler: the network is not trained again, and the numbers are those of a fresh
+    run (the main generator continues from where the training left it)."""
+    first = diffusion.run(_tiny(), figures=False)
+    other = _tiny(variance="beta", sample_steps=20, n_samples=100)
+    reused = diffusion.run(other, figures=False)
+    assert reused.metrics["train_seconds"] == first.metrics["train_seconds"]  # the training of the first run
+    diffusion._TRAINED.clear()
+    fresh = diffusion.run(other, figures=False)
+    assert torch.equal(reused.artifacts["samples"], fresh.artifacts["samples"])
+    assert {k: v for k, v in reused.metrics.items() if k != "train_seconds"} == {
+        k: v for k, v in fresh.metrics.items() if k != "train_seconds"}
+    assert fresh.metrics["sample_steps"] == 20 and "sample_steps" not in first.metrics
+    every = diffusion.run(_tiny(sample_steps=diffusion.settings(_tiny())["steps"]), figures=False)  # K = T: T steps
+    assert torch.equal(every.artifacts["samples"], first.artifacts["samples"]) and "sample_steps" not in every.metrics
+    assert diffusion.training_key(other, diffusion.settings(other)) != diffusion.training_key(
+        _tiny(epochs=9), diffusion.settings(_tiny(epochs=9)))
+
+
 def _font_sizes(fig) -> list[float]:
     fig.canvas.draw()
     return [text.get_fontsize() for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
@@ -180,6 +219,26 @@ def test_figure_text_is_at_least_8_pt_in_the_report():
             scale = min(180 / 25.4 / width, 110 / 25.4 / height)  # how the report prints it
             assert scale >= 0.97, f"{config.data} {name}: {width:.1f} × {height:.1f} in is shrunk to {scale:.2f}"
             assert min(_font_sizes(fig)) * scale >= 7.9, f"{config.data} {name}: text below 8 pt"
+        if config.data != "digits":  # the 2-D processes: one row of five panels, legible at 6.3 in wide too
+            for name in ("forward", "reverse"):
+                fig = r.figures[name]
+                assert len(fig.axes) == 5
+                assert min(_font_sizes(fig)) * 6.3 / fig.get_size_inches()[0] >= 8, name
+
+
+def test_a_start_from_the_data_is_a_diagnostic_of_the_schedule():
+    """start=data: x_T drawn from q(x_T | x_0) of fresh points, with the training of the start=noise run; the note
+    says so, and the explanation that blames the N(0, I) start is left out."""
+    noise = diffusion.run(_tiny(recipe="course", epochs=2), figures=False)
+    data = diffusion.run(_tiny(recipe="course", epochs=2, start="data"))
+    assert data.metrics["train_seconds"] == noise.metrics["train_seconds"]  # the same training
+    kept = data.outcome.data["drawn"].kept
+    assert kept[100].std() < 0.9  # x_T = √0.78 x_0 + √0.22 ε, narrower than N(0, I)
+    assert t("diffusion.note.start_data") in data.notes and t("diffusion.note.no_noise_why") not in data.explanations
+    assert t("diffusion.note.no_noise_why") in noise.explanations
+    with pytest.raises(ConfigError) as err:
+        diffusion.Config.make("quick", data="digits", start="data")
+    assert err.value.key == "start"
 
 
 def test_course_recipe_explains_its_schedule():
@@ -197,7 +256,8 @@ def test_japanese_run_has_no_english_prose():
     with i18n.language("ja"):
         r = diffusion.run(_tiny(recipe="course", epochs=1, n_train=100, n_samples=50, n_eval=50))
         assert english_in_result(r) == {}
-        assert any("前向き過程" in n for n in r.notes)
+        assert any("x_T にはまだ" in n for n in r.notes)  # what was measured ...
+        assert any("前向き過程" in n for n in r.explanations)  # ... apart from why (shown when explaining)
 
 
 def test_metric_units_and_meanings():
@@ -233,6 +293,7 @@ def test_lab_with_the_analytic_variance_samples():
     ({"data": "digits", "network": "course"}, "network"),
     ({"network": "unet"}, "network"),
     ({"schedule": "linear", "beta_min": 0.1, "beta_max": 0.01}, "beta_max"),
+    ({"steps": 50, "sample_steps": 51}, "sample_steps"),
 ])
 def test_bad_input_is_a_config_error(overrides, key):
     with pytest.raises(ConfigError) as err:

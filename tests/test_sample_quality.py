@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from dlsm.labs._diffusion_quality import null_std
 from dlsm.metrics import energy_distance, frechet_distance, knn_precision_recall
 from dlsm.problems.toy2d import DATASETS, off_share, toy_splits
 
@@ -59,3 +60,14 @@ def test_held_out_points_lie_near_the_clean_set(name):
     assert off_share(name, s.heldout, 1e-6) > 0.5 or name == "checkerboard"
     a = toy_splits(name, 10, 50, data.default_noise, 3).heldout
     assert torch.equal(a, toy_splits(name, 10, 50, data.default_noise, 3).heldout)  # a seed fixes the data
+
+
+def test_null_std_is_the_spread_of_the_energy_distance_over_relabellings():
+    """The quadratic forms of the lab equal the energy distance of each relabelled split, computed directly."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(30, 2, generator=g), torch.randn(20, 2, generator=g) + 0.2
+    pooled = torch.cat([a, b]).double()
+    perms = torch.Generator().manual_seed(1)
+    direct = [energy_distance(pooled[p[:30]], pooled[p[30:]]) for p in (torch.randperm(50, generator=perms)
+                                                                        for _ in range(20))]
+    assert null_std(a, b, torch.Generator().manual_seed(1)) == pytest.approx(float(np.std(direct)), rel=1e-9)

@@ -27,6 +27,18 @@ from dlsm.seeds import generator as stream
 SHOWN_DIGITS = 60
 #: Digits whose forward and reverse processes are drawn.
 PROCESS_DIGITS = 6
+#: Text of the 2-D process figures (one row of five panels, 7 in wide): at the report's narrowest placing
+#: (6.3 in) the panels' titles still print at 9.9 pt and the figure's title at 10.8 pt.
+PROCESS_PANEL_PT, PROCESS_TITLE_PT = 11, 12
+
+
+def _legible(fig: Figure) -> Figure:
+    """The process figure with its panel titles and its title in larger type (``PROCESS_*_PT``)."""
+    for ax in fig.axes:
+        ax.set_title(ax.get_title(), fontsize=PROCESS_PANEL_PT, pad=3)
+    if fig.get_suptitle():
+        fig.suptitle(fig.get_suptitle(), fontsize=PROCESS_TITLE_PT)
+    return fig
 
 
 @dataclass
@@ -39,19 +51,22 @@ class Drawn:
     x0: torch.Tensor             # training data drawn: up to 2,000 points (n, 2) or 6 digits in [-1, 1]
     loss_steps: np.ndarray       # (logged,)
     losses: np.ndarray           # (logged,)
+    sampler: DDPMScheduler | None = None  # a respaced sampler (sample_steps < T); None: the scheduler samples
 
 
-def draw(data: str, recipe: str, seed: int, drawn: Drawn, samples: torch.Tensor,
-         off_radius: float | None) -> dict[str, Figure]:
-    """Every figure of a run on ``data`` (``samples``: the saved artifact; ``off_radius`` for 2-D sets)."""
+def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: float | None,
+         start: str = "noise") -> dict[str, Figure]:
+    """Every figure of a run on ``data`` (``samples``: the saved artifact; ``off_radius`` for 2-D sets; ``start``:
+    where the reverse process started, noise or data)."""
     s, scheduler = drawn.settings, drawn.scheduler
-    name = f"{data}, {s['schedule']} T={s['steps']}"
+    sampler = drawn.sampler or scheduler  # the schedule figure shows the sampler's steps
+    name = f"{data}, {s['schedule']} T={s['steps']}" + (f" → K={sampler.steps}" if drawn.sampler else "")
     variances = {}  # the reverse steps' σ_t² when it is not β_t (and β̃_t beside the analytic one)
     if s["variance"] != "beta":
-        variances[t("diffusion.legend.posterior")] = scheduler.posterior_variance[1:].numpy()
+        variances[t("diffusion.legend.posterior")] = sampler.posterior_variance[1:].numpy()
     if s["variance"] == "analytic":
-        variances[t("diffusion.legend.analytic")] = scheduler.analytic_variance[1:].numpy()
-    out = {"schedule": plot_schedule(scheduler.betas.numpy(), scheduler.alpha_bars.numpy(),
+        variances[t("diffusion.legend.analytic")] = sampler.analytic_variance[1:].numpy()
+    out = {"schedule": plot_schedule(sampler.betas.numpy(), sampler.alpha_bars.numpy(),
                                      t("diffusion.title.schedule", name=name, variance=s["variance"]), variances)}
     if len(drawn.losses):
         out["loss"] = plot_loss(drawn.loss_steps, drawn.losses, t("diffusion.title.loss", network=s["network"]),
@@ -76,11 +91,13 @@ def draw(data: str, recipe: str, seed: int, drawn: Drawn, samples: torch.Tensor,
     forward = [(k, scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((len(x0),), k - 1)).numpy()
                 if k > 0 else x0.numpy()) for k in sorted(keep)]
     ref = x0.numpy()
-    out["forward"] = plot_process_2d(forward, t("diffusion.title.forward"), ref)
-    out["reverse"] = plot_process_2d([(k, kept[k].numpy()) for k in keep], t("diffusion.title.reverse"), ref)
+    out["forward"] = _legible(plot_process_2d(forward, t("diffusion.title.forward"), ref))
+    out["reverse"] = _legible(plot_process_2d([(k, kept[k].numpy()) for k in keep], t("diffusion.title.reverse"),
+                                              ref))
     points = samples.numpy()
     finite = np.isfinite(points).all(axis=1)
     off = np.zeros(len(points), bool)
     off[finite] = get_dataset(data).distance(points[finite].astype(np.float64)) > off_radius
-    out["samples"] = plot_samples_2d(ref, points[finite], t("diffusion.title.samples", recipe=recipe), off[finite])
+    title = t("diffusion.title.samples_from_data" if start == "data" else "diffusion.title.samples", name=name)
+    out["samples"] = plot_samples_2d(ref, points[finite], title, off[finite])
     return out

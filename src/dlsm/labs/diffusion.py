@@ -15,12 +15,20 @@ curve, each beside the same number for a second held-out set (the floor) and for
 ceiling). For ``data=digits`` a small U-Net is trained on the embedded MNIST digits and its samples are
 judged by the lecture-3 CNN (:mod:`dlsm.labs._digit_quality`). The metrics are computed in
 :mod:`dlsm.labs._diffusion_quality`, the figures drawn in :mod:`dlsm.labs._diffusion_figures`.
+
+Two keys change only how the trained network samples: ``sample_steps`` (a respaced sampler through K of the T
+trained steps, :func:`respace`) and ``start=data`` (x_T drawn from q(x_T | x_0) of fresh points instead of
+N(0, I): a diagnostic that tells a schedule whose forward process never reaches noise from a badly trained
+network). A run that differs from an earlier one of the same process only in such keys (or in ``variance``,
+``clip_sample``, the number of samples or of held-out points) reuses that training (:func:`training_key`) and
+gives the numbers a fresh run gives (``train_seconds`` is then the time of that training).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -44,12 +52,14 @@ from dlsm.problems.toy2d import get_dataset, toy_splits
 from dlsm.result import Curve, ProgressFn, table_from_columns
 from dlsm.seeds import generator as stream
 from dlsm.status import Status
-from dlsm.training import EpochBatches, Trainer, count_parameters, make_optimizer, make_schedule
+from dlsm.training import EpochBatches, Trainer, count_parameters, current_session, make_optimizer, make_schedule
 
 DataName = Literal["moons", "swiss_roll", "s_curve", "circles", "checkerboard", "gaussians", "digits"]
 ALPHA_BAR_T_MAX = 0.01  # ᾱ_T above this: x_T keeps > 10 % of x_0's amplitude and N(0, I) is the wrong start
 MIN_STEPS = 10
 FEW_DIGIT_STEPS = 2000  # fewer training steps than this on digits: only blurry strokes are to be expected
+FRESH = 7  # second word of the NumPy seed of the fresh points that start=data pushes forward (train/held-out: seed)
+JUDGE_SHARE = 0.15  # share of a digit run's progress bar given to judging the samples (training: the rest)
 
 #: The course's schedule (lecture 7) and its training of the 2-D network.
 COURSE_SCHEDULE = {"schedule": "sigmoid", "steps": 100, "beta_min": 1e-5, "beta_max": 5e-3, "variance": "beta"}
@@ -91,6 +101,12 @@ class Config(LabConfig):
     variance: VarianceName | None = param(
         None, "reverse-step σ_t²: beta (course), posterior β̃_t, or analytic (Analytic-DPM, fitted after training) "
               "(none: recipe)")
+    start: Literal["noise", "data"] = param(
+        "noise", "where the reverse process starts: noise (x_T ~ N(0, I), the DDPM sampler) or data (x_T ~ "
+                 "q(x_T | x_0) of fresh points, where the forward process really ends: a diagnostic; 2-D sets)")
+    sample_steps: int | None = param(
+        None, "reverse steps of the sampler (none: all T); fewer: a respaced sampler that visits sample_steps of the "
+              "T trained steps (Nichol & Dhariwal 2021), with the same network", ge=2, le=10_000)
     network: Literal["course", "sinusoidal", "unet"] | None = param(
         None, "ε-network: course (conditional linear), sinusoidal (time-embedding MLP), unet (digits)")
     width: int | None = param(None, "hidden units of the 2-D networks (none: the recipe's; course 128, tuned 64)",
@@ -127,10 +143,16 @@ class Config(LabConfig):
             raise ConfigError(f"steps={s['steps']}: too few diffusion steps; each reverse step is a Gaussian and "
                               f"can only undo a little noise, so use at least {MIN_STEPS} (the course uses 100)",
                               key="steps")
+        if self.sample_steps is not None and self.sample_steps > s["steps"]:
+            raise ConfigError(f"sample_steps={self.sample_steps}: the sampler can visit at most the T = {s['steps']} "
+                              f"trained steps", key="sample_steps")
         if s["schedule"] != "cosine" and s["beta_max"] < s["beta_min"]:
             raise ConfigError(f"beta_max={s['beta_max']} is below beta_min={s['beta_min']}; β must grow with t",
                               key="beta_max")
         if self.data == "digits":
+            if self.start == "data":
+                raise ConfigError("start='data' is a diagnostic of the 2-D sets; data=digits starts from noise",
+                                  key="start")
             if s["network"] != "unet":
                 raise ConfigError(f"network={s['network']!r} is for 2-D points; data=digits needs network=unet",
                                   key="network")
@@ -163,9 +185,35 @@ def build_network(s: dict[str, Any], channels: int, generator: torch.Generator) 
     raise ConfigError(f"network={s['network']!r}: unknown; allowed: course, sinusoidal, unet", key="network")
 
 
-def keep_steps(T: int) -> tuple[int, ...]:
-    """Ten evenly spaced steps T, ..., 0 (both ends included) to picture a process."""
-    return tuple(sorted({round(T * k / 9) for k in range(10)}, reverse=True))
+def keep_steps(T: int, digits: bool = False) -> tuple[int, ...]:
+    """The steps T, ..., 0 at which a process is pictured: for digits ten evenly spaced ones; for 2-D points five,
+    T, T/2, T/4, T/10 and 0, denser near the data, where a linear or cosine schedule changes x_t the most (five
+    panels fit one row of the report at a legible size)."""
+    if digits:
+        return tuple(sorted({round(T * k / 9) for k in range(10)}, reverse=True))
+    return tuple(sorted({T, T // 2, T // 4, T // 10, 0}, reverse=True))
+
+
+def respace(scheduler: DDPMScheduler, k: int) -> tuple[DDPMScheduler, torch.Tensor]:
+    """A sampler through k of the T trained steps ("respacing", Nichol & Dhariwal 2021) and the steps τ (k,).
+
+    τ_1 < ... < τ_k are evenly spaced in 0..T−1 with τ_k = T−1; the sampler's schedule keeps ᾱ at those steps,
+    β'_j = 1 − ᾱ_{τ_j}/ᾱ_{τ_{j−1}} (ᾱ_{τ_0} = 1), so its step j takes x from noise level ᾱ_{τ_j} to ᾱ_{τ_{j−1}}
+    in one Gaussian step, and the network is asked at its own step τ_j. With k = T it is the T-step sampler.
+    """
+    T = scheduler.steps
+    taus = torch.unique(torch.linspace(0, T - 1, k, dtype=torch.float64).round().long())  # (k,)
+    abar = scheduler.alpha_bars[taus]  # (k,)
+    prev = torch.cat([torch.ones(1, dtype=torch.float64), abar[:-1]])
+    sampler = DDPMScheduler((1 - abar / prev).clamp(max=0.999), scheduler.variance, scheduler.clip)
+    return sampler, taus
+
+
+def at_steps(model: torch.nn.Module, taus: torch.Tensor):
+    """The network asked at the trained steps τ[j] when a respaced sampler is at its step j."""
+    def net(x: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+        return model(x, taus.to(j.device)[j])
+    return net
 
 
 @dataclass(kw_only=True)
@@ -181,6 +229,7 @@ class Outcome(outcome.Outcome):
     train_loss: float | None = metric("loss", headline=True)
     first_loss: float | None = metric("loss")
     steps: int = metric("steps")
+    sample_steps: int | None = metric("steps", default=None, skip_none=True)
     epochs: float = metric("epochs")
     n_params: int = metric("parameters")
     train_seconds: float = metric("s")
@@ -216,31 +265,47 @@ class Outcome(outcome.Outcome):
     skipped_steps: int | None = metric("steps", default=None, skip_none=True)
 
 
-def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
-    device = resolve_device(config.device)
-    s = settings(config)
+#: Keys of the recipe that shape only the sampler, not the training.
+SAMPLER_KEYS = ("variance", "clip_sample")
+#: Trained networks kept in this process (most recent last), by everything that shapes the training.
+TRAINED_KEPT = 8
+
+
+@dataclass
+class Trained:
+    """A finished training: the raw and the sampled (EMA) network, its log, and the main generator's state after it."""
+
+    model: torch.nn.Module
+    sampled: torch.nn.Module
+    log: Any
+    batches: EpochBatches
+    train_seconds: float
+    generator_state: torch.Tensor
+
+
+_TRAINED: OrderedDict[tuple, Trained] = OrderedDict()
+
+
+def training_key(config: Config, s: dict[str, Any]) -> tuple:
+    """Everything a training depends on: runs that differ only in how they sample (``SAMPLER_KEYS``, the number
+    of samples, the held-out sets, the metrics) share one training. The held-out sets are drawn after the
+    training set, so ``n_eval`` does not change it."""
+    shaping = {k: v for k, v in s.items() if k not in SAMPLER_KEYS}
+    fields = ("data", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic",
+              "digit_epochs" if config.data == "digits" else "epochs")
+    return (*(getattr(config, f) for f in fields), tuple(sorted(shaping.items())))
+
+
+def train(config: Config, s: dict[str, Any], scheduler: DDPMScheduler, X: torch.Tensor,
+          generator: torch.Generator, device: torch.device, progress: ProgressFn | None) -> Trained:
+    """Train the ε-network of the settings ``s`` on ``X`` with the loss E‖ε − ε̂(x_t, t)‖² (EMA, clipping)."""
     digits = config.data == "digits"
-    generator = stream(config.seed, "main")  # data order, training noise, metrics' noise
-    scheduler = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"],
-                                        s["clip_sample"])
-
-    # ----- data: x_0 rows (n, 2), or digits scaled to [-1, 1] (n, 1, 28, 28) -------------------------------
-    if digits:
-        n_train = config.n_train or 4000
-        train_set, test_set = load_embedded_mnist(n_train, 1000)
-        X = (train_set.X * 2 - 1).to(device)  # (n, 1, 28, 28)
-        epochs = config.digit_epochs
-    else:
-        noise = config.noise if config.noise is not None else get_dataset(config.data).default_noise
-        splits = toy_splits(config.data, config.n_train or 10_000, config.n_eval, noise, config.seed)
-        X = splits.train.to(device)  # (n, 2)
-        epochs = s["epochs"]
-
+    epochs = config.digit_epochs if digits else s["epochs"]
     model = build_network(s, config.channels, generator).to(device)
     batches = EpochBatches(len(X), s["batch_size"], generator, device=device)
     steps = max(1, math.ceil(epochs * batches.per_epoch))
     optimizer = make_optimizer("adam", model.parameters(), s["lr"], foreach=True)
-    judge_share = 0.15 if digits else 0.0
+    judge_share = JUDGE_SHARE if digits else 0.0
     train_progress = None if progress is None else (  # training is most of the run; judging the digits the rest
         lambda done, _n, info: progress(round(done / steps * 1000 * (1 - judge_share)), 1000, info))
 
@@ -256,43 +321,93 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     train_seconds = time.perf_counter() - t0
     sampled = trainer.eval_model  # the EMA model when ema_decay is set
     sampled.eval()
+    return Trained(model, sampled, log, batches, train_seconds, generator.get_state())
+
+
+def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
+    device = resolve_device(config.device)
+    s = settings(config)
+    digits = config.data == "digits"
+    generator = stream(config.seed, "main")  # data order, training noise, metrics' noise
+    scheduler = DDPMScheduler.from_name(s["schedule"], s["steps"], s["beta_min"], s["beta_max"], s["variance"],
+                                        s["clip_sample"])
+
+    # ----- data: x_0 rows (n, 2), or digits scaled to [-1, 1] (n, 1, 28, 28) -------------------------------
+    if digits:
+        n_train = config.n_train or 4000
+        train_set, test_set = load_embedded_mnist(n_train, 1000)
+        X = (train_set.X * 2 - 1).to(device)  # (n, 1, 28, 28)
+    else:
+        noise = config.noise if config.noise is not None else get_dataset(config.data).default_noise
+        splits = toy_splits(config.data, config.n_train or 10_000, config.n_eval, noise, config.seed)
+        X = splits.train.to(device)  # (n, 2)
+
+    key = training_key(config, s)
+    trained = _TRAINED.get(key)
+    if trained is None:
+        trained = train(config, s, scheduler, X, generator, device, progress)
+        session = current_session()
+        if trained.log.status == Status.COMPLETED and (session is None or not session.resume):  # not a resumed one
+            _TRAINED[key] = trained
+            while len(_TRAINED) > TRAINED_KEPT:
+                _TRAINED.popitem(last=False)
+    else:  # the same training ran before in this process: the same weights, and the generator where it left off
+        _TRAINED.move_to_end(key)
+        generator.set_state(trained.generator_state)
+    model, sampled, log, batches, train_seconds = (trained.model, trained.sampled, trained.log, trained.batches,
+                                                   trained.train_seconds)
+    sampler, net = scheduler, sampled
+    if config.sample_steps is not None and config.sample_steps < scheduler.steps:
+        sampler, taus = respace(scheduler, config.sample_steps)
+        net = at_steps(sampled, taus)
     if s["variance"] == "analytic":  # Γ_t = E‖ε̂(x_t, t)‖²/d from the training data, with its own generator
-        scheduler.fit_analytic_variance(sampled, X, stream(config.seed, "third"), batch=100 if digits else 2000)
+        sampler.fit_analytic_variance(net, X, stream(config.seed, "third"), batch=100 if digits else 2000)
 
     losses = np.asarray(log.history.get("loss", []), dtype=float)
     loss_steps = np.asarray(log.steps, dtype=float) + 1
     sample_gen = stream(config.seed, "second", device=device)
-    keep = keep_steps(scheduler.steps)
+    keep = keep_steps(sampler.steps, digits)
     if digits:
-        x0, kept = scheduler.sample(sampled, (config.digit_samples, 1, 28, 28), sample_gen, device, keep=keep)
+        x0, kept = sampler.sample(net, (config.digit_samples, 1, 28, 28), sample_gen, device, keep=keep)
         samples = ((x0.cpu() + 1) / 2).clamp(0, 1)  # (n, 1, 28, 28)
         judge_progress = None if progress is None else (
-            lambda d, total, info: progress(round(1000 * (1 - judge_share + judge_share * d / total)), 1000, info))
+            lambda d, total, info: progress(round(1000 * (1 - JUDGE_SHARE + JUDGE_SHARE * d / total)), 1000, info))
         judge = train_judge(train_set, config.judge_epochs, config.seed, device, judge_progress)
         rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator)
         quality, table = digit_metrics(rows, judge_acc)
         shown = X[:PROCESS_DIGITS].cpu()
     else:
-        x0, kept = scheduler.sample(sampled, (config.n_samples, 2), sample_gen, device, keep=keep)
+        x_T = None
+        if config.start == "data":  # x_T ~ q(x_T | x_0) of fresh points: where the forward process really ends
+            fresh = get_dataset(config.data).draw(config.n_samples, noise, np.random.default_rng([config.seed, FRESH]))
+            x_start = torch.as_tensor(fresh, dtype=torch.float32)  # (n_samples, 2)
+            x_T = scheduler.add_noise(x_start, torch.randn(x_start.shape, generator=sample_gen, device=device).cpu(),
+                                      torch.full((config.n_samples,), scheduler.steps - 1))
+        x0, kept = sampler.sample(net, (config.n_samples, 2), sample_gen, device, keep=keep, x_T=x_T)
         samples = x0.cpu()
         radius = config.off_radius if config.off_radius is not None else 3 * noise
         quality, table = point_quality(config.data, samples, splits, radius, generator)
         shown = X[:2000].cpu()
+    if sampler is not scheduler:  # label the sampler's kept x by the trained step of its noise level
+        kept = {(scheduler.steps if j == sampler.steps else 0 if j == 0 else int(taus[j - 1]) + 1): x
+                for j, x in kept.items()}
     alpha_bar_T = scheduler.alpha_bar_last
     curves = {"loss": Curve(loss_steps, losses, t("common.label.step"), t("diffusion.label.noise_mse"), log_y=True)}
     return Outcome(
         alpha_bar_T=alpha_bar_T, terminal_signal=math.sqrt(alpha_bar_T),
         train_loss=float(np.mean(losses[-10:])) if len(losses) else None,
         first_loss=float(losses[0]) if len(losses) else None,
-        steps=log.steps_done, epochs=log.steps_done / batches.per_epoch, n_params=count_parameters(model),
+        steps=log.steps_done, sample_steps=sampler.steps if sampler is not scheduler else None,
+        epochs=log.steps_done / batches.per_epoch, n_params=count_parameters(model),
         train_seconds=train_seconds, ema_differs=differs(model, sampled), **quality,
         diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None,
         status=log.status,
         tables={"quality": table,
                 "settings": table_from_columns({"key": list(s), "value": [str(v) for v in s.values()]})},
         curves=curves if len(losses) else {},
-        artifacts={"samples": samples, "model": {k: v.detach().cpu() for k, v in sampled.state_dict().items()}},
-        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses), "log": log},
+        artifacts={"samples": samples, "model": {k: v.detach().cpu().clone() for k, v in sampled.state_dict().items()}},
+        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses,
+                                       sampler if sampler is not scheduler else None), "log": log},
     )
 
 
@@ -307,7 +422,10 @@ def notes(config: Config, out: Outcome) -> Notes:
                                 first=log.losses[0]))
     if out.alpha_bar_T > ALPHA_BAR_T_MAX:
         found.measured.append(t("diffusion.note.no_noise", abar=out.alpha_bar_T, signal=out.terminal_signal))
-        found.explanations.append(t("diffusion.note.no_noise_why"))
+        if config.start == "noise":
+            found.explanations.append(t("diffusion.note.no_noise_why"))
+    if config.start == "data":
+        found.measured.append(t("diffusion.note.start_data"))
     if config.data == "digits":
         if out.confident_share is not None:
             found.measured.append(t(
@@ -336,7 +454,7 @@ def notes(config: Config, out: Outcome) -> Notes:
 
 def figures(config: Config, out: Outcome) -> dict:
     """The schedule, the training loss, the forward and reverse processes and the samples."""
-    return draw(config.data, config.recipe, config.seed, out.data["drawn"], out.artifacts["samples"], out.off_radius)
+    return draw(config.data, config.seed, out.data["drawn"], out.artifacts["samples"], out.off_radius, config.start)
 
 
 LAB = Lab(
