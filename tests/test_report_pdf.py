@@ -113,12 +113,26 @@ def test_pdf_report_has_title_block_headings_metrics_and_every_figure(runs, tmp_
     record = load_run(one)
     for key in ("s_final", "converged"):
         assert f"{key} {format_scalar(record.metrics[key])}" in text, key
-    runs_in_report = [one] + sorted(p for p in grid.iterdir() if (p / "config.json").is_file())
-    n_figures = sum(len(load_run(p).figures) for p in runs_in_report) + len(list((grid / "figures").glob("*.png")))
+    n_figures = len(record.figures) + len(list((grid / "figures").glob("*.png")))  # the run's and the sweep's
     captions = re.findall(r"図 (\d+): ", text)
     assert [int(c) for c in captions] == list(range(1, n_figures + 1))
     assert raster_images(out) == 0, "every figure is drawn from its vector PDF, none as a bitmap"
-    assert text.count(HEADINGS["discussion"]) == len(runs_in_report)  # an empty 考察 per run
+    assert text.count(HEADINGS["discussion"]) == 2  # an empty 考察 for the run and one for the sweep
+
+
+def test_a_sweep_is_one_section_unless_its_points_are_asked_for(runs, tmp_path):
+    _, grid = runs
+    points = sorted(p.name for p in grid.iterdir() if (p / "config.json").is_file())
+    assert points == ["lr=0.1", "lr=0.2"]
+    md = tmp_path / "discussion.md"
+    md.write_text("## gd1d\n\n学習係数を 2 倍にすると速く収束しました。\n", encoding="utf-8")
+    one_section = text_of(build_pdf_report([grid], tmp_path / "sweep.pdf", discussion=md))
+    assert one_section.count(HEADINGS["discussion"]) == 1 and "速く収束しました" in one_section
+    assert "comparison" in one_section and not any(f"gd1d — {p}" in one_section for p in points)
+    every_point = text_of(build_pdf_report([grid], tmp_path / "points.pdf", points=True))
+    assert all(f"gd1d — {p}" in every_point for p in points)
+    assert every_point.count(HEADINGS["discussion"]) == 1 + len(points)
+    assert len(pypdf.PdfReader(tmp_path / "points.pdf").pages) > len(pypdf.PdfReader(tmp_path / "sweep.pdf").pages)
 
 
 def test_discussion_file_fills_the_sections(runs, tmp_path):

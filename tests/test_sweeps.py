@@ -209,3 +209,24 @@ def test_ray_executor_wiring_with_a_stand_in(run_root, monkeypatch):
                                executor="ray", address="ray://head:10001")
     assert fake.address == "ray://head:10001" and fake.calls == [1, 1]
     assert numbers(on_ray.path) == numbers(serial.path)  # in grid order although they finished out of order
+
+
+def test_sweep_figures_leave_out_what_is_the_same_at_every_point_and_speak_japanese(tmp_path, monkeypatch):
+    """Runs that differ only in how they sample share one training: its loss curve and the schedule's ᾱ_T are
+    the same at every point, so they get no figure (four curves on top of each other say nothing)."""
+    from dlsm import i18n
+    from dlsm.sweep_tables import metric_figures, overlay_figures
+
+    monkeypatch.setenv(i18n.ENV_VAR, "ja")
+    monkeypatch.setattr(i18n, "_language", None)
+    lab = get_lab("diffusion")
+    grid = sweeps.sweep(lab, {}, "sample_steps", [5, 10], root=tmp_path, size="quick")
+    a, b = (r.result for r in grid.runs)
+    assert (a.curves["loss"].y == b.curves["loss"].y).all() and a.metrics["alpha_bar_T"] == b.metrics["alpha_bar_T"]
+    assert a.metrics["precision"] != b.metrics["precision"]
+    drawn = {p.stem for p in (grid.path / "figures").glob("*.png")}
+    assert "precision_over_sample_steps" in drawn
+    assert not {"overlay_loss", "alpha_bar_T_over_sample_steps", "steps_over_sample_steps"} & drawn
+    assert overlay_figures("sample_steps", grid.runs) == {}
+    title = metric_figures(lab, ["sample_steps"], grid.runs)["precision_over_sample_steps"].axes[0].get_title()
+    assert title == "sample_steps を変えたときの precision"

@@ -375,12 +375,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         discussion = Path(args.discussion) if args.discussion else None
         pdf_path = build_pdf_report([Path(p) for p in args.runs], output, title=args.title, name=args.name,
                                     student_id=args.student_id, discussion=discussion,
-                                    explanations=not args.no_explanations)
+                                    explanations=not args.no_explanations, points=args.points)
         print(t("cli.report_written", path=pdf_path))
         return 0
     html_path, md_path = build_report([Path(p) for p in args.runs], Path(args.output), title=args.title,
                                       name=args.name, student_id=args.student_id,
-                                      explanations=not args.no_explanations,
+                                      explanations=not args.no_explanations, points=args.points,
                                       discussion=Path(args.discussion) if args.discussion else None)
     print(t("cli.report_written", path=html_path) + f"\n        {md_path}")
     print(size_summary(html_path))
@@ -471,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the labs' explanations (why a result happens), as in a student's report")
     p.add_argument("--discussion", metavar="FILE.md", help="Markdown with your 考察 (PDF and HTML); '## LAB' "
                    "sections go to that lab's runs, the rest to the overall discussion (default: empty boxes)")
+    p.add_argument("--points", action="store_true",
+                   help="give every point of a sweep a section of its own (default: a sweep is one section, its "
+                        "comparison table and overlays)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("predict", help="classify image files with a saved checkpoint")

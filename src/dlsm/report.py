@@ -53,10 +53,20 @@ class Section:
     lab: str = ""
     elapsed_s: float = 0.0
     discussion: str = ""  # the student's 考察 for this run (Markdown), from the discussion file
+    sweep: bool = False  # a sweep's section (its comparison and overlays), not a run's
+
+    @property
+    def discussable(self) -> bool:
+        """Whether the section gets a 考察 box: every run and every sweep (a sweep is one exercise)."""
+        return bool(self.status) or self.sweep
 
 
-def collect_sections(paths: list[Path]) -> list[Section]:
-    """Expand the given folders into report sections, in order; raise DataError if none is a run."""
+def collect_sections(paths: list[Path], points: bool = False) -> list[Section]:
+    """Expand the given folders into report sections, in order; raise DataError if none is a run.
+
+    A sweep is one section (its comparison table, overlays and the errors of failed points); ``points=True``
+    also gives each of its points a section of its own (a sweep of 30 points is then 30 more sections).
+    """
     sections: list[Section] = []
     for path in paths:
         path = Path(path)
@@ -65,26 +75,28 @@ def collect_sections(paths: list[Path]) -> list[Section]:
                             "(for example runs/)")
         if not path.is_dir():
             raise DataError(f"{path}: no such folder")
-        found = _sections_under(path)
+        found = _sections_under(path, points)
         if not found:
             raise DataError(f"{path}: contains no dlsm run folder (no config.json + metrics.json)")
         sections += found
     return sections
 
 
-def _sections_under(path: Path) -> list[Section]:
+def _sections_under(path: Path, points: bool) -> list[Section]:
     if is_run_dir(path):
         return [_run_section(load_run(path))]
     out = []
     children = [p for p in path.iterdir() if p.is_dir()]
     if (path / "sweep.json").is_file():
         out.append(_sweep_section(path))
+        if not points:
+            return out
         order = {name: i for i, name in enumerate(_read_json(path / "sweep.json").get("runs", []))}
         children.sort(key=lambda p: (order.get(p.name, len(order)), _created(p), p.name))  # the grid's order
     else:
         children.sort(key=lambda p: (_created(p), p.name))
     for child in children:
-        out += _sections_under(child)
+        out += _sections_under(child, points)
     return out
 
 
@@ -142,6 +154,10 @@ def _sweep_section(path: Path) -> Section:
         intro.append(t("report.sweep.seeds", seeds=", ".join(map(str, seeds))))
     if meta.get("failed"):
         intro.append(t("report.sweep.failed", runs=", ".join(meta["failed"])))
+        for name in meta["failed"]:
+            error = _read_json(path / name / "metrics.json").get("error")
+            if error:
+                intro.append(t("report.sweep.point_error", run=name, error=error))
     swept = " × ".join(k for k in keys if k != "seed")
     return Section(
         title=t("report.sweep.title", lab=meta.get("lab", "?"), keys=swept)
@@ -150,21 +166,24 @@ def _sweep_section(path: Path) -> Section:
         intro=intro,
         tables=tables,
         figures={p.stem: p for p in sorted((path / "figures").glob("*.png"))},
+        lab=str(meta.get("lab", "")),
+        sweep=True,
     )
 
 
 def build_report(paths: list[Path], out: Path, title: str = "", *, name: str = "", student_id: str = "",
                  explanations: bool = True, discussion: Path | None = None,
-                 with_discussion: bool = True) -> tuple[Path, Path]:
+                 with_discussion: bool = True, points: bool = False) -> tuple[Path, Path]:
     """Write ``out`` (.html) and its Markdown twin (.md) for the runs under ``paths``; return both.
 
     The text follows the language setting. The title block (title, name, student ID, date) and the 考察
     sections are the PDF report's: ``discussion`` is the same Markdown file (``## NAME`` sections go to the
     runs whose lab or folder is NAME, the rest to the overall discussion); without it each run has an empty
     box. ``with_discussion=False`` leaves the 考察 sections out (a tour's report). ``explanations=False``
-    leaves out the labs' explanations (the theory behind a measurement), as a student's report does.
+    leaves out the labs' explanations (the theory behind a measurement), as a student's report does. A sweep
+    is one section unless ``points`` (see :func:`collect_sections`).
     """
-    sections = collect_sections(paths)
+    sections = collect_sections(paths, points)
     title = title or t("report.default_title")
     if not explanations:
         for s in sections:
@@ -210,7 +229,7 @@ def split_discussion(text: str, sections: list[Section]) -> tuple[dict[int, str]
         overall.append(blocks[0].strip())
     for heading, body in zip(blocks[1::2], blocks[2::2], strict=True):
         key = heading.strip().lower()
-        match = next((i for i, s in enumerate(sections) if s.status and i not in per_section and (
+        match = next((i for i, s in enumerate(sections) if s.discussable and i not in per_section and (
             key in s.title.lower() or key == s.path.name.lower())), None)
         if match is None:
             overall.append(f"### {heading.strip()}\n\n{body.strip()}")  # kept as a heading of its own
@@ -466,7 +485,7 @@ def render_markdown(sections: list[Section], title: str, base: Path, block: list
             n_figures += 1
             rel = os.path.relpath(p, base)
             lines += [f"![{name}]({rel})", "", f"*{t('report.heading.figure_caption', n=n_figures, name=name)}*", ""]
-        if s.status and boxes:
+        if s.discussable and boxes:
             lines += [f"**{t('report.heading.discussion')}**", "", s.discussion or "> ", ""]
     if boxes and overall is not None:
         lines += [f"## {t('report.heading.overall')}", "", overall or "> ", ""]
@@ -587,7 +606,7 @@ def render_html(sections: list[Section], title: str, block: list[tuple[str, str]
             caption = t("report.heading.figure_caption", n=n_figures, name=name)
             parts.append(f"<figure><img alt='{html.escape(name)}' src='data:{mime};base64,{data}'>"
                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-        if s.status and boxes:
+        if s.discussable and boxes:
             parts.append(f"<h3>{html.escape(t('report.heading.discussion'))}</h3>" + discussion_html(s.discussion))
     if boxes and overall is not None:
         parts.append(f"<h2>{html.escape(t('report.heading.overall'))}</h2>" + discussion_html(overall))

@@ -205,13 +205,15 @@ def build_pdf_report(
     student_id: str = "",
     discussion: Path | None = None,
     explanations: bool = True,
+    points: bool = False,
 ) -> Path:
     """Write the A4 PDF report of the runs under ``paths`` to ``out``; return its path.
 
     Headings follow the language setting; ``explanations=False`` leaves out the labs' explanations (the
-    theory behind what was measured), as in a student's report.
+    theory behind what was measured), as in a student's report. A sweep is one section unless ``points``
+    (:func:`dlsm.report.collect_sections`).
     """
-    layout = layout_report(paths, title, name, student_id, discussion, explanations)
+    layout = layout_report(paths, title, name, student_id, discussion, explanations, points)
     out = Path(out)
     if out.is_dir():
         out = out / "report.pdf"
@@ -227,9 +229,9 @@ def build_pdf_report(
 
 
 def layout_report(paths: list[Path], title: str = "", name: str = "", student_id: str = "",
-                  discussion: Path | None = None, explanations: bool = True) -> Layout:
+                  discussion: Path | None = None, explanations: bool = True, points: bool = False) -> Layout:
     """The laid-out report (before it is written): its pages, figure boxes and what fell below 8 pt."""
-    sections = collect_sections([Path(p) for p in paths])
+    sections = collect_sections([Path(p) for p in paths], points)
     title = title or t("report.default_title")
     if not explanations:
         for s in sections:
@@ -390,7 +392,7 @@ class Layout:
             self.heading(HEADINGS["explanations"], level=2, keep=8)
             for note in section.explanations:
                 self.paragraph(note, size=8.5, bullet="・")
-        if section.status:
+        if section.discussable:
             self.heading(HEADINGS["discussion"], level=2,
                          keep=12 if section.discussion.strip() else DISCUSSION_BOX_H + 3)
             self.discussion(section.discussion)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.result import Curve, Table, format_scalar
 from dlsm.runner import RunOutcome
@@ -145,8 +146,8 @@ def metric_figures(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) ->
     figures = {}
     for m in metric_names(lab, runs):
         values = [r.metrics.get(m) for r in runs if r.result is not None]
-        if all(isinstance(v, bool) and not v for v in values):
-            continue  # e.g. diverged = False everywhere: nothing to draw
+        if all(isinstance(v, bool) and not v for v in values) or len({repr(v) for v in values}) == 1:
+            continue  # the same value at every point (diverged = False, a setting's closed form): nothing to draw
         lines: dict[str, tuple] = {}
         for point, group in group_runs(others, runs).items():
             label = ", ".join(f"{k}={v}" for k, v in zip(others, point, strict=True))
@@ -165,15 +166,16 @@ def metric_figures(lab: Lab, keys: Sequence[str], runs: Sequence[RunOutcome]) ->
         if lines:
             positive = all((line[1] > 0).all() for line in lines.values())
             log_y = positive and m in ("ser", "ber", "bler", "error_rate")
+            ci = t("common.sweep.mean_ci") if any(line[2] is not None for line in lines.values()) else ""
             figures[f"{m}_over_{x_key}"] = plot_metric_over_key(
-                lines, x_key, m, log_y=log_y, title=f"{m} over {x_key}" + (" (mean, 95 % CI)" if any(
-                    line[2] is not None for line in lines.values()) else ""))
+                lines, x_key, m, log_y=log_y, title=t("common.sweep.metric_over", metric=m, key=x_key) + ci)
     return figures
 
 
 def overlay_figures(keys: str | Sequence[str], runs: Sequence[RunOutcome]) -> dict:
     """For every curve name in the runs, one figure: that curve per grid point, averaged over the seeds
-    with a 95 % CI band (when the seeds' curves share their x values)."""
+    with a 95 % CI band (when the seeds' curves share their x values). A curve that is the same at every
+    point (the shared training of runs that differ only in how they sample) gets no figure."""
     keys = [keys] if isinstance(keys, str) else list(keys)
     from dlsm.plotting.sweeps import plot_curve_bands
 
@@ -200,12 +202,19 @@ def overlay_figures(keys: str | Sequence[str], runs: Sequence[RunOutcome]) -> di
                 lines[label] = (curves[0].x, ys.mean(axis=0), err)
             else:
                 lines[label] = (curves[0].x, curves[0].y, None)
-        if first is not None:
-            seeds = "" if all(line[2] is None for line in lines.values()) else " (mean over seeds, 95 % CI)"
+        if first is not None and not (len(lines) > 1 and _all_equal(list(lines.values()))):
+            seeds = "" if all(line[2] is None for line in lines.values()) else t("common.sweep.mean_over_seeds")
             figures[f"overlay_{name}"] = plot_curve_bands(
                 lines, first.xlabel, first.ylabel, log_y=first.log_y,
-                title=f"{name} for each {', '.join(keys)}{seeds}" if keys else f"{name}{seeds}")
+                title=(t("common.sweep.curve_per_point", name=name, keys=", ".join(keys)) if keys else name) + seeds)
     return figures
+
+
+def _all_equal(lines: list[tuple]) -> bool:
+    """Whether every line has the same x and mean (the curves would be drawn on top of each other)."""
+    x0, y0 = np.asarray(lines[0][0]), np.asarray(lines[0][1])
+    return all(np.array_equal(np.asarray(x), x0) and np.array_equal(np.asarray(y), y0, equal_nan=True)
+               for x, y, _ in lines[1:])
 
 
 def finish(lab: Lab, sweep_dir: Path, keys: Sequence[str], runs: Sequence[RunOutcome]) -> Table:
