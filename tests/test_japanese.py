@@ -1,5 +1,6 @@
 """Every lab speaks Japanese to a Japanese student: at quick size with ``DLSM_LANG=ja``, its notes,
-explanations, figure text and the CLI's summary hold no English sentence, and no glyph is missing.
+explanations, figure text and the CLI's summary hold no English sentence, and no glyph is missing. Its figures
+also print in the A4 report at their own size, with no text under 8 pt.
 
 "English sentence" is three or more English words in a row (see tests/japanese_text.py); names, symbols
 and formulas such as "Bayes AMP", "x1" or "‖x - x*‖²" are not sentences.
@@ -14,6 +15,7 @@ import pytest
 
 from dlsm import i18n
 from dlsm.cli import main
+from dlsm.plotting import MAX_HEIGHT_IN, MAX_WIDTH_IN, MIN_TEXT_PT
 from japanese_text import english_in_result, english_runs
 from test_conformance import LABS
 
@@ -29,6 +31,18 @@ def japanese(monkeypatch):
     matplotlib.rcParams["font.family"] = saved
 
 
+def figure_sizes(result) -> dict[str, tuple[float, float, float]]:
+    """Each figure's width and height (inches) and its smallest text (pt), as drawn."""
+    from matplotlib.text import Text
+
+    sizes = {}
+    for name, fig in result.figures.items():
+        fig.canvas.draw()
+        texts = [x.get_fontsize() for x in fig.findobj(Text) if x.get_visible() and x.get_text().strip()]
+        sizes[name] = (*fig.get_size_inches(), min(texts, default=MIN_TEXT_PT))
+    return sizes
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_lab_in_japanese_has_no_english_sentence_and_no_missing_glyph(name, japanese):
     lab = LABS[name]
@@ -39,6 +53,9 @@ def test_lab_in_japanese_has_no_english_sentence_and_no_missing_glyph(name, japa
     assert not found, f"{name}: English in the Japanese run: {found}"
     glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message) and "missing" in str(w.message)]
     assert not glyphs, f"{name}: characters drawn as boxes: {glyphs[:3]}"
+    small = {name: size for name, size in figure_sizes(result).items()
+             if size[0] > MAX_WIDTH_IN + 0.01 or size[1] > MAX_HEIGHT_IN + 0.01 or size[2] < MIN_TEXT_PT}
+    assert not small, f"{name}: figures the A4 report would shrink, or with text under 8 pt (w, h, pt): {small}"
     meanings = [lab.metric_meaning(m)[0] for m in result.metrics]
     english = {m: english_runs(text) for m, text in zip(result.metrics, meanings, strict=True) if english_runs(text)}
     assert not english, f"{name}: metric meanings in English under DLSM_LANG=ja: {english}"

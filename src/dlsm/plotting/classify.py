@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlsm.i18n import t
-from dlsm.plotting import new_figure
+from dlsm.plotting import MIN_TEXT_PT, new_figure
 
 
 def plot_learning_curves(epochs: np.ndarray, train_loss: np.ndarray, test_loss: np.ndarray,
@@ -103,7 +103,7 @@ def plot_image_grid(images: np.ndarray, titles: Sequence[str], title: str = "", 
         for i in range(n):
             r, q = divmod(i, cols)
             color = title_colors[i] if title_colors is not None else "black"
-            ax.text(q * step_x + w / 2, r * step_y - 0.5, titles[i], ha="center", va="bottom", fontsize=7,
+            ax.text(q * step_x + w / 2, r * step_y - 0.5, titles[i], ha="center", va="bottom", fontsize=MIN_TEXT_PT,
                     color=color, clip_on=False)
     if title:
         fig.suptitle(title)
