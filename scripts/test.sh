@@ -15,4 +15,6 @@ fi
 # machine (thread synchronisation dominates); this also covers the notebook kernels the tests start.
 export OMP_NUM_THREADS=1
 .venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+# One worker per core (pytest-xdist, at most 8); the tests of a module that share a module-scoped fixture stay
+# on one worker (tests/conftest.py groups them), so a costly fixture is computed once. `-n 0` turns it off.
+.venv/bin/python -m pytest -n auto --maxprocesses=8 --dist loadgroup "$@"
