@@ -422,6 +422,17 @@ res_bp_tanh = backprop.run(BP_VARIANT)
 print({k: res_bp_tanh.metrics[k] for k in ("max_rel_err_autograd", "max_rel_err_fd", "learned")})
 
 # %% [markdown]
+# ## 探索 (採点なし): プレイグラウンド (playground)
+#
+# 論理ゲートの学習 (`gates`) の設定をつまみで変えて「実行」を押すと、学習し直して図と指標とメモを表示します。ゲートの種類 `gate` や学習係数 `lr`、隠れユニット数を変えてみましょう。
+# 採点される演習ではありません。レポートに入れたい実行は「レポートに残す」ボタンで残せます。
+
+# %%
+from dlsm.notebook import playground
+
+playground("gates")
+
+# %% [markdown]
 # ## 7. 提出用レポート (PDF)
 #
 # 成績はこの演習の結果と考察をまとめた PDF レポートで評価されます。次のセルは、演習 2-1〜2-5 の実行

@@ -435,6 +435,17 @@ dlsm_cli(["predict", str(tuned.path), "my_digit.png"])
 # 画像が少ないと (各クラス数十枚) 精度は上がりにくいので、`shift` などのデータ拡張も試してください。
 
 # %% [markdown]
+# ## 探索 (採点なし): プレイグラウンド (playground)
+#
+# MNIST の分類 (`classify`) の設定をつまみで選び、「実行」を押すと学習します (講義の設定で数十秒)。「停止」を押すと、それまでの学習の結果が残ります。
+# 採点される演習ではありません。レポートに入れたい実行は「レポートに残す」ボタンで残せます。
+
+# %%
+from dlsm.notebook import playground
+
+playground("classify", start=False)
+
+# %% [markdown]
 # ## 9. レポート (PDF) を作る
 #
 # 演習の実行 (`keep(...)` したもの) を 1 つの PDF (A4、提出用) と HTML にまとめます: 設定、主な指標、表、図、

@@ -481,6 +481,17 @@ res_long.figures["loss"]
 # 例: `sweep(regression.LAB, {"epochs": 2000}, "width", [4, 32, 128], root=RUNS, size=SIZE)`。
 
 # %% [markdown]
+# ## 探索 (採点なし): プレイグラウンド (playground)
+#
+# 回帰 (`regression`) の設定をつまみで変えると、学習し直して図と指標とメモを描き直します。
+# 採点される演習ではありません。レポートに入れたい実行は「レポートに残す」ボタンで残せます。
+
+# %%
+from dlsm.notebook import playground
+
+playground("regression")
+
+# %% [markdown]
 # ## 8. レポート (PDF) を作る
 #
 # 演習の実行 (`keep(...)` したもの) を 1 つの PDF (A4、提出用) と HTML にまとめます: 設定、主な指標、表、図、

@@ -378,6 +378,17 @@ plt.show()
 # ### END SOLUTION
 
 # %% [markdown]
+# ## 探索 (採点なし): プレイグラウンド (playground)
+#
+# スパース復元 (`sparse`) の設定をつまみで選び、「実行」を押します。観測数 `m` や非ゼロの割合 `p`、雑音の大きさを変えると、ISTA・FISTA・AMP の振る舞いがどう変わるか見てみましょう。
+# 採点される演習ではありません。レポートに入れたい実行は「レポートに残す」ボタンで残せます。
+
+# %%
+from dlsm.notebook import playground
+
+playground("sparse", start=False)
+
+# %% [markdown]
 # ## 6. まとめ
 #
 # - ℓ1 罰則の近接写像は軟判定しきい値関数で、小さな成分をちょうど 0 にします。

@@ -430,6 +430,17 @@ res_s1.figures["params_tista"]
 # 学習した $\gamma_t$ は 1 より大きく (約 1.2〜4.7)、層ごとに大きく揺れます。
 
 # %% [markdown]
+# ## 探索 (採点なし): プレイグラウンド (playground)
+#
+# 学習可能な勾配法 (`tgd`) の設定をつまみで選び、「実行」を押します。
+# 採点される演習ではありません。レポートに入れたい実行は「レポートに残す」ボタンで残せます。
+
+# %%
+from dlsm.notebook import playground
+
+playground("tgd", start=False)
+
+# %% [markdown]
 # ## まとめ
 #
 # - 反復アルゴリズムを展開し、層ごとの少数のパラメータ (ステップ幅、しきい値) を学習すると、同じ反復回数で元の

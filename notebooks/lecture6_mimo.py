@@ -378,6 +378,17 @@ if RUN_OPTIONAL:
 # 4 回の学習から検証用データで選ぶと、TPG の SER は ML の 2.14–2.20 倍、LMMSE の 1.58–1.62 分の 1 でした。
 
 # %% [markdown]
+# ## 探索 (採点なし): プレイグラウンド (playground)
+#
+# MIMO 検出 (`mimo`) の設定をつまみで選び、「実行」を押します (学習には時間がかかります。「停止」でそれまでの結果が残ります)。
+# 採点される演習ではありません。レポートに入れたい実行は「レポートに残す」ボタンで残せます。
+
+# %%
+from dlsm.notebook import playground
+
+playground("mimo", start=False)
+
+# %% [markdown]
 # ## 8. レポート
 #
 # `keep(...)` した演習の結果 (ラン) から、レポートの PDF (`runs/report-lecture6_mimo.pdf`) と HTML を作ります。

@@ -516,6 +516,17 @@ if RUN_OPTIONAL:  # measured: about 25 min on a 2-core CPU
               f"Fréchet {mm['frechet']:.3g}")
 
 # %% [markdown]
+# ## 探索 (採点なし): プレイグラウンド (playground)
+#
+# 拡散モデル (`diffusion`) の設定をつまみで選び、「実行」を押します。スケジュール `schedule` やデータセット `data` を変えてみましょう。
+# 採点される演習ではありません。レポートに入れたい実行は「レポートに残す」ボタンで残せます。
+
+# %%
+from dlsm.notebook import playground
+
+playground("diffusion", start=False)
+
+# %% [markdown]
 # ## 8. レポート (PDF) を作る
 #
 # 演習の実行 (`keep(...)` したもの: 3 節の 2 つの実行、4 節、演習 7-3・7-4・7-6 の sweep、演習 7-5、7 節の VAE) を

@@ -132,3 +132,10 @@ def report(stem: str, title: str = "", *, name: str = "", student_id: str = "", 
     html, _ = build_report(folders, RUNS / f"report-{stem}.html", **common)
     print(pdf, html, sep="\n")
     return pdf
+
+
+def playground(lab, size: str | None = None, **kwargs):
+    """The lab's settings as controls, its figures, metrics and notes updated in place (:mod:`dlsm.playground`)."""
+    from dlsm.playground import playground as make
+
+    return make(lab, size, **kwargs)
