@@ -16,9 +16,10 @@ ceiling). For ``data=digits`` a small U-Net is trained on the embedded MNIST dig
 judged by the lecture-3 CNN (:mod:`dlsm.labs._digit_quality`). The metrics are computed in
 :mod:`dlsm.labs._diffusion_quality`, the figures drawn in :mod:`dlsm.labs._diffusion_figures`.
 
-Two keys change only how the trained network samples: ``sample_steps`` (a respaced sampler through K of the T
-trained steps, :func:`respace`) and ``start=data`` (x_T drawn from q(x_T | x_0) of fresh points instead of
-N(0, I): a diagnostic that tells a schedule whose forward process never reaches noise from a badly trained
+Keys that change only how the trained network samples: ``sampler`` (ancestral DDPM, or DDIM, Song et al. 2021,
+:mod:`dlsm.algorithms.ddim`, with its ``eta``), ``sample_steps`` (a sampler through K of the T trained steps,
+:func:`respace`; DDIM visits the same K steps) and ``start=data`` (x_T drawn from q(x_T | x_0) of fresh points
+instead of N(0, I): a diagnostic that tells a schedule whose forward process never reaches noise from a badly trained
 network). A run that differs from an earlier one of the same process only in such keys (or in ``variance``,
 ``clip_sample``, the number of samples or of held-out points) reuses that training (:func:`training_key`) and
 gives the numbers a fresh run gives (``train_seconds`` is then the time of that training).
@@ -36,6 +37,7 @@ import numpy as np
 import torch
 
 from dlsm import outcome
+from dlsm.algorithms.ddim import DDIMSampler, even_steps
 from dlsm.algorithms.ddpm import DDPMScheduler, ScheduleName, VarianceName, noise_prediction_loss
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
@@ -107,6 +109,12 @@ class Config(LabConfig):
     sample_steps: int | None = param(
         None, "reverse steps of the sampler (none: all T); fewer: a respaced sampler that visits sample_steps of the "
               "T trained steps (Nichol & Dhariwal 2021), with the same network", ge=2, le=10_000)
+    sampler: Literal["ddpm", "ddim"] = param(
+        "ddpm", "reverse process: ddpm (ancestral steps, Ho et al. 2020) or ddim (Song et al. 2021: each step "
+                "estimates x̂_0 and ε̂ and carries them to the next of the sample_steps steps, with noise η; the same "
+                "trained network)")
+    eta: float = param(0.0, "η of sampler=ddim: 0 deterministic (the same x_T gives the same x_0), 1 the DDPM "
+                            "posterior variance β̃", ge=0, le=1)
     network: Literal["course", "sinusoidal", "unet"] | None = param(
         None, "ε-network: course (conditional linear), sinusoidal (time-embedding MLP), unet (digits)")
     width: int | None = param(None, "hidden units of the 2-D networks (none: the recipe's; course 128, tuned 64)",
@@ -146,6 +154,12 @@ class Config(LabConfig):
         if self.sample_steps is not None and self.sample_steps > s["steps"]:
             raise ConfigError(f"sample_steps={self.sample_steps}: the sampler can visit at most the T = {s['steps']} "
                               f"trained steps", key="sample_steps")
+        if self.sampler == "ddpm" and self.eta != 0:
+            raise ConfigError(f"eta={self.eta}: η is the noise of sampler=ddim; sampler=ddpm has its own σ_t² "
+                              f"(the key variance)", key="eta")
+        if self.sampler == "ddim" and s["variance"] == "analytic":
+            raise ConfigError("variance='analytic' is fitted for sampler=ddpm; sampler=ddim sets its noise by eta",
+                              key="variance")
         if s["schedule"] != "cosine" and s["beta_max"] < s["beta_min"]:
             raise ConfigError(f"beta_max={s['beta_max']} is below beta_min={s['beta_min']}; β must grow with t",
                               key="beta_max")
@@ -201,8 +215,7 @@ def respace(scheduler: DDPMScheduler, k: int) -> tuple[DDPMScheduler, torch.Tens
     β'_j = 1 − ᾱ_{τ_j}/ᾱ_{τ_{j−1}} (ᾱ_{τ_0} = 1), so its step j takes x from noise level ᾱ_{τ_j} to ᾱ_{τ_{j−1}}
     in one Gaussian step, and the network is asked at its own step τ_j. With k = T it is the T-step sampler.
     """
-    T = scheduler.steps
-    taus = torch.unique(torch.linspace(0, T - 1, k, dtype=torch.float64).round().long())  # (k,)
+    taus = even_steps(scheduler.steps, k)  # (k,)
     abar = scheduler.alpha_bars[taus]  # (k,)
     prev = torch.cat([torch.ones(1, dtype=torch.float64), abar[:-1]])
     sampler = DDPMScheduler((1 - abar / prev).clamp(max=0.999), scheduler.variance, scheduler.clip)
@@ -267,6 +280,8 @@ class Outcome(outcome.Outcome):
 
 #: Keys of the recipe that shape only the sampler, not the training.
 SAMPLER_KEYS = ("variance", "clip_sample")
+#: Keys of the config outside the recipe that shape only the sampler: left out of :func:`training_key`.
+SAMPLER_FIELDS = ("sampler", "eta", "sample_steps", "start", "n_samples", "digit_samples", "n_eval")
 #: Trained networks kept in this process (most recent last), by everything that shapes the training.
 TRAINED_KEPT = 8
 
@@ -287,9 +302,9 @@ _TRAINED: OrderedDict[tuple, Trained] = OrderedDict()
 
 
 def training_key(config: Config, s: dict[str, Any]) -> tuple:
-    """Everything a training depends on: runs that differ only in how they sample (``SAMPLER_KEYS``, the number
-    of samples, the held-out sets, the metrics) share one training. The held-out sets are drawn after the
-    training set, so ``n_eval`` does not change it."""
+    """Everything a training depends on: runs that differ only in how they sample (``SAMPLER_KEYS``,
+    ``SAMPLER_FIELDS``: the sampler, the number of samples, the held-out sets, the metrics) share one training.
+    The held-out sets are drawn after the training set, so ``n_eval`` does not change it."""
     shaping = {k: v for k, v in s.items() if k not in SAMPLER_KEYS}
     fields = ("data", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic",
               "digit_epochs" if config.data == "digits" else "epochs")
@@ -356,10 +371,15 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         generator.set_state(trained.generator_state)
     model, sampled, log, batches, train_seconds = (trained.model, trained.sampled, trained.log, trained.batches,
                                                    trained.train_seconds)
-    sampler, net = scheduler, sampled
-    if config.sample_steps is not None and config.sample_steps < scheduler.steps:
-        sampler, taus = respace(scheduler, config.sample_steps)
-        net = at_steps(sampled, taus)
+    sampler, net, shown_sampler = scheduler, sampled, None  # shown_sampler: the schedule figure's respaced steps
+    respaced = config.sample_steps is not None and config.sample_steps < scheduler.steps
+    if respaced:
+        shown_sampler, taus = respace(scheduler, config.sample_steps)
+    if config.sampler == "ddim":  # DDIM through the same τ as the respaced DDPM sampler (all T steps without it)
+        taus = taus if respaced else torch.arange(scheduler.steps)
+        sampler = DDIMSampler(scheduler, taus, config.eta)
+    elif respaced:
+        sampler, net = shown_sampler, at_steps(sampled, taus)
     if s["variance"] == "analytic":  # Γ_t = E‖ε̂(x_t, t)‖²/d from the training data, with its own generator
         sampler.fit_analytic_variance(net, X, stream(config.seed, "third"), batch=100 if digits else 2000)
 
@@ -397,7 +417,7 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         alpha_bar_T=alpha_bar_T, terminal_signal=math.sqrt(alpha_bar_T),
         train_loss=float(np.mean(losses[-10:])) if len(losses) else None,
         first_loss=float(losses[0]) if len(losses) else None,
-        steps=log.steps_done, sample_steps=sampler.steps if sampler is not scheduler else None,
+        steps=log.steps_done, sample_steps=sampler.steps if respaced else None,
         epochs=log.steps_done / batches.per_epoch, n_params=count_parameters(model),
         train_seconds=train_seconds, ema_differs=differs(model, sampled), **quality,
         diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None,
@@ -406,8 +426,7 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                 "settings": table_from_columns({"key": list(s), "value": [str(v) for v in s.values()]})},
         curves=curves if len(losses) else {},
         artifacts={"samples": samples, "model": {k: v.detach().cpu().clone() for k, v in sampled.state_dict().items()}},
-        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses,
-                                       sampler if sampler is not scheduler else None), "log": log},
+        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, shown_sampler), "log": log},
     )
 
 
