@@ -365,8 +365,23 @@ def cmd_tour(args: argparse.Namespace) -> int:
     return 1 if any(o.error for o in outcomes) else 0
 
 
+def _refuse_running(paths: Sequence[str]) -> None:
+    """A run folder (given, or inside a given folder) that a live process is still writing is not reported."""
+    from dlsm.run_lock import LOCK_NAME, RunLocked, locked_by
+
+    for given in map(Path, paths):
+        if not given.is_dir():
+            continue
+        for lock in sorted({given / LOCK_NAME, *given.rglob(LOCK_NAME)}):
+            pid = locked_by(lock.parent)
+            if pid is not None:
+                raise RunLocked(t("cli.err.report_running", path=lock.parent, pid=pid))
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from dlsm.report import build_report, size_summary
+
+    _refuse_running(args.runs)
 
     if args.pdf or Path(args.output).suffix.lower() == ".pdf":
         from dlsm.report_pdf import build_pdf_report
@@ -384,6 +399,23 @@ def cmd_report(args: argparse.Namespace) -> int:
                                       discussion=Path(args.discussion) if args.discussion else None)
     print(t("cli.report_written", path=html_path) + f"\n        {md_path}")
     print(size_summary(html_path))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise DlsmError(t("cli.err.no_ui")) from None
+    from dlsm.runs import check_writable_root
+    from dlsm.ui import serve
+
+    out = check_writable_root(Path(args.out) if args.out else DEFAULT_ROOT / "ui")
+    data_root = Path(args.data_root).expanduser() if args.data_root else None
+    if data_root is not None and not data_root.is_dir():
+        raise DlsmError(t("cli.err.no_data_root", path=data_root))
+    serve(out, args.host, args.port, "quick" if args.quick else "course", data_root, args.workers)
     return 0
 
 
@@ -475,6 +507,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give every point of a sweep a section of its own (default: a sweep is one section, its "
                         "comparison table and overlays)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("ui", help="every lab in the browser: controls, figures, metrics and notes (local page)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    p.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1, this machine only)")
+    p.add_argument("--out", help=f"root folder of the run folders (default: {DEFAULT_ROOT}/ui/)")
+    p.add_argument("--data-root", help="the only folder whose image sub-folders the classify page may train on")
+    p.add_argument("--quick", action="store_true", help="the labs' quick size (default: the course's)")
+    p.add_argument("--workers", type=_positive, default=1, help="runs at the same time (default: 1)")
+    p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("predict", help="classify image files with a saved checkpoint")
     p.add_argument("checkpoint")
