@@ -24,10 +24,8 @@ def serve(out: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, size: st
     import uvicorn
 
     from dlsm.i18n import t
-    from dlsm.labs import registry
     from dlsm.ui.app import make_app
 
-    registry()  # import every lab now, so the first page is served at once
     app = make_app(Path(out), size, data_root, workers, max_pending)
     print(t("ui.serving", url=f"http://{host}:{port}/", out=out), flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -48,7 +49,10 @@ def make_app(out: Path, size: str = "course", data_root: Path | None = None, wor
         await run_in_threadpool(jobs.shutdown)  # Ctrl-C of the server: every run ends, marked interrupted
 
     async def home(request: Request) -> HTMLResponse:
-        return HTMLResponse(page.index(list(registry().values())))
+        from dlsm.lab_index import load
+
+        # the cached index: no lab (and no torch) is imported for it; the labs are imported after it is sent
+        return HTMLResponse(page.index(load()), background=BackgroundTask(registry))
 
     async def lab_page(request: Request) -> HTMLResponse | RedirectResponse:
         labs = registry()

@@ -40,14 +40,16 @@ def page(title: str, body: str, refresh: str = "") -> str:
             f"<body>{body}</body></html>")
 
 
-def index(labs: list[Lab]) -> str:
-    """Every lab, by lecture, with its description and a link to its page."""
+def index(labs: dict[str, dict[str, Any]]) -> str:
+    """Every lab, by lecture, with its description and a link to its page (from the lab index, ``dlsm list``'s)."""
+    from dlsm.lab_index import description
+
     parts = [f"<h1>{html.escape(t('ui.title'))}</h1>"]
-    for lecture in sorted({lab.lecture for lab in labs}):
+    lectures = sorted({entry["lecture"] for entry in labs.values() if entry.get("lecture") is not None})
+    for lecture in lectures:
         parts.append(f"<h2>{html.escape(t('ui.lecture', n=lecture))}</h2><ul>")
-        for lab in (x for x in labs if x.lecture == lecture):
-            parts.append(f"<li><a href='/lab/{lab.name}'><code>{lab.name}</code></a>: "
-                         f"{html.escape(lab.describe())}</li>")
+        for name in (n for n, e in labs.items() if e.get("lecture") == lecture):
+            parts.append(f"<li><a href='/lab/{name}'><code>{name}</code></a>: {html.escape(description(name))}</li>")
         parts.append("</ul>")
     parts.append(f"<p><a href='/report'>{html.escape(t('ui.report'))}</a></p>")
     return page(t("ui.title"), "".join(parts))
