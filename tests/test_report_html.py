@@ -162,3 +162,26 @@ def test_every_row_is_shown_or_the_rows_left_out_are_named(tmp_path, monkeypatch
     first, last, total, a, b = map(int, named.groups())
     assert total == len(long.rows) and (a, b) == (first - 1, last - 1)
     assert printed | set(range(first - 1, last)) == set(range(len(long.rows)))
+
+
+def test_a_report_reads_no_symbolic_link_of_a_run_folder(tmp_path):
+    """A table or figure that is a link (to a system file, or to a file elsewhere) is not read into the report;
+    the run's own files are."""
+    from dlsm.labs import get_lab
+    from dlsm.report import build_report
+    from dlsm.runner import run_one
+
+    lab = get_lab("gd1d")
+    run = run_one(lab, lab.config.make("quick"), tmp_path / "runs", "quick")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2-do-not-print\n")
+    (run.path / "tables" / "leak.csv").symlink_to(secret)
+    (run.path / "tables" / "passwd.csv").symlink_to("/etc/passwd")
+    own = sorted((run.path / "figures").glob("*.png"))[0]
+    (run.path / "figures" / "linked.png").symlink_to(own)
+    html_path, md_path = build_report([run.path], tmp_path / "report.html")
+    page, md = html_path.read_text(), md_path.read_text()
+    for text in (page, md):
+        assert "hunter2-do-not-print" not in text and "root:" not in text
+        assert "leak" not in text and "passwd" not in text and "linked" not in text
+    assert own.stem in page  # the run's own figure is there

@@ -123,6 +123,20 @@ def _created(folder: Path, depth: int = 3) -> str:
     return "~"  # after every ISO time
 
 
+def inside(folder: Path, path: Path) -> bool:
+    """Whether ``path`` is a regular file of ``folder`` itself: not a symbolic link (a report reads nothing a
+    link points to, inside or outside the run folder) and not, through a linked folder, outside it."""
+    try:
+        return (path.is_file() and not path.is_symlink()
+                and path.resolve().is_relative_to(folder.resolve()))
+    except OSError:
+        return False
+
+
+def _files(folder: Path, files: dict[str, Path]) -> dict[str, Path]:
+    return {name: p for name, p in files.items() if inside(folder, Path(p))}
+
+
 def _run_section(run: RunRecord) -> Section:
     return Section(
         title=run.lab if run.path.name == run.lab else f"{run.lab} — {run.path.name}",
@@ -135,15 +149,15 @@ def _run_section(run: RunRecord) -> Section:
         metrics=run.metrics,
         notes=run.notes,
         explanations=run.explanations,
-        tables={name: read_table(p) for name, p in run.tables.items()},
-        figures=dict(run.figures),
+        tables={name: read_table(p) for name, p in _files(run.path, run.tables).items()},
+        figures=_files(run.path, dict(run.figures)),
     )
 
 
 def _sweep_section(path: Path) -> Section:
     meta = _read_json(path / "sweep.json")
     tables = {}
-    if (path / "comparison.csv").is_file():
+    if inside(path, path / "comparison.csv"):
         tables["comparison"] = read_table(path / "comparison.csv")
     keys = meta.get("keys") or [meta.get("key", "?")]
     grid = meta.get("grid") or {keys[0]: meta.get("values", [])}
@@ -165,7 +179,7 @@ def _sweep_section(path: Path) -> Section:
         path=path,
         intro=intro,
         tables=tables,
-        figures={p.stem: p for p in sorted((path / "figures").glob("*.png"))},
+        figures={p.stem: p for p in sorted((path / "figures").glob("*.png")) if inside(path, p)},
         lab=str(meta.get("lab", "")),
         sweep=True,
     )

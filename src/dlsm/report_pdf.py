@@ -51,6 +51,7 @@ from dlsm.report import (
     collect_sections,
     excerpt,
     headline_split,
+    inside,
     math_glyphs,
     metrics_table,
     parse_discussion,
@@ -157,7 +158,7 @@ class FigureSpec:
     def read(cls, name: str, png: Path) -> FigureSpec:
         left, top, right, bottom = content_box(png)
         pdf = Path(png).with_suffix(".pdf")
-        if pdf.is_file():
+        if inside(Path(png).parent, pdf):  # the vector twin, if it is a file of the run itself
             from pypdf import PdfReader
 
             box = PdfReader(pdf).pages[0].mediabox
