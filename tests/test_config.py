@@ -65,3 +65,15 @@ def test_json_round_trip():
     d = c.to_dict()
     assert d["x0"] == [1.0, 2.0]
     assert Toy.from_dict(d) == c
+
+
+def test_an_empty_tuple_is_refused_with_the_key(capsys):
+    """``sparse lam_fracs=`` (nothing after =) is an error naming the key, exit 2, not a traceback in the lab."""
+    from dlsm.cli import main
+    from dlsm.labs import get_lab
+
+    with pytest.raises(ConfigError) as err:
+        get_lab("sparse").config.make("quick", lam_fracs=())
+    assert err.value.key == "lam_fracs" and "lam_fracs" in str(err.value)
+    assert main(["run", "sparse", "lam_fracs=", "--quick"]) == 2
+    assert "lam_fracs" in capsys.readouterr().err

@@ -236,6 +236,8 @@ def _validate(spec: ParamSpec, value: Any) -> Any:
         if not isinstance(value, (tuple, list)):
             raise _bad(spec, value)
         items = tuple(_scalar(spec, elem, v) for v in value)
+        if not items:  # every tuple setting lists something (a grid, the detectors, a point): none is a mistake
+            raise ConfigError(t("common.err.empty_tuple", key=spec.name, allowed=spec.allowed), key=spec.name)
         if spec.length is not None and len(items) != spec.length:
             raise ConfigError(t("cli.err.wrong_length", key=spec.name, length=spec.length, got=len(items),
                                 value=value, allowed=spec.allowed), key=spec.name)
