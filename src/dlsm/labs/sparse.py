@@ -49,6 +49,7 @@ from dlsm.labs._sparse_sweeps import (
     phase_transition,
     signal_nmse_db,
 )
+from dlsm.memory import guard
 from dlsm.metrics import nmse_db
 from dlsm.outcome import Notes, metric
 from dlsm.problems.sparse import SETTINGS, MatrixKind, SparseProblem, SparseSetting
@@ -101,6 +102,7 @@ class Config(LabConfig):
         if self.snr_db is not None and self.noise_std is not None:
             raise ConfigError(f"give snr_db or noise_std, not both (got snr_db={self.snr_db}, "
                               f"noise_std={self.noise_std})", key="snr_db")
+        guard("sparse", memory_bytes(self), key="n")  # a size this machine cannot hold: refused before any run
         self.sparse_setting()  # validates the combination (e.g. matrix=cond needs cond)
 
     def sparse_setting(self) -> SparseSetting:
@@ -152,6 +154,15 @@ class Outcome(outcome.Outcome):
     amp_bg_nmse_db_worst: float | None = metric("dB", default=None)
 
     families = {"ista_nmse_db_t{t}": "dB", "ista_best_lam_t{t}": ""}
+
+
+def memory_bytes(config: Config) -> float:
+    """The largest memory the run holds at once (bytes, an order of magnitude): the float64 matrix A (m, n) with
+    a copy and the work of its spectral norm, and for ISTA/FISTA every λ of the grid stacked along the batch,
+    about six (k·batch, n + m) iterates."""
+    s = config.sparse_setting()
+    k = 1 if config.lam is not None else len(config.lam_fracs)
+    return 8.0 * (3 * s.m * s.n + 6 * k * config.batch * (s.n + s.m))
 
 
 def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
