@@ -219,3 +219,14 @@ def test_bad_sampler_keys_are_config_errors(overrides, key, allowed):
     with pytest.raises(ConfigError) as err:
         diffusion.Config.make("quick", **overrides)
     assert err.value.key == key and allowed in str(err.value)
+
+
+def test_the_schedule_figure_names_the_ddim_step():
+    ddim = diffusion.run(_tiny(sampler="ddim", sample_steps=20))
+    def texts(fig) -> str:
+        from matplotlib.text import Text
+
+        return " ".join(x.get_text() for x in fig.findobj(Text))
+
+    assert "DDIM, η = 0" in texts(ddim.figures["schedule"])
+    assert "DDIM" not in texts(diffusion.run(_tiny(sample_steps=20)).figures["schedule"])

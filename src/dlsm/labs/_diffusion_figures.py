@@ -52,6 +52,7 @@ class Drawn:
     loss_steps: np.ndarray       # (logged,)
     losses: np.ndarray           # (logged,)
     sampler: DDPMScheduler | None = None  # a respaced sampler (sample_steps < T); None: the scheduler samples
+    reverse: str = ""  # the reverse step when it is not the DDPM sampler's σ_t² ("DDIM, η = 0"); "": the recipe's
 
 
 def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: float | None,
@@ -62,12 +63,15 @@ def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: 
     sampler = drawn.sampler or scheduler  # the schedule figure shows the sampler's steps
     name = f"{data}, {s['schedule']} T={s['steps']}" + (f" → K={sampler.steps}" if drawn.sampler else "")
     variances = {}  # the reverse steps' σ_t² when it is not β_t (and β̃_t beside the analytic one)
-    if s["variance"] != "beta":
+    if drawn.reverse:  # DDIM: its own step, not one of the DDPM sampler's variances
+        pass
+    elif s["variance"] != "beta":
         variances[t("diffusion.legend.posterior")] = sampler.posterior_variance[1:].numpy()
     if s["variance"] == "analytic":
         variances[t("diffusion.legend.analytic")] = sampler.analytic_variance[1:].numpy()
     out = {"schedule": plot_schedule(sampler.betas.numpy(), sampler.alpha_bars.numpy(),
-                                     t("diffusion.title.schedule", name=name, variance=s["variance"]), variances)}
+                                     t("diffusion.title.schedule", name=name, variance=drawn.reverse or s["variance"]),
+                                     variances)}
     if len(drawn.losses):
         out["loss"] = plot_loss(drawn.loss_steps, drawn.losses, t("diffusion.title.loss", network=s["network"]),
                                 t("diffusion.label.noise_mse"))

@@ -426,7 +426,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                 "settings": table_from_columns({"key": list(s), "value": [str(v) for v in s.values()]})},
         curves=curves if len(losses) else {},
         artifacts={"samples": samples, "model": {k: v.detach().cpu().clone() for k, v in sampled.state_dict().items()}},
-        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, shown_sampler), "log": log},
+        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, shown_sampler,
+                                       f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else ""), "log": log},
     )
 
 
