@@ -173,6 +173,19 @@ def test_image_folders_only_from_under_the_data_root(server):
     assert "/figure/" not in page
 
 
+def test_an_image_folder_under_the_data_root_trains(server):
+    from PIL import Image
+
+    root = Path(server.photos) / "pets"
+    for k, name in enumerate(("cats", "dogs")):
+        (root / name).mkdir(parents=True)
+        for i in range(6):
+            Image.new("L", (20, 16), 40 * k + 3 * i + 10).save(root / name / f"img{i}.png")
+    status, page = get(server.url + f"/lab/classify?data=folder:{root}&steps=20&image_size=16", 300)
+    assert status == 200 and "role='alert'" not in page, page[-2000:]
+    assert "/figure/" in page and "test_accuracy" in page
+
+
 def test_the_page_renders_in_a_real_browser(server, tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
