@@ -3,6 +3,7 @@
     python benchmarks/run.py --only notebooks            # every notebook, a table for BENCHMARKS.md
     python benchmarks/bench_notebooks.py --only lecture5 --no-write   # one notebook, every cell's seconds
     python benchmarks/bench_notebooks.py --quick          # at the CI size (DLSM_QUICK=1)
+    DLSM_BENCH_KEEP=/tmp/reports python benchmarks/run.py --only notebooks   # also keep each report to look at
 
 The class budget (issue 21): a lecture at its default size runs in at most 8 minutes on a 2-core CPU and no
 cell takes more than 3. Cell times are nbclient's own timestamps (``execute_input`` to ``execute_reply``).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -60,6 +62,10 @@ def _first_line(source: str) -> str:
     return (lines[0] if lines else source.splitlines()[0] if source else "")[:60]
 
 
+#: A folder to copy each notebook's report (runs/report-*) into before its temporary folder is removed.
+KEEP_VAR = "DLSM_BENCH_KEEP"
+
+
 def time_notebook(name: str, quick: bool = False, timeout_s: int = 1800) -> NotebookTime:
     """Execute ``notebooks/<name>.py`` in a fresh folder and time every code cell."""
     import jupytext
@@ -81,6 +87,11 @@ def time_notebook(name: str, quick: bool = False, timeout_s: int = 1800) -> Note
         except CellExecutionError as exc:
             error = str(exc).strip().splitlines()[-1][:200]
         total = time.perf_counter() - t0
+        keep = os.environ.get(KEEP_VAR)
+        if keep:  # the reports the notebook wrote, to look at after the run
+            for report in Path(folder).glob("runs/report-*"):
+                (Path(keep) / name).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(report, Path(keep) / name / report.name)
     if env_before is None:
         os.environ.pop("DLSM_QUICK", None)
     else:
