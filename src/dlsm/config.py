@@ -37,13 +37,14 @@ def param(
     le: float | None = None,
     lt: float | None = None,
     length: int | None = None,
+    min_length: int = 0,
 ) -> Any:
     """Declare a config field: its default, a one-line reason, and bounds checked on construction.
 
     ``ge``/``gt``/``le``/``lt`` bound a number (or every element of a tuple); ``length`` fixes a
-    tuple's length.
+    tuple's length; ``min_length=1``: an empty tuple is refused (a list that must name something).
     """
-    meta = {"help": help, "ge": ge, "gt": gt, "le": le, "lt": lt, "length": length}
+    meta = {"help": help, "ge": ge, "gt": gt, "le": le, "lt": lt, "length": length, "min_length": min_length}
     return field(default=default, metadata=meta)
 
 
@@ -60,6 +61,7 @@ class ParamSpec:
     le: float | None
     lt: float | None
     length: int | None
+    min_length: int = 0
 
     @property
     def type_name(self) -> str:
@@ -168,6 +170,7 @@ class LabConfig:
                     le=m.get("le"),
                     lt=m.get("lt"),
                     length=m.get("length"),
+                    min_length=m.get("min_length", 0),
                 )
             )
         return out
@@ -236,7 +239,7 @@ def _validate(spec: ParamSpec, value: Any) -> Any:
         if not isinstance(value, (tuple, list)):
             raise _bad(spec, value)
         items = tuple(_scalar(spec, elem, v) for v in value)
-        if not items:  # every tuple setting lists something (a grid, the detectors, a point): none is a mistake
+        if not items and spec.min_length:  # a list that must name something (the λ grid, the detectors)
             raise ConfigError(t("common.err.empty_tuple", key=spec.name, allowed=spec.allowed), key=spec.name)
         if spec.length is not None and len(items) != spec.length:
             raise ConfigError(t("cli.err.wrong_length", key=spec.name, length=spec.length, got=len(items),

@@ -85,7 +85,7 @@ class Config(LabConfig):
     snr_grid: tuple[float, ...] = param((0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0),
                                         "SNRs in dB of the SER-versus-SNR curve (empty: none)")
     detectors: tuple[str, ...] = param(("zf", "lmmse", "kbest", "ep", "ml", "map", "nn", "tpg"),
-                                       "detectors to compare: " + ", ".join(DETECTORS))
+                                       "detectors to compare: " + ", ".join(DETECTORS), min_length=1)
     width: int = param(50, "units per hidden layer of the NN (course: 50)", ge=1, le=4096)
     depth: int = param(2, "hidden layers of the NN (course: 2, i.e. 4-50-50-4)", ge=1, le=16)
     steps: int = param(10_000, "Adam steps of the NN (course: 10,000)", ge=1, le=10_000_000)

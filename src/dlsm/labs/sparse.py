@@ -87,7 +87,8 @@ class Config(LabConfig):
     amp_iters: int = param(20, "AMP iterations", ge=1, le=100_000)
     lam: float | None = param(None, "LASSO penalty λ; none: the best of the grid lam_fracs", ge=0)
     lam_fracs: tuple[float, ...] = param((0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.075, 0.1, 0.2, 0.4),
-                                         "λ grid as fractions of λ_max = ‖Aᵀy‖∞ (x̂ = 0 above it)", gt=0)
+                                         "λ grid as fractions of λ_max = ‖Aᵀy‖∞ (x̂ = 0 above it)", gt=0,
+                                         min_length=1)
     pt_n: int = param(40, "signal length n of the phase-transition trials", ge=4, le=2000)
     pt_grid: int = param(7, "δ and ρ values of the phase-transition grid each (0: skip it)", ge=0, le=50)
     pt_trials: int = param(5, "random problems per phase-transition cell", ge=1, le=1000)
