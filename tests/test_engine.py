@@ -14,6 +14,7 @@ from dlsm.status import Status
 from dlsm.training import (
     EpochBatches,
     Generation,
+    RunInterrupted,
     RunSession,
     Trainer,
     load_training_checkpoint,
@@ -156,7 +157,10 @@ def _train_with_session(tmp, steps, resume=None, stop_after=None, every=7):
                 return inner(m, b)
 
             tr.loss_fn = interrupting
-        log = tr.run()
+        try:
+            log = tr.run()
+        except RunInterrupted:  # in a run, Ctrl-C stops the run (mid-step: the last checkpoint is kept)
+            log = tr.log
     return net, tr, log
 
 

@@ -1,5 +1,6 @@
-"""Resume: a run killed with SIGKILL mid-training continues with `dlsm run LAB --resume RUN_DIR` and ends at the
-same numbers as an uninterrupted run of the same seed (bitwise on the CPU); resume errors are clear."""
+"""Resume: a run killed with SIGKILL, or stopped with Ctrl-C (SIGINT), mid-training continues with
+`dlsm run LAB --resume RUN_DIR` and ends at the same numbers as an uninterrupted run of the same seed (bitwise on
+the CPU); resume errors are clear."""
 
 from __future__ import annotations
 
@@ -28,8 +29,18 @@ def _metrics(run_dir: Path) -> dict:
     return json.loads((run_dir / "metrics.json").read_text())
 
 
-def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_numbers(tmp_path):
-    full_root, killed_root = tmp_path / "full", tmp_path / "killed"
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> Path:
+    """The oracle: the same run, not interrupted."""
+    root = tmp_path_factory.mktemp("full")
+    subprocess.run(_dlsm("run", *ARGS, "--out", str(root)), env=ENV, check=True, capture_output=True)
+    (full_dir,) = (root / "gates").iterdir()
+    return full_dir
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_signal_mid_training_then_resume_gives_the_uninterrupted_numbers(sig, uninterrupted, tmp_path):
+    killed_root = tmp_path / "killed"
     proc = subprocess.Popen(_dlsm("run", *ARGS, "--out", str(killed_root)), env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -38,24 +49,26 @@ def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_numbers(tmp_pa
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before a checkpoint could be seen: " + proc.stderr.read()
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.send_signal(sig)
+    code = proc.wait(timeout=30)
+    err = proc.stderr.read()
     (run_dir,) = (killed_root / "gates").iterdir()
-    killed = _metrics(run_dir)
-    assert killed["status"] == "running"  # killed mid-training: the metrics so far, at the last checkpoint
-    assert 0 < killed["metrics"]["steps"] < 1200
-
-    subprocess.run(_dlsm("run", *ARGS, "--out", str(full_root)), env=ENV, check=True, capture_output=True)
+    stopped = _metrics(run_dir)
+    if sig == signal.SIGKILL:
+        assert stopped["status"] == "running"  # killed mid-training: the metrics so far, at the last checkpoint
+    else:  # Ctrl-C: stopped at the next step, checkpointed there, and told how to go on
+        assert code == 130 and stopped["status"] == "interrupted", err
+        assert f"dlsm run gates --resume {run_dir}" in err and "Traceback" not in err
+    assert 0 < stopped["metrics"]["steps"] < 1200
 
     out = subprocess.run(_dlsm("run", "gates", "--resume", str(run_dir)), env=ENV, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     resumed = _metrics(run_dir)
-    (full_dir,) = (full_root / "gates").iterdir()
-    uninterrupted = _metrics(full_dir)
-    assert resumed["status"] == uninterrupted["status"] == "completed"
-    assert resumed["metrics"] == uninterrupted["metrics"]  # bitwise: JSON floats round-trip exactly
+    expected = _metrics(uninterrupted)
+    assert resumed["status"] == expected["status"] == "completed"
+    assert resumed["metrics"] == expected["metrics"]  # bitwise: JSON floats round-trip exactly
     assert json.loads((run_dir / "config.json").read_text())["resumed"]
-    for table in (full_dir / "tables").glob("*.csv"):
+    for table in (uninterrupted / "tables").glob("*.csv"):
         assert table.read_text() == (run_dir / "tables" / table.name).read_text(), table.name
 
 

@@ -293,7 +293,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.assignments or args.seed is not None or args.quick or args.full or args.seeds != 1:
             raise ConfigError(t("cli.err.resume_with_settings"), key="resume")
-        outcome = runner.resume_run(lab, Path(args.resume), tqdm_progress(lab.name), args.checkpoint_every)
+        target = Path(args.resume)
+        if (target / "sweep.json").is_file():
+            from dlsm.sweeps import resume_sweep
+
+            result = resume_sweep(lab, target, tqdm_progress)
+            return _finish_sweep(lab, result, len(result.seeds))
+        outcome = runner.resume_run(lab, target, tqdm_progress(lab.name), args.checkpoint_every)
+        if (outcome.path.parent / "sweep.json").is_file():  # a run of a sweep: its comparison is rebuilt
+            from dlsm.sweeps import refresh_sweep
+
+            refresh_sweep(lab, outcome.path.parent, outcome)
         return _finish_run(lab, outcome)
     fixed, grid = parse_grid(lab.config, args.assignments)
     if args.seed is not None:
@@ -313,20 +323,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         require_ray()
     root = _root(args)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    from dlsm.sweeps import compact_table, sweep_grid
+    from dlsm.sweeps import sweep_grid
 
     result = sweep_grid(lab, fixed, grid, root, size, tqdm_progress, seeds=args.seeds, jobs=jobs,
                         executor=args.executor, address=args.address, figures=args.figures,
                         threads=args.threads or 1, checkpoint_every=args.checkpoint_every)
+    return _finish_sweep(lab, result, args.seeds)
+
+
+def _finish_sweep(lab: Lab, result, seeds: int) -> int:
+    from dlsm.sweeps import compact_table
+
     print(t("cli.sweep_folder", path=result.path))
     table = compact_table(result.comparison)
     print(text_table(table))
     if any("±" in str(cell) for row in table.rows for cell in row):
-        print(t("cli.sweep_ci", seeds=args.seeds))
+        print(t("cli.sweep_ci", seeds=seeds))
     for r in result.failed:
         print(t("cli.failed_run", name=r.path.name, error=r.error), file=sys.stderr)
     if result.interrupted:
         print(t("cli.interrupted_sweep", path=result.path), file=sys.stderr)
+        print(t("cli.continue_with", command=f"dlsm run {lab.name} --resume {result.path}"), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 1 if result.failed else 0
 

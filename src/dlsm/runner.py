@@ -3,7 +3,9 @@
 A run opens a :class:`~dlsm.training.RunSession` around ``lab.run``: every trainer of the lab checkpoints
 into the run folder while it trains (``checkpoint.pt``, and ``metrics.json`` with status ``running`` and
 the metrics so far), so a killed run loses at most one checkpoint interval and :func:`resume_run`
-continues it in the same folder. Sweeps (:mod:`dlsm.sweeps`) run many of these, each into its own folder.
+continues it in the same folder. Ctrl-C stops the whole run at the next step and checkpoints that step.
+While a run is written its folder is locked (:mod:`dlsm.run_lock`); a finished run drops its
+``checkpoint.pt``. Sweeps (:mod:`dlsm.sweeps`) run many of these, each into its own folder.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any
 
 from dlsm.config import LabConfig
 from dlsm.errors import ConfigError, DataError, DlsmError
+from dlsm.i18n import t
 from dlsm.labs import Lab, registry
 from dlsm.result import ProgressFn, Result
+from dlsm.run_lock import RunLock, RunLocked, locked_by
 from dlsm.runs import (
     mark_resumed,
     new_folder,
@@ -48,12 +52,15 @@ class RunOutcome:
     error: str = ""  # the message of the error that stopped a failed run
     stop_requested: bool = False  # Ctrl-C came while the lab was finishing: the run is complete, stop after it
     partial: dict[str, Any] = field(default_factory=dict)  # the metrics so far when the lab did not return
+    recorded: Status | None = None  # the status read from the run folder (:func:`load_outcome`)
 
     @property
     def status(self) -> Status:
         if self.error:
             return Status.FAILED
-        return self.result.status if self.result is not None else Status.INTERRUPTED
+        if self.result is not None:
+            return self.result.status
+        return self.recorded or Status.INTERRUPTED
 
     @property
     def interrupted(self) -> bool:
@@ -96,13 +103,14 @@ class _SigintGuard:
     """Ctrl-C while a lab runs: stop the lab where stopping loses nothing.
 
     A lab that reports progress is stopped at its next report: the KeyboardInterrupt is raised from the
-    progress callback, inside the training loop's ``try``, so the loop ends cleanly and the lab returns what
-    it did. (Raised from the signal handler, it could land between two statements of the loop outside its
-    ``try`` and escape the lab: the race that recorded ``metrics: {}`` though steps were done.) When the lab
-    has reported its last step (it only draws figures) or the run is being saved, Ctrl-C is deferred: the
-    run completes and ``pending`` tells the caller to stop after it. A lab that reports no progress is
-    stopped at once. The same Ctrl-C delivered twice within a second (a sweep worker gets it from the
-    terminal and from its parent) counts once; a later second Ctrl-C stops at once.
+    progress callback, inside the training loop's ``try``, so the loop ends cleanly at a step boundary; the
+    trainer then checkpoints that step and stops the whole run (:class:`~dlsm.training.RunInterrupted`),
+    which ``--resume`` continues bitwise. (Raised from the signal handler, it could land between two
+    statements of the loop outside its ``try`` and escape the lab: the race that recorded ``metrics: {}``
+    though steps were done.) When the lab has reported its last step (it only draws figures) or the run is
+    being saved, Ctrl-C is deferred: the run completes and ``pending`` tells the caller to stop after it. A
+    lab that reports no progress is stopped at once. The same Ctrl-C delivered twice within a second (a sweep
+    worker gets it from the terminal and from its parent) counts once; a later second Ctrl-C stops at once.
     """
 
     def __init__(self, progress: _Progress, once: bool = False) -> None:
@@ -142,8 +150,17 @@ def execute(lab: Lab, config: LabConfig, run_dir: Path, size: str = "course",
 
     The config is written first, so even a run stopped by Ctrl-C or an error leaves a record of what was
     asked. A lab error is recorded as status ``failed`` with its message, then re-raised (``raise_errors``)
-    or returned in the outcome (sweeps go on with the next run).
+    or returned in the outcome (sweeps go on with the next run). The folder's lock
+    (:class:`~dlsm.run_lock.RunLock`) is held until the last file is written.
     """
+    with RunLock(run_dir):
+        return _execute(lab, config, run_dir, size, progress, resume=resume, checkpoint_every=checkpoint_every,
+                        figures=figures, raise_errors=raise_errors, interrupt_once=interrupt_once)
+
+
+def _execute(lab: Lab, config: LabConfig, run_dir: Path, size: str, progress: ProgressFn | None, *,
+             resume: Mapping[str, Any] | None, checkpoint_every: int | None, figures: bool, raise_errors: bool,
+             interrupt_once: bool) -> RunOutcome:
     previous_s = 0.0
     if resume is None:
         write_config(run_dir, lab.name, config, size, checkpoint_every=checkpoint_every)
@@ -191,7 +208,19 @@ def execute(lab: Lab, config: LabConfig, run_dir: Path, size: str = "course",
         total = elapsed()
         save_result(run_dir, lab.name, lab.describe(), config, result, total,
                     meaning=lambda name: _meaning(lab, name))
+        if Status(result.status) in (Status.COMPLETED, Status.DIVERGED):
+            drop_training_state(run_dir)
     return RunOutcome(run_dir, config, result, total, stop_requested=guard.pending)
+
+
+def drop_training_state(run_dir: Path) -> None:
+    """A finished run is not resumed (``--resume`` says it is finished, from ``metrics.json``) and ``load=``
+    reads ``artifacts.pt``: its ``checkpoint.pt`` (every trainer's optimizer state, and the weights of each
+    stage: 288 MB for a default unfold run) goes."""
+    from dlsm.training.session import FILE_NAME
+
+    for name in (FILE_NAME, FILE_NAME + ".part"):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def _meaning(lab: Lab, name: str) -> str:
@@ -240,6 +269,9 @@ def resume_run(lab: Lab, run_dir: Path, progress: ProgressFn | None = None,
         raise DataError(f"--resume {run_dir}: this is a file; give the run folder that holds config.json")
     if not (run_dir / "config.json").is_file():
         raise DataError(f"--resume {run_dir}: not a dlsm run folder (no config.json)")
+    pid = locked_by(run_dir)
+    if pid is not None:
+        raise RunLocked(t("cli.err.run_locked", path=run_dir, pid=pid))
     record = read_json(run_dir / "config.json")
     if record.get("lab") != lab.name:
         raise ConfigError(f"--resume {run_dir}: this is a run of {record.get('lab')!r}, not {lab.name!r}; "
@@ -262,6 +294,20 @@ def resume_run(lab: Lab, run_dir: Path, progress: ProgressFn | None = None,
     every = checkpoint_every if checkpoint_every is not None else record.get("checkpoint_every")
     return execute(lab, config, run_dir, record.get("size", "course"), progress, resume=payload,
                    checkpoint_every=every)
+
+
+def load_outcome(lab: Lab, run_dir: Path) -> RunOutcome:
+    """A run of ``lab`` as its folder records it (config, status, metrics, time; no figures or curves)."""
+    record = read_json(run_dir / "config.json")
+    config = lab.config.from_dict(record.get("config", {}))
+    metrics = read_json(run_dir / "metrics.json") if (run_dir / "metrics.json").is_file() else {}
+    status = metrics.get("status")
+    recorded = Status(status) if status in {s.value for s in Status} else Status.INTERRUPTED
+    if recorded == Status.RUNNING:
+        recorded = Status.INTERRUPTED  # killed: what it wrote is the state at its last checkpoint
+    return RunOutcome(run_dir, config, None, float(metrics.get("elapsed_s", 0.0)),
+                      error=str(metrics.get("error", "")) if recorded == Status.FAILED else "",
+                      partial=dict(metrics.get("metrics", {})), recorded=recorded)
 
 
 def tour(root: Path, progress_for: ProgressFactory | None = None,

@@ -6,7 +6,9 @@ Layout of a run folder::
                     count, command, creation time (reports order runs by it), resume times
     metrics.json    metrics, status (running / completed / interrupted / diverged / failed), notes, elapsed
                     seconds; written while training goes on (status running, the metrics so far)
-    checkpoint.pt   the training state of a lab that trains (``dlsm run LAB --resume RUN_DIR`` continues it)
+    checkpoint.pt   the training state of a lab that trains (``dlsm run LAB --resume RUN_DIR`` continues it),
+                    while it trains and after Ctrl-C or a kill; removed when the run has finished
+    run.lock        while a process writes the run (:mod:`dlsm.run_lock`)
     tables/*.csv    one file per table
     curves/*.csv    one file per curve (x, y)
     figures/*.png   one PNG (for reports) and one PDF (vector, for LaTeX) per figure

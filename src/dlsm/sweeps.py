@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from dlsm.config import LabConfig, ParamSpec, strip_optional
-from dlsm.errors import ConfigError
+from dlsm.errors import ConfigError, DataError
+from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.result import Table
-from dlsm.runner import ProgressFactory, RunOutcome
-from dlsm.runs import new_folder, timestamp, write_json
+from dlsm.runner import ProgressFactory, RunOutcome, execute, load_outcome, resume_run
+from dlsm.runs import new_folder, read_json, timestamp, write_config, write_json
 from dlsm.status import Status
 from dlsm.sweep_executors import (  # noqa: F401  (re-exported: the sweep's API in one place)
     RAY_HINT,
@@ -191,7 +192,11 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
             "base": {k: value_label(v) for k, v in base.items()}, "size": size, "executor": executor,
             "jobs": jobs, "threads": threads, "runs": [Path(t.run_dir).name for t in tasks],
             "created": datetime.now().isoformat(timespec="microseconds")}
-    write_meta(sweep_dir, {**meta, "completed": False})
+    write_meta(sweep_dir, {**meta, "completed": False, "checkpoint_every": checkpoint_every, "figures": figures})
+    for task, config in zip(tasks, configs, strict=True):  # every point has its folder from the start
+        Path(task.run_dir).mkdir(exist_ok=True)
+        write_config(Path(task.run_dir), lab.name, config, size, threads=task.threads,
+                     checkpoint_every=checkpoint_every)
     overall = progress_for(f"{len(tasks)} runs") if progress_for and parallel else None
     if executor == "ray":
         runs = run_on_ray(tasks, address, overall)
@@ -204,6 +209,69 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
     write_meta(sweep_dir, {**meta, "completed": done,
                                   "failed": [r.path.name for r in runs if r.status == Status.FAILED]})
     return SweepOutcome(sweep_dir, keys, runs, comparison, seed_list, n_planned=len(tasks))
+
+
+def resume_sweep(lab: Lab, sweep_dir: Path, progress_for: ProgressFactory | None = None) -> SweepOutcome:
+    """Continue the sweep in ``sweep_dir`` (``dlsm run LAB --resume SWEEP_DIR``) and rebuild its comparison.
+
+    Points that completed (or diverged) are kept; an interrupted or killed point with a ``checkpoint.pt`` is
+    resumed (:func:`~dlsm.runner.resume_run`: bitwise an uninterrupted run); the others (not started, failed,
+    stopped before their first checkpoint) run again from the start. One point after another, in this
+    process; Ctrl-C stops the sweep again, to be resumed the same way.
+    """
+    import torch
+
+    meta = read_json(sweep_dir / "sweep.json")
+    if meta.get("lab") != lab.name:
+        raise ConfigError(t("cli.err.sweep_other_lab", path=sweep_dir, lab=meta.get("lab"), asked=lab.name),
+                          key="resume")
+    names = list(meta.get("runs", []))
+    missing = [n for n in names if not (sweep_dir / n / "config.json").is_file()]
+    if not names or missing:
+        raise DataError(t("cli.err.sweep_not_resumable", path=sweep_dir, missing=", ".join(missing[:3])))
+    before = torch.get_num_threads()
+    threads = meta.get("threads") or 1
+    if threads != before:
+        torch.set_num_threads(threads)
+    runs: list[RunOutcome] = []
+    try:
+        for name in names:
+            run_dir = sweep_dir / name
+            recorded = load_outcome(lab, run_dir)
+            progress = progress_for(name) if progress_for else None
+            if recorded.status in (Status.COMPLETED, Status.DIVERGED):
+                outcome = recorded
+            elif recorded.status == Status.INTERRUPTED and (run_dir / "checkpoint.pt").is_file():
+                outcome = resume_run(lab, run_dir, progress)
+            else:
+                outcome = execute(lab, recorded.config, run_dir, meta.get("size", "course"), progress,
+                                  checkpoint_every=meta.get("checkpoint_every"), figures=bool(meta.get("figures")),
+                                  raise_errors=False)
+            runs.append(outcome)
+            if outcome.interrupted:
+                break
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+    return _rebuild(lab, sweep_dir, meta, runs)
+
+
+def refresh_sweep(lab: Lab, sweep_dir: Path, resumed: RunOutcome) -> SweepOutcome:
+    """Rebuild the comparison of ``sweep_dir`` after one of its runs (``resumed``) was resumed on its own."""
+    meta = read_json(sweep_dir / "sweep.json")
+    runs = [resumed if n == resumed.path.name else load_outcome(lab, sweep_dir / n)
+            for n in meta.get("runs", []) if (sweep_dir / n / "config.json").is_file()]
+    return _rebuild(lab, sweep_dir, meta, runs)
+
+
+def _rebuild(lab: Lab, sweep_dir: Path, meta: dict[str, Any], runs: list[RunOutcome]) -> SweepOutcome:
+    keys = list(meta.get("keys", []))
+    comparison = finish(lab, sweep_dir, keys, runs)
+    planned = len(meta.get("runs", []))
+    done = len(runs) == planned and not any(r.interrupted for r in runs)
+    write_meta(sweep_dir, {**meta, "completed": done,
+                           "failed": [r.path.name for r in runs if r.status == Status.FAILED]})
+    return SweepOutcome(sweep_dir, keys, runs, comparison, list(meta.get("seeds", [])), n_planned=planned)
 
 
 def compare_runs(lab: Lab, key: str | Sequence[str], runs: Sequence[RunOutcome]) -> Table:

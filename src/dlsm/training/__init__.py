@@ -5,10 +5,10 @@ from dlsm.training.engine import EpochBatches, Trainer, count_parameters, offset
 from dlsm.training.incremental import Generation, IncrementalLog, train_incremental
 from dlsm.training.loop import FitLog, fit
 from dlsm.training.optim import OPTIMIZERS, SCHEDULES, OptimizerName, ScheduleName, make_optimizer, make_schedule
-from dlsm.training.session import RunSession, current_session, load_training_checkpoint
+from dlsm.training.session import RunInterrupted, RunSession, current_session, load_training_checkpoint
 
 __all__ = [
     "OPTIMIZERS", "SCHEDULES", "EpochBatches", "FitLog", "Generation", "IncrementalLog", "OptimizerName",
-    "RunSession", "ScheduleName", "Trainer", "count_parameters", "current_session", "fit",
+    "RunInterrupted", "RunSession", "ScheduleName", "Trainer", "count_parameters", "current_session", "fit",
     "load_training_checkpoint", "make_optimizer", "make_schedule", "offset_progress", "train_incremental",
 ]

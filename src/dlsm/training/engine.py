@@ -12,7 +12,9 @@ optimizer updates (one step = one update, in every lab). Around each update it c
 - checkpoint into the current :class:`~dlsm.training.session.RunSession` and resume from it.
 
 Ctrl-C and divergence are handled by :func:`~dlsm.training.loop.fit`: the trainer returns a
-:class:`FitLog` whose status says how it ended, and the model holds what was learned so far::
+:class:`FitLog` whose status says how it ended, and the model holds what was learned so far. Inside a run
+session (the CLI, sweeps) Ctrl-C instead stops the whole run: the trainer checkpoints the step it reached and
+raises :class:`~dlsm.training.session.RunInterrupted`, so later trainers of the lab do not start::
 
     batches = EpochBatches(len(X), 64, generator)
     trainer = Trainer(model, lambda m, idx: F.mse_loss(m(X[idx]), y[idx]), batches,
@@ -282,6 +284,8 @@ class Trainer:
             self.done = True
             if self.session is not None:
                 self.session.finished(self.name)
+        elif self.session is not None:  # in a run: checkpoint the step reached and stop the whole run
+            self.session.interrupted(self.name, at_boundary=self.log.event.get("kind") == "interrupted_after")
         return self.log
 
     # ----- checkpoints ----------------------------------------------------------------------------
@@ -305,7 +309,8 @@ class Trainer:
         """Restore what :meth:`state` saved (tensors go back to the model's device)."""
         device = next((p.device for p in self.model.parameters()), torch.device("cpu"))
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        if state["optimizer"] is not None:  # None: a finished trainer's (it does not step again)
+            self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self.ema is not None and state["ema"] is not None:

@@ -134,7 +134,7 @@ def fit(
             )
             log.event = {"kind": "diverged", "step": k, "loss": loss, "first": first}
             return log
-        if (k - start) % log_every == 0 or k == end - 1:
+        if k % log_every == 0 or k == end - 1:  # steps counted from 0, so a resumed run logs the same
             log.record(k, scalars)
         try:
             progress(k + 1 - start, n_steps, scalars)
@@ -146,7 +146,7 @@ def fit(
         if stop:
             log.message = f"stopped early after step {k + 1} of {end}"
             log.event = {"kind": "stopped_early", "step": k + 1, "end": end}
-            if (k - start) % log_every != 0 and k != end - 1:
+            if k % log_every != 0 and k != end - 1:
                 log.record(k, scalars)
             return log
     return log

@@ -10,7 +10,9 @@ and every :class:`~dlsm.training.Trainer` created inside registers with it by na
 on, the session writes ``checkpoint.pt`` (every trainer's model, optimizer, scheduler, EMA, step, RNG
 states, logs) and a ``metrics.json`` with status ``running``, atomically, so a killed run loses at most
 one checkpoint interval; ``dlsm run LAB --resume RUN_DIR`` reopens the session with that payload and
-each trainer continues where it stopped (bitwise the same numbers on the CPU).
+each trainer continues where it stopped (bitwise the same numbers on the CPU). Ctrl-C (raised between two
+steps) makes the trainer write a checkpoint of the step it reached and stop the whole run
+(:meth:`RunSession.interrupted`), so later trainers do not start and the resume is bitwise too.
 
 Checkpoints hold only tensors and plain containers, so they load with ``torch.load(weights_only=True)``.
 Outside a session (notebooks, tests, benchmarks) nothing is written. Whether figures are drawn is not the
@@ -33,6 +35,15 @@ from dlsm.errors import DataError
 FORMAT = "dlsm-training"
 VERSION = 1
 FILE_NAME = "checkpoint.pt"
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a trainer of a run that has a session: the whole run stops, not only that trainer.
+
+    Raised by :meth:`RunSession.interrupted` after the checkpoint of the step reached is written; the runner
+    catches it (as any KeyboardInterrupt) and records the run as interrupted, to be continued with
+    ``--resume``.
+    """
+
 
 _current: contextvars.ContextVar[RunSession | None] = contextvars.ContextVar("dlsm_run_session", default=None)
 
@@ -89,9 +100,25 @@ class RunSession:
         return self.resume.get(name)
 
     def finished(self, name: str) -> None:
-        """A trainer is done: keep its final state and write a checkpoint."""
-        self._frozen[name] = self._state_fns.pop(name)()
+        """A trainer is done: keep its final state and write a checkpoint.
+
+        A finished trainer does not step again, so its optimizer and scheduler states are not kept (Adam's
+        two moments are twice the weights, for every stage of an incremental training)."""
+        state = self._state_fns.pop(name)()
+        self._frozen[name] = {**state, "optimizer": None, "scheduler": None}
         self.checkpoint()
+
+    def interrupted(self, name: str, at_boundary: bool) -> None:
+        """Ctrl-C stopped trainer ``name``: checkpoint the step it reached, then stop the whole run.
+
+        ``at_boundary``: the trainer stopped between two steps (Ctrl-C raised from the progress report), so
+        its state is that of a step boundary and a resume from it is bitwise an uninterrupted run. Stopped
+        inside a step (a second Ctrl-C), its state may be half updated: the last checkpoint is kept instead.
+        Raises :class:`RunInterrupted`.
+        """
+        if at_boundary and name in self._state_fns:
+            self.checkpoint()
+        raise RunInterrupted
 
     def step_done(self, name: str, step: int) -> None:
         """Called by a trainer after each optimizer step; writes a checkpoint when one is due."""
