@@ -129,3 +129,26 @@ def test_zf_falls_back_to_the_pseudo_inverse_on_a_singular_channel():
     expected = torch.stack([torch.linalg.pinv(H[i]) @ y[i] for i in range(2)])
     torch.testing.assert_close(zf_equalize(y, H), expected)
     torch.testing.assert_close(zf_equalize(y[:1], H[0]), expected[:1])
+
+
+@pytest.mark.parametrize("name", ["bpsk", "pam4"])
+def test_fast_search_in_many_blocks_equals_brute_force(monkeypatch, name):
+    """The shared-H search by matrix products, cut into blocks of a few rows, equals the NumPy brute force."""
+    import dlsm.algorithms.detectors as det
+
+    monkeypatch.setattr(det, "_CACHE_BLOCK", 2 * 4**3)  # a few rows per block: many blocks, a ragged last one
+    const, batch = _data(3, 4, name, batch=45, s2=0.3, seed=3)
+    ml_np, map_np = _brute(batch.y, batch.H, const, 0.3)
+    assert np.array_equal(ML(const)(batch.y, batch.H, 0.3).x_hat.numpy(), ml_np)
+    assert np.array_equal(SymbolMAP(const)(batch.y, batch.H, 0.3).x_hat.numpy(), map_np)
+
+
+def test_fast_ml_breaks_ties_like_brute_force():
+    """y = 0 makes x and −x tie exactly (‖Hx‖² = ‖H(−x)‖²); both searches take the first candidate in C's order,
+    like np.argmin over the brute-force distances."""
+    const = constellation("bpsk")
+    H = draw_channel(4, 4, torch.Generator().manual_seed(1), dtype=torch.float64)
+    y = torch.zeros(3, 4, dtype=torch.float64)
+    ml_np, _ = _brute(y, H, const, 0.5)
+    assert np.array_equal(ML(const)(y, H, 0.5).x_hat.numpy(), ml_np)
+    assert ml_np[0][0] == -1.0  # of the tied pair ±x, the one listed first in C's order (x_1 = −1)

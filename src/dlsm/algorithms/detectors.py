@@ -7,7 +7,8 @@ functions (:func:`zf_equalize`, :func:`lmmse_equalize`); the detectors wrap them
 
 - ZF:     x̃ = H⁺ y  (= (HᵀH)⁻¹Hᵀy for m >= n)
 - LMMSE:  x̃ = Hᵀ(HHᵀ + (σ²/E_s) I)⁻¹ y, sliced after the bias is removed per stream
-- ML:     x̂ = argmin_{x ∈ Cⁿ} ‖y − Hx‖², by exhaustive batched search (refused above 2²⁰ candidates)
+- ML:     x̂ = argmin_{x ∈ Cⁿ} ‖y − Hx‖², by exhaustive batched search (refused above 2²⁰ candidates); for one
+          shared H as matrix products over the candidates, argmin_x ‖Hx‖² − 2yᵀHx (‖y‖² dropped)
 - symbol-wise MAP: x̂_i = argmax_s Σ_{x: x_i = s} exp(−‖y − Hx‖²/2σ²), the SER-optimal detector
 - K-best: breadth-first tree search on the QR decomposition, keeping the K best partial paths
   (Guo, Nilsson 2006); with n > m on the MMSE-extended channel [H; (σ/√E_s) I]
@@ -27,6 +28,9 @@ from dlsm.problems.mimo import Constellation
 MAX_CANDIDATES = 2**20
 #: Elements of one block of the exhaustive search's distance tensor (memory bound).
 _BLOCK = 2**23
+#: Elements of one block of the shared-H search: small enough (1 MiB in float64) to stay in cache between the
+#: product and the reduction (at 8×8 BPSK, 20,000 vectors, about twice as fast as one 2²³-element block).
+_CACHE_BLOCK = 2**17
 
 
 @dataclass
@@ -131,15 +135,35 @@ def _max_n(const: Constellation) -> int:
 def candidate_metrics(y: torch.Tensor, H: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
     """‖y_b − H_b X_k‖² for every vector b and candidate k: (b, K). X (K, n)."""
     if H.dim() == 2:
-        HX = X @ H.T  # (K, m)
-        return torch.cdist(y.unsqueeze(0), HX.unsqueeze(0)).squeeze(0) ** 2  # (b, K)
+        return (reduced_metrics(y, X @ H.T) + (y**2).sum(1, keepdim=True)).clamp_(min=0.0)  # (b, K), >= 0
     HX = H @ X.T.unsqueeze(0)  # (b, m, K)
     return ((y.unsqueeze(-1) - HX) ** 2).sum(1)  # (b, K)
 
 
-def _blocks(b: int, per_row: int) -> range:
-    step = max(1, _BLOCK // max(1, per_row))
-    return range(0, b, step)
+def reduced_metrics(y: torch.Tensor, HX: torch.Tensor) -> torch.Tensor:
+    """‖Hx_k‖² − 2 yᵀHx_k = ‖y − Hx_k‖² − ‖y‖² for one shared H: (b, K), from HX (K, m) = the rows Hx_k.
+
+    One matrix product y HXᵀ (b × m × K flops) instead of a distance per pair; ‖y‖² does not depend on k, so
+    argmin_k and softmax_k over these equal those over the full distances.
+    """
+    energy = (HX**2).sum(1)  # (K,)
+    return torch.addmm(energy, y, HX.T, beta=1.0, alpha=-2.0)  # (b, K)
+
+
+def _shared_metric_blocks(y: torch.Tensor, H: torch.Tensor, X: torch.Tensor):
+    """Yield (start, metrics) over blocks of y: for one H the reduced metrics in cache-sized blocks, for one H per
+    vector the full distances in blocks below _BLOCK elements. Ties: ``min(1).indices`` and ``argmin`` both
+    return the first minimal index, as the former search did."""
+    if H.dim() == 2:
+        HX = X @ H.T  # (K, m), computed once for all blocks
+        K = X.shape[0]
+        step = max(1, (_CACHE_BLOCK if K <= _CACHE_BLOCK else _BLOCK) // K)
+        for s in range(0, y.shape[0], step):
+            yield s, reduced_metrics(y[s:s + step], HX)  # (step, K)
+        return
+    step = max(1, _BLOCK // (X.shape[0] * H.shape[-2]))
+    for s in range(0, y.shape[0], step):
+        yield s, candidate_metrics(y[s:s + step], H[s:s + step], X)  # (step, K)
 
 
 class ML:
@@ -152,12 +176,7 @@ class ML:
         n = H.shape[-1]
         check_exhaustive(self.const, n, "ml")
         X = self.const.all_vectors(n).to(y.device, y.dtype)  # (K, n)
-        m = H.shape[-2]
-        step = max(1, _BLOCK // (X.shape[0] * (m if H.dim() == 3 else 1)))
-        out = []
-        for s in range(0, y.shape[0], step):
-            Hs = H if H.dim() == 2 else H[s:s + step]
-            out.append(X[candidate_metrics(y[s:s + step], Hs, X).argmin(1)])  # (step, n)
+        out = [X[metric.min(1).indices] for _, metric in _shared_metric_blocks(y, H, X)]  # (step, n) each
         x_hat = torch.cat(out) if out else y.new_zeros(0, n)
         return Detection(x_hat, None)
 
@@ -170,20 +189,19 @@ class SymbolMAP:
         self.const = const
 
     def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
-        n, m = H.shape[-1], H.shape[-2]
+        n = H.shape[-1]
         check_exhaustive(self.const, n, "map")
         pts = self.const.points.to(y.device, y.dtype)
         X = self.const.all_vectors(n).to(y.device, y.dtype)  # (K, n)
-        onehot = (X.unsqueeze(-1) == pts).to(y.dtype)  # (K, n, |C|)
-        step = max(1, _BLOCK // (X.shape[0] * (m if H.dim() == 3 else 1)))
+        C = pts.numel()
+        onehot = (X.unsqueeze(-1) == pts).to(y.dtype).reshape(X.shape[0], n * C)  # (K, n·|C|)
         hard, soft = [], []
-        for s in range(0, y.shape[0], step):
-            Hs = H if H.dim() == 2 else H[s:s + step]
-            logp = -candidate_metrics(y[s:s + step], Hs, X) / (2 * noise_var)  # (bs, K)
-            post = torch.softmax(logp, dim=1)  # (bs, K)
-            marg = torch.einsum("bk,kns->bns", post, onehot)  # (bs, n, |C|)
+        for _, metric in _shared_metric_blocks(y, H, X):
+            # unnormalised posterior exp(−(d_k − min d)/2σ²) (bs, K); its marginals share one normaliser per row
+            w = (metric - metric.amin(1, keepdim=True)).mul_(-1.0 / (2 * noise_var)).exp_()
+            marg = (w @ onehot).reshape(-1, n, C)  # (bs, n, |C|)
             hard.append(pts[marg.argmax(-1)])
-            soft.append(marg @ pts)
+            soft.append((marg @ pts) / marg.sum(-1))
         return Detection(torch.cat(hard), torch.cat(soft))
 
 

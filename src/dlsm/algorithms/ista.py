@@ -66,26 +66,36 @@ def _lam(lam: float | torch.Tensor, y: torch.Tensor) -> float | torch.Tensor:
     return lam
 
 
+def _settled(x_new: torch.Tensor, x: torch.Tensor, tol: float) -> bool:
+    """max over rows of ‖x_{t+1} − x_t‖ / ‖x_{t+1}‖ <= tol (the relative-change stopping rule)."""
+    change = (x_new - x).norm(dim=-1) / x_new.norm(dim=-1).clamp(min=torch.finfo(x.dtype).tiny)
+    return bool((change <= tol).all())
+
+
 def ista(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, iters: int, *, step: float | None = None,
-         x0: torch.Tensor | None = None, track: TrackFn | None = None) -> torch.Tensor:
+         x0: torch.Tensor | None = None, track: TrackFn | None = None, tol: float = 0.0) -> torch.Tensor:
     """ISTA for ½‖y − A x‖² + λ‖x‖₁. y (batch, m) or (m,) -> x̂ of the same leading shape with n columns.
 
     ``lam``: a scalar, or a tensor (batch,) / (batch, 1) giving each row its own λ (a λ sweep in one call).
-    ``step``: β, default 1/L. ``track(t, x_t)`` is called after every iteration t = 1..iters.
+    ``step``: β, default 1/L. ``track(t, x_t)`` is called after every iteration t = 1..iters. ``tol`` > 0 stops
+    early once every row's relative change ‖x_{t+1} − x_t‖ / ‖x_{t+1}‖ is at most tol (0: run all iters). For
+    a fast solver to a tolerance see :func:`dlsm.algorithms.fast_lasso.fista_solve`.
     """
     y2, x, squeeze = _prepare(A, y, x0)
     lam = _lam(lam, y2)
     beta = step if step is not None else 1.0 / lipschitz(A)
     for t in range(1, iters + 1):
         r = x + beta * (y2 - x @ A.T) @ A  # (batch, n)
-        x = soft_threshold(r, beta * lam)  # (batch, n)
+        x_prev, x = x, soft_threshold(r, beta * lam)  # (batch, n)
         if track is not None:
             track(t, x)
+        if tol > 0 and _settled(x, x_prev, tol):
+            break
     return x[0] if squeeze else x
 
 
 def fista(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, iters: int, *, step: float | None = None,
-          x0: torch.Tensor | None = None, track: TrackFn | None = None) -> torch.Tensor:
+          x0: torch.Tensor | None = None, track: TrackFn | None = None, tol: float = 0.0) -> torch.Tensor:
     """FISTA (ISTA with Nesterov momentum); same arguments and shapes as :func:`ista`."""
     y2, x, squeeze = _prepare(A, y, x0)
     lam = _lam(lam, y2)
@@ -95,9 +105,11 @@ def fista(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, iters: in
         x_new = soft_threshold(s + beta * (y2 - s @ A.T) @ A, beta * lam)  # (batch, n)
         q_new = (1 + (1 + 4 * q * q) ** 0.5) / 2
         s = x_new + ((q - 1) / q_new) * (x_new - x)  # (batch, n)
-        x, q = x_new, q_new
+        x_prev, x, q = x, x_new, q_new
         if track is not None:
             track(t, x)
+        if tol > 0 and _settled(x, x_prev, tol):
+            break
     return x[0] if squeeze else x
 
 
