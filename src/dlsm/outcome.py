@@ -88,10 +88,24 @@ class Outcome:
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
+        self._agree_on_divergence()
         for name in self.extra:
             if self.family_of(name) is None:
                 raise ValueError(f"{type(self).__name__}: extra metric {name!r} matches no declared family "
                                  f"({', '.join(self.families) or 'none declared'})")
+
+    def _agree_on_divergence(self) -> None:
+        """One rule for every lab: status ``diverged`` if and only if the metric ``diverged`` is True.
+
+        A lab that declares the metric may set either; the other follows (an interrupted run keeps its
+        status, since it is resumable; its metric still says that what ran had diverged).
+        """
+        if not any(f.name == "diverged" and f.metadata.get("metric") for f in dataclasses.fields(self)):
+            return
+        if self.status == Status.DIVERGED:
+            self.diverged = True  # type: ignore[attr-defined]
+        elif getattr(self, "diverged", False) is True and self.status == Status.COMPLETED:
+            self.status = Status.DIVERGED
 
     # ----- the declared metrics ------------------------------------------------------------------
     @classmethod

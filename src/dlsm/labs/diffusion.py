@@ -427,7 +427,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         curves=curves if len(losses) else {},
         artifacts={"samples": samples, "model": {k: v.detach().cpu().clone() for k, v in sampled.state_dict().items()}},
         data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, shown_sampler,
-                                       f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else ""), "log": log},
+                                       f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else ""), "log": log,
+              "n_train": len(X), "batch_size": s["batch_size"]},
     )
 
 
@@ -438,8 +439,14 @@ def notes(config: Config, out: Outcome) -> Notes:
     if out.status == Status.INTERRUPTED:
         found.measured.append(t("diffusion.note.interrupted", steps=out.steps))
     elif out.status == Status.DIVERGED:
-        found.measured.append(t("diffusion.note.diverged", step=out.steps, loss=log.losses[-1],
+        found.measured.append(t("diffusion.note.diverged", steps=out.steps, loss=log.losses[-1],
                                 first=log.losses[0]))
+        found.measured.append(t("training.diverged_setting", setting="lr", value=settings(config)["lr"]))
+    if out.data["batch_size"] > out.data["n_train"]:
+        # A note, not a ConfigError: a batch larger than the data is full-batch training (each step one epoch),
+        # a legitimate setting, but the reader should know that the batch was the whole set.
+        found.measured.append(t("training.batch_whole_set", batch=out.data["batch_size"], n=out.data["n_train"],
+                                steps=out.steps))
     if out.alpha_bar_T > ALPHA_BAR_T_MAX:
         found.measured.append(t("diffusion.note.no_noise", abar=out.alpha_bar_T, signal=out.terminal_signal))
         if config.start == "noise":

@@ -276,13 +276,16 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
 
 
 # ----- what the reader is told ----------------------------------------------------------------------------
-def _training_notes(found: Notes, which: str, log: FitLog | None, planned: int) -> None:
-    """How a training that did not complete ended (what the training loop's message said, in the glossary)."""
+def _training_notes(found: Notes, which: str, log: FitLog | None, planned: int, setting: str = "lr",
+                    value: float = math.nan) -> None:
+    """How a training that did not complete ended (what the training loop's message said, in the glossary);
+    a diverged one names the learning rate ``setting`` to lower."""
     if log is None or log.status == Status.COMPLETED:
         return
     if log.status == Status.DIVERGED:
         found.measured.append(t("mimo.note.diverged", which=which, steps=log.steps_done,
                                 loss=log.losses[-1] if log.losses else math.nan))
+        found.measured.append(t("training.diverged_setting", setting=setting, value=value))
         found.explanations.append(t("mimo.note.why_diverged"))
     else:
         found.measured.append(t("mimo.note.interrupted", which=which, steps=log.steps_done, total=planned))
@@ -292,10 +295,16 @@ def notes(config: Config, out: Outcome) -> Notes:
     """The operating point, which SERs are missing and why, the ratios to ML, and how the SERs were counted;
     apart, ZF's closed form and why the NN struggles with random H."""
     found = Notes()
-    _training_notes(found, "NN", out.data["nn_log"], config.steps)
-    _training_notes(found, "TPG", out.data["tpg_log"], tpg_config(config).steps_per_restart)
+    _training_notes(found, "NN", out.data["nn_log"], config.steps, "lr", config.lr)
+    _training_notes(found, "TPG", out.data["tpg_log"], tpg_config(config).steps_per_restart, "tpg_lr", config.tpg_lr)
     found.measured.append(t("mimo.note.operating_point", sigma=out.noise_std, snr=out.snr_db))
     metrics = out.metrics
+    chance = 1 - 1 / {"bpsk": 2, "pam4": 4}[config.modulation]  # SER of guessing a symbol uniformly
+    for name, setting in (("nn", "lr"), ("tpg", "tpg_lr")):
+        ser = metrics.get(f"ser_{name}")
+        if ser is not None and ser >= chance:
+            found.measured.append(t("mimo.note.chance", which=name.upper(), ser=ser, chance=chance, setting=setting,
+                                    value=getattr(config, setting)))
     for name in DETECTORS:
         if metrics[f"ser_{name}"] is None:
             key = f"ser_{name}"

@@ -277,6 +277,9 @@ def notes(config: Config, out: Outcome) -> Notes:
         found.measured.append(t("tgd.note.interrupted", steps=ending.steps))
     elif ending.diverged:
         found.measured.append(t("tgd.note.diverged", steps=ending.steps, loss=ending.loss, first=ending.first_loss))
+        found.measured.append(t("training.diverged_setting", setting="lr", value=config.lr))
+        if config.beta_init * max(EIGENVALUES) > 2:  # every initial step already overshoots: |1 - β λ| > 1
+            found.measured.append(t("training.diverged_setting", setting="beta_init", value=config.beta_init))
         found.explanations.append(t("tgd.note.diverged_why"))
     return found
 

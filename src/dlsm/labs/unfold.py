@@ -18,6 +18,7 @@ reaches it) and the genie (LMMSE on the true support: a lower bound no method wi
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -271,7 +272,9 @@ def _outcome(config: Config, d: _Draws, se: np.ndarray, se_fp: float, methods: l
         m[f"{k}_nmse_db_std"] = float(np.std(stacked[k][:, -1])) if config.n_matrices > 1 else None
     trained = [k for k in methods if k in mean]
     best = min(trained, key=lambda k: mean[k][-1]) if trained else None
-    after = {k: np.nanmean(np.stack(v), 0) for k, v in d.after_gen.items()}  # (T,) test NMSE after generation g
+    with warnings.catch_warnings():  # a generation that diverged everywhere is NaN: its mean stays NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        after = {k: np.nanmean(np.stack(v), 0) for k, v in d.after_gen.items()}  # (T,) test NMSE after generation g
     for k, av in after.items():
         for depth in (8, 12):
             if depth <= T:
@@ -343,6 +346,7 @@ def notes(config: Config, out: Outcome) -> Notes:
         found.measured.append(t("unfold.note.interrupted", steps=ending.steps))
     elif ending.diverged:
         found.measured.append(t("unfold.note.diverged", steps=ending.steps, loss=ending.loss, first=ending.first_loss))
+        found.measured.append(t("training.diverged_setting", setting="lr", value=config.lr))
         found.explanations.append(t("unfold.note.diverged_why"))
     found.explanations.append(t("unfold.note.limits"))
     if "du_ista" in out.methods and (config.incremental or config.lr_schedule == "constant"):

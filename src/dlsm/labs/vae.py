@@ -127,7 +127,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
 
     train_loss = np.asarray(log.history.get("loss", []), dtype=float)
     done_epochs = len(train_loss) // batches.per_epoch
-    train_elbo = -train_loss[:done_epochs * batches.per_epoch].reshape(done_epochs, -1).mean(1)  # (epochs,)
+    per_epoch = batches.per_epoch  # (not -1: a run that diverged in its first epoch has 0 epochs)
+    train_elbo = -train_loss[:done_epochs * per_epoch].reshape(done_epochs, per_epoch).mean(1)  # (epochs,)
     test_elbo = np.asarray(trainer.eval_log.history.get("test_elbo", []), dtype=float)[:done_epochs]
     epochs = np.arange(1, done_epochs + 1, dtype=float)
     with torch.no_grad():
@@ -175,6 +176,7 @@ def notes(config: Config, out: Outcome) -> Notes:
         found.measured.append(t("vae.note.interrupted", steps=out.steps))
     elif out.status == Status.DIVERGED:
         found.measured.append(t("vae.note.diverged", steps=out.steps, loss=log.losses[-1], first=log.losses[0]))
+        found.measured.append(t("training.diverged_setting", setting="lr", value=config.lr))
     if not config.quality:
         found.measured.append(t("vae.note.no_quality"))
     found.measured.append(t("vae.note.elbo", elbo=out.test_elbo, kl=out.test_kl,

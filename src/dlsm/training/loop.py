@@ -21,6 +21,10 @@ from dlsm.status import Status
 StepFn = Callable[[int], Mapping[str, float]]
 #: Keys a step may add to its scalars: the step was not applied (non-finite gradient), or training should stop.
 SKIPPED, STOP = "_skipped", "_stop"
+#: A loss above this counts as divergence (see :func:`fit`).
+CEILING = 1e30
+#: This many skipped (non-finite gradient) steps in a row count as divergence (see :func:`fit`).
+MAX_SKIPPED = 25
 
 
 @dataclass
@@ -41,6 +45,7 @@ class FitLog:
     message: str = ""
     skipped: int = 0
     event: dict = field(default_factory=dict)
+    skipped_in_a_row: int = 0  # the latest consecutive skipped steps (kept so that a resumed run counts the same)
 
     def text(self) -> str:
         """How the loop ended, in the current language ('' when it ran to the end)."""
@@ -76,14 +81,14 @@ class FitLog:
         """Plain data (for checkpoints loaded with ``weights_only=True``)."""
         return {"steps": list(self.steps), "history": {k: list(v) for k, v in self.history.items()},
                 "steps_done": self.steps_done, "status": self.status.value, "message": self.message,
-                "skipped": self.skipped, "event": dict(self.event)}
+                "skipped": self.skipped, "event": dict(self.event), "skipped_in_a_row": self.skipped_in_a_row}
 
     @classmethod
     def from_state(cls, state: Mapping) -> FitLog:
         return cls(steps=list(state["steps"]), history={k: list(v) for k, v in state["history"].items()},
                    steps_done=int(state["steps_done"]), status=Status(state["status"]),
                    message=str(state["message"]), skipped=int(state.get("skipped", 0)),
-                   event=dict(state.get("event", {})))
+                   event=dict(state.get("event", {})), skipped_in_a_row=int(state.get("skipped_in_a_row", 0)))
 
 
 def fit(
@@ -95,6 +100,8 @@ def fit(
     start: int = 0,
     log: FitLog | None = None,
     blowup: float | None = 1e8,
+    ceiling: float | None = CEILING,
+    max_skipped: int | None = MAX_SKIPPED,
 ) -> FitLog:
     """Run ``step(k)`` for ``k = start .. start + n_steps - 1``.
 
@@ -103,6 +110,12 @@ def fit(
     ``loss`` ends it with status ``"diverged"``. Pass an existing ``log`` to continue it (incremental
     training, resume). A step that returns ``{SKIPPED: True}`` is counted in ``log.skipped`` and not
     checked; one that returns ``{STOP: True, ...}`` ends the loop after it (early stopping).
+
+    Divergence, one rule for every lab: the loss is not finite, or grows ``blowup`` times above the first
+    logged loss, or exceeds ``ceiling`` (no lab's data has a loss anywhere near 1e30, so a loss above it is an
+    iteration that blew up from its first steps, e.g. step sizes initialised far too large), or ``max_skipped``
+    steps in a row were skipped for a non-finite gradient (the weights are stuck where every gradient is
+    non-finite; the step is then logged with a NaN loss). None turns a criterion off.
     """
     progress = progress or no_progress
     log = log or FitLog()
@@ -121,19 +134,18 @@ def fit(
         if scalars.pop(SKIPPED, False):  # a non-finite gradient that the step did not apply
             log.steps_done = k + 1
             log.skipped += 1
+            log.skipped_in_a_row += 1
+            if max_skipped is not None and log.skipped_in_a_row >= min(max_skipped, end):
+                first = log.losses[0] if log.losses else math.nan
+                return _diverged(log, k, {"loss": math.nan}, math.nan, first)
             continue
+        log.skipped_in_a_row = 0
         loss = float(scalars["loss"])
         log.steps_done = k + 1
         first = log.losses[0] if log.losses else loss
-        if not math.isfinite(loss) or (blowup is not None and first > 0 and loss > blowup * first):
-            log.record(k, scalars)
-            log.status = Status.DIVERGED
-            log.message = (
-                f"the loss became {loss:.4g} at step {k} (first loss {first:.4g}): training diverged "
-                "(typically the learning rate is too large for the curvature of the loss)"
-            )
-            log.event = {"kind": "diverged", "step": k, "loss": loss, "first": first}
-            return log
+        if (not math.isfinite(loss) or (blowup is not None and first > 0 and loss > blowup * first)
+                or (ceiling is not None and abs(loss) > ceiling)):
+            return _diverged(log, k, scalars, loss, first)
         if k % log_every == 0 or k == end - 1:  # steps counted from 0, so a resumed run logs the same
             log.record(k, scalars)
         try:
@@ -149,4 +161,16 @@ def fit(
             if k % log_every != 0 and k != end - 1:
                 log.record(k, scalars)
             return log
+    return log
+
+
+def _diverged(log: FitLog, k: int, scalars: Mapping[str, float], loss: float, first: float) -> FitLog:
+    """End ``log`` as diverged at step ``k`` (the step is recorded)."""
+    log.record(k, scalars)
+    log.status = Status.DIVERGED
+    log.message = (
+        f"the loss became {loss:.4g} at step {k} (first loss {first:.4g}): training diverged "
+        "(typically the learning rate is too large for the curvature of the loss)"
+    )
+    log.event = {"kind": "diverged", "step": k, "loss": loss, "first": first}
     return log
