@@ -302,8 +302,8 @@ def test_bad_input_is_a_config_error(overrides, key):
 
 
 def test_digits_quick_loss_decreases_and_samples_are_saved():
-    r = diffusion.run(diffusion.Config.make("quick", data="digits", n_train=200, digit_epochs=3, steps=20,
-                                            digit_samples=4, judge_epochs=0.05))
+    r = diffusion.run(diffusion.Config.make("quick", data="digits", space="pixel", n_train=200, digit_epochs=3,
+                                            steps=20, digit_samples=4, judge_epochs=0.05))
     m = r.metrics
     assert m["train_loss"] < m["first_loss"]
     assert r.artifacts["samples"].shape == (4, 1, 28, 28)

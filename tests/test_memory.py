@@ -37,3 +37,22 @@ def test_the_estimate_covers_the_matrix_and_the_refusal_names_the_numbers(monkey
     assert err.value.key == "n" and memory.gib(memory_bytes(config)) in str(err.value)
     monkeypatch.setattr(memory, "available_bytes", lambda: int(memory_bytes(config) * 2.5))  # fits
     assert lab.run(lab.config.make("quick"), figures=False).metrics["n"] > 0
+
+
+def test_a_mimo_run_too_large_for_the_machine_is_refused_and_the_estimate_covers_its_batches(monkeypatch):
+    from dlsm.labs._mimo_training import EVAL_BATCH
+    from dlsm.labs.mimo import memory_bytes
+
+    lab = get_lab("mimo")
+    big = dict(n=256, m=256, channel="random", detectors=("lmmse", "ep"))
+    config = lab.config.make("quick", **big)
+    # at least one Monte-Carlo batch of H (b, m, n) in float32, and EP's n × n matrices per vector
+    assert memory_bytes(config) >= 4 * EVAL_BATCH * (256 * 256 + 256 * 256)
+    # the exhaustive search adds its 2^n candidates: 20 BPSK antennas need more than 16 antennas
+    small = lab.config.make("quick", n=16, m=16, detectors=("ml",))
+    assert memory_bytes(lab.config.make("quick", n=20, m=20, detectors=("ml",))) > memory_bytes(small)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**30)  # a machine with 2 GiB free
+    with pytest.raises(ConfigError) as err:
+        lab.config.make("quick", **big)
+    assert err.value.key == "n" and memory.gib(memory_bytes(config)) in str(err.value)
+    assert memory_bytes(lab.config.make("quick")) < 2**30  # the course size fits easily

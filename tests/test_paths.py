@@ -127,7 +127,7 @@ def test_out_naming_a_file_exits_2(command, tmp_path, capsys):
 def test_report_of_a_file_says_it_is_a_file(tmp_path, capsys):
     file = tmp_path / "metrics.json"
     file.write_text("{}")
-    assert main(["report", str(file)]) == 1
+    assert main(["report", str(file)]) == 2
     assert f"{file}: is a file" in capsys.readouterr().err
 
 

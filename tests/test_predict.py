@@ -111,9 +111,9 @@ def test_dark_digits_on_white_paper_are_inverted(run_dir, digits, tmp_path, caps
 
 def test_missing_and_corrupt_checkpoints_are_clear_errors(run_dir, digits, tmp_path, capsys):
     image = str(digits[0][0])
-    assert main(["predict", str(tmp_path / "nope.pt"), image]) == 1
+    assert main(["predict", str(tmp_path / "nope.pt"), image]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
-    assert main(["predict", str(tmp_path), image]) == 1
+    assert main(["predict", str(tmp_path), image]) == 2
     assert "without artifacts.pt" in capsys.readouterr().err
 
     garbage = tmp_path / "garbage.pt"
@@ -121,7 +121,7 @@ def test_missing_and_corrupt_checkpoints_are_clear_errors(run_dir, digits, tmp_p
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes((run_dir / "artifacts.pt").read_bytes()[:3000])
     for bad in (garbage, truncated):
-        assert main(["predict", str(bad), image]) == 1
+        assert main(["predict", str(bad), image]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error:") and "cannot read" in err and "Traceback" not in err
 
@@ -282,11 +282,11 @@ def test_one_unreadable_file_is_reported_and_the_others_classified(run_dir, font
 
 def test_a_run_folder_of_a_lab_without_a_classifier_names_what_works(tmp_path, capsys):
     outcome = runner.run_one(get_lab("gates"), get_lab("gates").config.make("quick"), tmp_path, "quick")
-    assert main(["predict", str(outcome.path), str(tmp_path / "any.png")]) == 1
+    assert main(["predict", str(outcome.path), str(tmp_path / "any.png")]) == 2
     err = capsys.readouterr().err
     assert "run of the gates lab" in err and "dlsm run classify" in err and "save_checkpoint" not in err
     for name in ("artifacts.pt", "checkpoint.pt"):
         if (outcome.path / name).is_file():
-            assert main(["predict", str(outcome.path / name), str(tmp_path / "any.png")]) == 1
+            assert main(["predict", str(outcome.path / name), str(tmp_path / "any.png")]) == 2
             err = capsys.readouterr().err
             assert "dlsm run classify" in err and "save_checkpoint" not in err

@@ -132,3 +132,32 @@ def test_a_few_failed_signals_get_a_note_and_bayes_amp_signals_matches_the_lab()
     assert spread.nmse_db == pytest.approx(m["amp_bg_nmse_db"], abs=1e-9)
     assert spread.se_fixed_point_db == pytest.approx(m["se_fixed_point_db"], abs=1e-9)
     assert spread.failed(10.0) == 1
+
+
+def test_vamp_beside_amp_and_its_state_evolution(quick):
+    m, out = quick.metrics, quick.outcome
+    assert m["vamp_nmse_db"] == pytest.approx(m["vamp_se_nmse_db"], abs=1.5)  # 10 signals of n = 500
+    assert m["vamp_nmse_db_median"] <= m["vamp_nmse_db_worst"]
+    assert "vamp_nmse" in quick.curves and "vamp_se_nmse" in quick.curves
+    methods = quick.tables["methods"]
+    assert any(str(row[0]).startswith("VAMP t=") for row in methods.rows)
+    assert out.vamp_nmse_db == m["vamp_nmse_db"]
+    assert t("sparse.note.vamp_why") not in quick.explanations  # VAMP and AMP agree on S1: no note
+
+
+def test_vamp_on_the_condition_15_matrix_where_amp_diverges():
+    r = LAB(Config.make("quick", matrix="cond", cond=15.0, pt_grid=0, iters=20, lam_fracs=(0.05,), n=200, m=100),
+            figures=False)
+    m = r.metrics
+    assert m["vamp_nmse_db"] == pytest.approx(m["vamp_se_nmse_db"], abs=2.0)  # 10 signals of n = 200
+    assert m["amp_bg_nmse_db"] > m["vamp_nmse_db"] + 20
+    out = r.outcome
+    assert t("sparse.note.vamp", vamp=out.vamp_nmse_db, T=20, median=out.vamp_nmse_db_median,
+             worst=out.vamp_nmse_db_worst, se=out.vamp_se_nmse_db) in r.notes
+    assert t("sparse.note.vamp_why") in r.explanations
+
+
+def test_vamp_without_noise_stays_finite():
+    r = LAB(Config.make("quick", setting="S2", noise_std=0.0, pt_grid=0, iters=20, lam_fracs=(0.05,), n=100, m=60),
+            figures=False)
+    assert math.isfinite(r.metrics["vamp_nmse_db"]) and r.metrics["vamp_nmse_db"] < -40

@@ -27,9 +27,10 @@ def test_elbo_terms():
     assert a.shape == (4, 1, 28, 28) and torch.equal(a, model.sample(4, torch.Generator().manual_seed(2)))
 
 
-def test_vae_lab_quick():
+@pytest.mark.parametrize("arch, dim", [("mlp", 2), ("conv", 16)])
+def test_vae_lab_quick(arch, dim):
     before = torch.get_rng_state()
-    r = vae.run(vae.Config.make("quick", n_train=300, judge_epochs=0.1))
+    r = vae.run(vae.Config.make("quick", n_train=300, judge_epochs=0.1, arch=arch, latent_dim=dim))
     assert torch.equal(torch.get_rng_state(), before)
     m = r.metrics
     assert m["epochs"] == 2 and len(r.tables["elbo"].rows) == 2
@@ -37,10 +38,12 @@ def test_vae_lab_quick():
     assert np.isfinite(m["test_elbo"]) and not m["diverged"]
     for key in ("confident_share", "class_entropy", "frechet"):
         assert m[key] is not None
-    assert {"elbo", "reconstructions", "samples", "latent"} <= set(r.figures)
+    assert {"elbo", "reconstructions", "samples"} <= set(r.figures)
+    assert ("latent" in r.figures) == (dim == 2) and m["latent_dim"] == dim
     assert r.artifacts["samples"].shape == (16, 1, 28, 28)
     assert 0 <= m["class_entropy"] <= math.log2(10) + 1e-12  # bits: at most log2 of the ten classes
-    assert t("vae.note.elbo_why") in r.explanations and t("vae.note.latent_map") in r.explanations
+    assert t("vae.note.elbo_why") in r.explanations
+    assert (t("vae.note.latent_map") in r.explanations) == (dim == 2)
 
 
 def test_vae_without_quality_reports_none():

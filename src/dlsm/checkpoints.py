@@ -167,6 +167,27 @@ def resolve_path(path: str | Path) -> Path:
     return path
 
 
+def load_plain(file: Path) -> Any:
+    """``torch.load(file, weights_only=True)`` on the CPU, with plain messages.
+
+    A file that the weights-only unpickler refuses (it names a Python global: a class, or a function such as
+    ``os.system`` that a malicious pickle would call) is not a plain weights file and is not loaded
+    (:class:`~dlsm.runs.InputError`, exit status 2); any other failure is a truncated or corrupt file
+    (DataError)."""
+    from dlsm.i18n import t
+    from dlsm.runs import InputError
+
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged file
+        text = str(exc)
+        what = re.search(r"GLOBAL (\S+)", text)  # a pickle naming a Python global; random bytes name none
+        if isinstance(exc, pickle.UnpicklingError) and what and ("weights_only" in text or "Weights only" in text):
+            raise InputError(t("cli.err.not_plain_weights", path=file, what=what.group(1))) from None
+        raise DataError(f"cannot read {file}: the file is truncated, corrupt or not a PyTorch file; save it "
+                        "again (rerun the lab)") from None
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint from a file, a run's ``artifacts.pt`` or a run folder, never executing code.
 
@@ -174,17 +195,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     tensors and plain data, and for an ``artifacts.pt`` saved without a checkpoint.
     """
     file = resolve_path(path)
-    try:
-        payload = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a damaged file
-        text = str(exc)
-        if isinstance(exc, pickle.UnpicklingError) and "Unsupported global" in text:
-            what = re.search(r"Unsupported global: GLOBAL (\S+)", text)
-            raise DataError(f"{file} holds Python objects ({what.group(1) if what else 'a class'}) besides "
-                            "tensors and plain data; it was not loaded, since loading must never execute code "
-                            "from a file. Use a checkpoint written by dlsm.") from None
-        raise DataError(f"cannot read {file}: the file is truncated, corrupt or not a PyTorch file; save it "
-                        "again (rerun the lab)") from None
+    payload = load_plain(file)
     if isinstance(payload, dict) and payload.get("format") != FORMAT and "checkpoint" in payload:
         payload = payload["checkpoint"]  # a run folder's artifacts.pt
     elif isinstance(payload, dict) and payload.get("format") != FORMAT:

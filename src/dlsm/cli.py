@@ -13,10 +13,12 @@ importing torch; every other command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -297,7 +299,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if (target / "sweep.json").is_file():
             from dlsm.sweeps import resume_sweep
 
-            result = resume_sweep(lab, target, tqdm_progress)
+            with _input_errors():  # a sweep that cannot be resumed is a bad --resume target (exit 2)
+                result = resume_sweep(lab, target, tqdm_progress)
             return _finish_sweep(lab, result, len(result.seeds))
         outcome = runner.resume_run(lab, target, tqdm_progress(lab.name), args.checkpoint_every)
         if (outcome.path.parent / "sweep.json").is_file():  # a run of a sweep: its comparison is rebuilt
@@ -395,7 +398,28 @@ def _refuse_running(paths: Sequence[str]) -> None:
                 raise RunLocked(t("cli.err.report_running", path=lock.parent, pid=pid))
 
 
+@contextlib.contextmanager
+def _input_errors() -> Iterator[None]:
+    """A plain DataError raised here is about what the user gave (a folder, a file): exit status 2, as every
+    user error; its subclasses keep their own status (a full disk, :class:`~dlsm.runs.WriteFailed`, is 1)."""
+    from dlsm.errors import DataError
+
+    try:
+        yield
+    except DataError as exc:
+        if type(exc) is not DataError:
+            raise
+        from dlsm.runs import InputError
+
+        raise InputError(str(exc)) from None
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    with _input_errors():  # every error of a report is about the folders or files it was given
+        return _report(args)
+
+
+def _report(args: argparse.Namespace) -> int:
     from dlsm.report import build_report, size_summary
 
     _refuse_running(args.runs)
@@ -431,7 +455,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     out = check_writable_root(Path(args.out) if args.out else DEFAULT_ROOT / "ui")
     data_root = Path(args.data_root).expanduser() if args.data_root else None
     if data_root is not None and not data_root.is_dir():
-        raise DlsmError(t("cli.err.no_data_root", path=data_root))
+        from dlsm.runs import InputError
+
+        raise InputError(t("cli.err.no_data_root", path=data_root))
     serve(out, args.host, args.port, "quick" if args.quick else "course", data_root, args.workers)
     return 0
 
@@ -439,7 +465,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from dlsm.predict import cli_predict
 
-    return cli_predict(args)
+    with _input_errors():  # a checkpoint that cannot be used is the user's input (exit 2)
+        return cli_predict(args)
 
 
 def cmd_download_mnist(args: argparse.Namespace) -> int:
@@ -573,9 +600,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # Python would report the failed flush of stdout at exit
         return 0
     except OSError as exc:  # a folder or file that cannot be written or read: a clear message, not a traceback
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk is a failure of the run, not of the user
+            print(t("cli.error", message=t("cli.err.disk_full", path=exc.filename or "?")), file=sys.stderr)
+            return 1
         where = f"{exc.filename}: " if exc.filename else ""
         print(t("cli.error", message=f"{where}{exc.strerror or exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(t("cli.interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # an error inside a lab's run (a bug): recorded in the run folder, exit 1
+        run_dir = getattr(exc, "run_dir", None)
+        if run_dir is None:
+            raise  # not from a run: a bug of the command line itself, its traceback is the report
+        print(t("cli.error", message=f"{exc} ({type(exc).__name__})"), file=sys.stderr)
+        print(t("cli.failure_recorded", path=run_dir), file=sys.stderr)
+        return 1

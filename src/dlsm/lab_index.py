@@ -1,14 +1,21 @@
-"""A cached index of the labs, so that ``dlsm --help``, ``dlsm list`` and ``dlsm show LAB`` answer without
+"""An index of the labs, so that ``dlsm --help``, ``dlsm list`` and ``dlsm show LAB`` answer without
 importing torch and every lab (which takes seconds).
 
 The index holds what ``list`` and ``show`` print: each lab's name, lecture, description, headline metrics,
 declared metrics (name, unit) and parameters (type, default, reason, allowed values), and the presets. The
-texts in other languages than English come from the glossary when they are printed. It is built by importing the
-registry once and kept as JSON in the cache folder (``$DLSM_CACHE``, else ``$XDG_CACHE_HOME/dlsm`` or
-``~/.cache/dlsm``). Its key is the size and modification time of every source file of the package, so any
-edit of a lab (or of anything a lab imports from dlsm) rebuilds it. There is one file per language, since the
-allowed values are described in words (``one of: ...``). If the cache cannot be written, the
-index is built in memory each time (slow, still correct).
+texts in other languages than English come from the glossary when they are printed; the allowed values are
+described in words (``one of: ...``), so there is one index per language. It is found, fastest first, in:
+
+1. the cache folder (``$DLSM_CACHE``, else ``$XDG_CACHE_HOME/dlsm`` or ``~/.cache/dlsm``), keyed by the size
+   and modification time of every source file of the package, so any edit rebuilds it;
+2. the package itself (``lab_index.json``, shipped with it): used when the contents of the files it is made
+   from (:data:`SOURCES`: the labs, the config and outcome types, the allowed-value words) are those it was
+   made from, as after an install, so the first ``dlsm list`` does not import torch either (a process that
+   has already imported the labs builds from them instead: it sees a lab that cannot be imported). Regenerate it
+   with ``python -m dlsm.lab_index`` after changing a lab; a test checks that it equals the index built by
+   importing every lab;
+3. built by importing the registry once (slow, always correct), then cached. If the cache cannot be written,
+   it is built in memory each time.
 """
 
 from __future__ import annotations
@@ -16,11 +23,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 PACKAGE = Path(__file__).resolve().parent
 FILE_NAME = "lab-index.json"
+#: The index shipped in the package (see the module docstring), for every language.
+SHIPPED = PACKAGE / "lab_index.json"
+#: What the index is made of: its key hashes the contents of these files (relative to the package) and the
+#: glossary's words for allowed values (edits elsewhere that change the index are caught by the test).
+SOURCES = ("labs/*.py", "config.py", "outcome.py", "result.py", "lab_index.py")
+ALLOWED_WORDS = ("cli.allowed.one_of", "cli.allowed.or_none", "cli.allowed.elements", "cli.allowed.and")
 
 
 def cache_dir() -> Path:
@@ -35,6 +49,21 @@ def source_key() -> str:
     for path in sorted(PACKAGE.rglob("*.py")):
         st = path.stat()
         h.update(f"{path.relative_to(PACKAGE)}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()
+
+
+def content_key() -> str:
+    """A hash of the contents of :data:`SOURCES` and of the allowed-value words in every language (no
+    modification times: the same after an install as where the index was generated)."""
+    from dlsm.i18n import LANGUAGES, glossary
+
+    entries = glossary()
+    h = hashlib.sha256()
+    for path in sorted({p for pattern in SOURCES for p in PACKAGE.glob(pattern)}):
+        h.update(f"{path.relative_to(PACKAGE).as_posix()}:".encode() + path.read_bytes().replace(b"\r\n", b"\n"))
+    for key in ALLOWED_WORDS:
+        for lang in LANGUAGES:
+            h.update(f"{key}.{lang}={entries.get(key, {}).get(lang, '')};".encode())
     return h.hexdigest()
 
 
@@ -68,12 +97,45 @@ def build() -> dict[str, Any]:
     return labs
 
 
+def build_in(lang: str) -> dict[str, Any]:
+    """:func:`build` with the allowed values written in language ``lang``."""
+    from dlsm import i18n
+
+    before = i18n._language
+    i18n._language = i18n._check(lang)  # no font change: nothing is drawn
+    try:
+        return build()
+    finally:
+        i18n._language = before
+
+
+def shipped(lang: str) -> dict[str, Any] | None:
+    """The index shipped in the package for ``lang``, when it was made from the sources of this package."""
+    try:
+        data = json.loads(SHIPPED.read_text(encoding="utf-8"))
+        if data.get("key") == content_key():
+            return data["labs"][lang]
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        pass
+    return None
+
+
+def write_shipped(path: Path = SHIPPED) -> Path:
+    """Generate the shipped index (every language) from the labs of this package."""
+    from dlsm.i18n import LANGUAGES
+
+    data = {"key": content_key(), "labs": {lang: build_in(lang) for lang in LANGUAGES}}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 def load() -> dict[str, dict[str, Any]]:
-    """The index (name -> description), from the cache when it matches the sources, else rebuilt."""
+    """The index (name -> description): from the cache, else the shipped one, else built (then cached)."""
     key = source_key()
     from dlsm.i18n import get_language
 
-    name = FILE_NAME.replace(".json", f"-{get_language()}.json")  # allowed values are written in the language
+    lang = get_language()
+    name = FILE_NAME.replace(".json", f"-{lang}.json")  # allowed values are written in the language
     path = cache_dir() / name
     try:
         data = json.loads(path.read_text())
@@ -81,7 +143,11 @@ def load() -> dict[str, dict[str, Any]]:
             return data["labs"]
     except (OSError, ValueError, AttributeError):
         pass
-    labs = build()
+    # the shipped index serves a process that has not imported the labs; one that has builds from them (as
+    # cheap), so it also sees a lab that cannot be imported on this machine (a missing dependency)
+    labs = shipped(lang) if "dlsm.labs" not in sys.modules else None
+    if labs is None:
+        labs = build()
     if any("broken" in lab for lab in labs.values()):
         return labs  # not cached: the next command tries the broken lab again
     try:
@@ -112,3 +178,7 @@ def description(lab: str) -> str:
 
     key = f"{lab}.description"
     return t(key) if has(key) else load().get(lab, {}).get("description", "")
+
+
+if __name__ == "__main__":  # python -m dlsm.lab_index: regenerate the shipped index
+    print(write_shipped())

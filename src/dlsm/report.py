@@ -15,7 +15,6 @@ import base64
 import datetime as _dt
 import html
 import io
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,7 +24,16 @@ from pathlib import Path
 from dlsm.errors import DataError
 from dlsm.i18n import get_language, t
 from dlsm.result import Table, format_scalar
-from dlsm.runs import OutputError, RunRecord, check_writable_root, is_run_dir, load_run, read_table, status_text
+from dlsm.runs import (
+    OutputError,
+    RunRecord,
+    check_writable_root,
+    is_run_dir,
+    load_run,
+    read_json,
+    read_table,
+    status_text,
+)
 from dlsm.status import Status
 
 #: The PDF prints a table of up to this many rows whole (continued on the next page under its header row); a
@@ -101,9 +109,10 @@ def _sections_under(path: Path, points: bool) -> list[Section]:
 
 
 def _read_json(path: Path) -> dict:
+    """A JSON file of a run or sweep folder through :func:`dlsm.runs.read_json` ({} when it cannot be read)."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = read_json(path)
+    except DataError:
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -10,9 +10,12 @@ While a run is written its folder is locked (:mod:`dlsm.run_lock`); a finished r
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
+import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +28,8 @@ from dlsm.labs import Lab, registry
 from dlsm.result import ProgressFn, Result
 from dlsm.run_lock import RunLock, RunLocked, locked_by
 from dlsm.runs import (
+    InputError,
+    WriteFailed,
     mark_resumed,
     new_folder,
     read_json,
@@ -32,10 +37,15 @@ from dlsm.runs import (
     timestamp,
     write_config,
     write_failed,
+    write_failure,
     write_interrupted,
     write_running,
+    write_text,
 )
 from dlsm.status import Status
+
+#: In the folder of a run that an unexpected exception (a bug) stopped: the traceback, for a bug report.
+TRACEBACK_NAME = "traceback.txt"
 
 #: Makes a progress callback for one run, given a label (the CLI returns a tqdm bar's updater).
 ProgressFactory = Callable[[str], ProgressFn | None]
@@ -142,6 +152,32 @@ class _SigintGuard:
         raise KeyboardInterrupt
 
 
+class _WarningsGuard:
+    """NumPy's RuntimeWarnings (an overflow, a division by zero) and torch's UserWarnings while a lab runs do
+    not reach the terminal raw: they are recorded, and each distinct one (category and message) becomes a
+    note of the run (:meth:`notes`). Each warning location is recorded once (the "default" action), so a
+    loop that warns at every step costs one record. (``warnings.catch_warnings`` swaps process-wide state:
+    runs in threads of one process, as in the UI, share it.)
+    """
+
+    def __enter__(self) -> _WarningsGuard:
+        self._catch = warnings.catch_warnings(record=True)
+        self.records = self._catch.__enter__()
+        warnings.simplefilter("default", RuntimeWarning)
+        warnings.simplefilter("default", UserWarning)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._catch.__exit__(*exc)
+
+    def notes(self) -> list[str]:
+        """One note per distinct warning, in the order they came."""
+        seen: dict[tuple[str, str], None] = {}
+        for w in self.records:
+            seen.setdefault((w.category.__name__, str(w.message).splitlines()[0] if str(w.message) else ""))
+        return [t("cli.note_warning", category=cat, message=msg) for cat, msg in seen]
+
+
 def execute(lab: Lab, config: LabConfig, run_dir: Path, size: str = "course",
             progress: ProgressFn | None = None, *, resume: Mapping[str, Any] | None = None,
             checkpoint_every: int | None = None, figures: bool = True, raise_errors: bool = True,
@@ -187,7 +223,7 @@ def _execute(lab: Lab, config: LabConfig, run_dir: Path, size: str, progress: Pr
                          checkpoint_every=checkpoint_every, on_checkpoint=on_checkpoint)
     with _SigintGuard(watch, once=interrupt_once) as guard:
         try:
-            with session:
+            with session, _WarningsGuard() as caught:
                 result = lab.run(config, progress=watch, figures=figures)
         except KeyboardInterrupt:
             so_far = {**watch.so_far(), **last_checkpoint}
@@ -199,15 +235,26 @@ def _execute(lab: Lab, config: LabConfig, run_dir: Path, size: str, progress: Pr
             message = str(exc) or type(exc).__name__
             guard.saving = True
             write_failed(run_dir, elapsed(), message, so_far)
+            if not isinstance(exc, DlsmError):  # a bug: its traceback is kept for the bug report
+                write_text(run_dir / TRACEBACK_NAME, traceback.format_exc())
             if raise_errors:
-                if isinstance(exc, DlsmError):
-                    exc.run_dir = run_dir  # type: ignore[attr-defined]  # the CLI says where it is recorded
+                with contextlib.suppress(AttributeError):  # the CLI says where it is recorded (exit 1)
+                    exc.run_dir = run_dir  # type: ignore[attr-defined]
                 raise
             return RunOutcome(run_dir, config, None, elapsed(), error=message, partial=so_far)
         guard.saving = True  # a Ctrl-C from here on is deferred: the finished run is saved whole
+        result.notes.extend(caught.notes())
         total = elapsed()
-        save_result(run_dir, lab.name, lab.describe(), config, result, total,
-                    meaning=lambda name: _meaning(lab, name))
+        try:
+            save_result(run_dir, lab.name, lab.describe(), config, result, total,
+                        meaning=lambda name: _meaning(lab, name))
+        except (OSError, WriteFailed) as exc:  # a full disk while saving: recorded as failed, if it can be
+            error = exc if isinstance(exc, WriteFailed) else write_failure(Path(exc.filename or run_dir), exc)
+            write_failed(run_dir, total, str(error), dict(result.metrics))
+            if raise_errors:
+                error.run_dir = run_dir  # type: ignore[attr-defined]
+                raise error from None
+            return RunOutcome(run_dir, config, None, total, error=str(error), partial=dict(result.metrics))
         if Status(result.status) in (Status.COMPLETED, Status.DIVERGED):
             drop_training_state(run_dir)
     return RunOutcome(run_dir, config, result, total, stop_requested=guard.pending)
@@ -234,10 +281,28 @@ def run_one(lab: Lab, config: LabConfig, root: Path, size: str = "course",
             figures: bool = True, on_start: Callable[[Path], None] | None = None) -> RunOutcome:
     """Run into a new folder ``root/<lab>/<timestamp>``; ``on_start(folder)`` is called before the run starts
     (the CLI says where a long run writes)."""
+    check_load(lab, config)
     run_dir = new_folder(root / lab.name, timestamp())
     if on_start is not None:
         on_start(run_dir)
     return execute(lab, config, run_dir, size, progress, checkpoint_every=checkpoint_every, figures=figures)
+
+
+def check_load(lab: Lab, config: LabConfig) -> None:
+    """A ``load=`` run folder (or its ``artifacts.pt``) of another lab is refused before the run starts,
+    naming the lab that folder holds (its ``config.json`` says) and the one expected (ConfigError, exit 2)."""
+    load = getattr(config, "load", None)
+    if not isinstance(load, str) or not load:
+        return
+    folder = Path(load) if Path(load).is_dir() else Path(load).parent
+    if not (folder / "config.json").is_file():
+        return  # the lab says what is wrong with the path
+    try:
+        other = read_json(folder / "config.json").get("lab")
+    except (DataError, AttributeError):
+        return
+    if isinstance(other, str) and other != lab.name:
+        raise ConfigError(t("cli.err.load_other_lab", path=load, other=other, lab=lab.name), key="load")
 
 
 def save_run(result: Result, root: Path, size: str = "course") -> Path:
@@ -266,9 +331,9 @@ def resume_run(lab: Lab, run_dir: Path, progress: ProgressFn | None = None,
 
     run_dir = Path(run_dir)
     if run_dir.is_file():
-        raise DataError(f"--resume {run_dir}: this is a file; give the run folder that holds config.json")
+        raise InputError(f"--resume {run_dir}: this is a file; give the run folder that holds config.json")
     if not (run_dir / "config.json").is_file():
-        raise DataError(f"--resume {run_dir}: not a dlsm run folder (no config.json)")
+        raise InputError(f"--resume {run_dir}: not a dlsm run folder (no config.json)")
     pid = locked_by(run_dir)
     if pid is not None:
         raise RunLocked(t("cli.err.run_locked", path=run_dir, pid=pid))
@@ -278,9 +343,9 @@ def resume_run(lab: Lab, run_dir: Path, progress: ProgressFn | None = None,
                           f"resume it with: dlsm run {record.get('lab')} --resume {run_dir}", key="resume")
     status = read_json(run_dir / "metrics.json").get("status") if (run_dir / "metrics.json").is_file() else None
     if status in (Status.COMPLETED.value, Status.DIVERGED.value):
-        raise DataError(f"--resume {run_dir}: nothing to resume, the run is already {status}")
+        raise InputError(f"--resume {run_dir}: nothing to resume, the run is already {status}")
     if not (run_dir / "checkpoint.pt").is_file():
-        raise DataError(f"--resume {run_dir}: nothing to resume, the run wrote no checkpoint.pt (it stopped before "
+        raise InputError(f"--resume {run_dir}: nothing to resume, the run wrote no checkpoint.pt (it stopped before "
                         "its first checkpoint, or the lab trains no network); start it again")
     payload = load_training_checkpoint(run_dir)
     if payload.get("lab") not in ("", lab.name):

@@ -14,6 +14,7 @@ Layout of a run folder::
     figures/*.png   one PNG (for reports) and one PDF (vector, for LaTeX) per figure
     artifacts.pt    trained objects (state dicts, tensors), when the lab returned any
     summary.md      a short human summary
+    traceback.txt   only in a run that an unexpected exception (a bug) stopped: its traceback
 
 A sweep folder holds one run folder per value plus ``sweep.json``, ``comparison.csv`` and overlay
 figures.
@@ -22,7 +23,9 @@ figures.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
+import math
 import os
 import platform
 import sys
@@ -52,6 +55,30 @@ class OutputError(DataError):
     """An output location that cannot be written (a file where a folder is needed, no permission)."""
 
     exit_status = 2
+
+
+class InputError(DataError):
+    """A file or folder named on the command line that cannot be used (missing, of another lab, finished,
+    not a plain weights file): a user error, exit status 2."""
+
+    exit_status = 2
+
+
+class WriteFailed(DataError):
+    """A file of a run could not be written (a full disk, an I/O error): a failure of the run, exit status 1."""
+
+    exit_status = 1
+
+
+def write_failure(path: Path, exc: BaseException) -> WriteFailed:
+    """The plain message for a write of ``path`` that failed with ``exc``: torch's "[enforce fail ...]" text and
+    the traceback stay out; a full disk (ENOSPC, or torch's "file write failed") is named as such."""
+    full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "write failed" in str(exc)
+    if full:
+        return WriteFailed(t("cli.err.disk_full", path=path))
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = getattr(exc, "strerror", None) or text
+    return WriteFailed(t("cli.err.write_failed", path=path, reason=reason))
 
 
 def check_writable_root(root: Path, what: str = "--out") -> Path:
@@ -99,10 +126,39 @@ def environment() -> dict[str, str]:
     }
 
 
+#: Keys whose values are text, never numbers: below them "nan", "inf" and "-inf" stay strings when read back.
+TEXT_KEYS = frozenset({"status", "error", "notes", "explanations", "command", "created", "lab", "size",
+                       "versions", "resumed", "message"})
+#: The strings that stand for the non-finite floats in the JSON files of a run (strict JSON has no NaN).
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Strict JSON: non-finite floats (a diverged loss, an infinite rate) are written as "nan"/"inf" strings."""
-    path.write_text(json.dumps(_finite(data), indent=2, ensure_ascii=False, default=_json_default,
-                               allow_nan=False) + "\n")
+    """Write ``data`` as strict JSON, atomically (a ``.part`` file, then a rename).
+
+    Convention for non-finite floats (a diverged loss, an infinite rate): they are written as the strings
+    ``"nan"``, ``"inf"`` and ``"-inf"``, and :func:`read_json` turns exactly these three strings back into
+    floats, wherever they stand except below the text keys of :data:`TEXT_KEYS` (status, error, notes, ...),
+    so a message that reads "nan" stays a string. A write that fails (a full disk) leaves no ``.part``
+    file and the previous file, if any, whole; it raises :class:`WriteFailed` with a plain message.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    text = json.dumps(_finite(data), indent=2, ensure_ascii=False, default=_json_default, allow_nan=False) + "\n"
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_failure(path, exc) from None
+
+
+def write_text(path: Path, text: str) -> None:
+    """``path.write_text(text)``; a failed write raises :class:`WriteFailed` with a plain message."""
+    try:
+        Path(path).write_text(text)
+    except OSError as exc:
+        raise write_failure(path, exc) from None
 
 
 def _finite(obj: Any) -> Any:
@@ -113,6 +169,32 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
     return obj
+
+
+def _numbers(obj: Any) -> Any:
+    """The inverse of :func:`_finite`: "nan", "inf", "-inf" back to floats, text keys left alone."""
+    if isinstance(obj, str):
+        return NON_FINITE.get(obj, obj)
+    if isinstance(obj, dict):
+        return {k: v if k in TEXT_KEYS else _numbers(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_numbers(v) for v in obj]
+    return obj
+
+
+def save_torch(obj: Any, path: Path) -> None:
+    """``torch.save`` atomically (a ``.part`` file, then a rename); a failed write (a full disk) leaves no
+    ``.part`` file behind and raises :class:`WriteFailed` with a plain message."""
+    import torch
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch reports a full disk as RuntimeError "[enforce fail ...]"
+        tmp.unlink(missing_ok=True)
+        raise write_failure(path, exc) from None
 
 
 def _json_default(obj: Any) -> Any:
@@ -144,8 +226,12 @@ def write_config(run_dir: Path, lab_name: str, config: LabConfig, size: str, **e
 
 
 def read_json(path: Path) -> Any:
+    """Read a JSON file of a run or sweep folder; "nan", "inf", "-inf" become floats (see :func:`write_json`).
+
+    Every reader of ``metrics.json``, ``config.json`` and ``sweep.json`` goes through here; DataError when the
+    file cannot be read or is not JSON."""
     try:
-        return json.loads(Path(path).read_text())
+        return _numbers(json.loads(Path(path).read_text()))
     except (OSError, json.JSONDecodeError) as exc:
         raise DataError(f"cannot read {path} ({exc})") from None
 
@@ -183,7 +269,7 @@ def save_result(run_dir: Path, lab_name: str, description: str, config: LabConfi
     )
     for name, table in result.tables.items():
         (run_dir / "tables").mkdir(exist_ok=True)
-        (run_dir / "tables" / f"{name}.csv").write_text(table.to_csv())
+        write_text(run_dir / "tables" / f"{name}.csv", table.to_csv())
     for name, curve in result.curves.items():
         (run_dir / "curves").mkdir(exist_ok=True)
         header = f"{curve.xlabel},{curve.ylabel}"
@@ -192,21 +278,17 @@ def save_result(run_dir: Path, lab_name: str, description: str, config: LabConfi
     for name, fig in result.figures.items():
         save_figure(fig, run_dir / "figures" / name)
     if result.artifacts:
-        import torch
-
-        torch.save(result.artifacts, run_dir / "artifacts.pt")
-    (run_dir / "summary.md").write_text(
-        summary_markdown(lab_name, description, config.to_dict(), result.metrics, result.all_notes,
-                         Status(result.status).value, elapsed_s, result.tables, sorted(result.figures), meaning=meaning)
-    )
+        save_torch(result.artifacts, run_dir / "artifacts.pt")
+    summary = summary_markdown(lab_name, description, config.to_dict(), result.metrics, result.all_notes,
+                               Status(result.status).value, elapsed_s, result.tables, sorted(result.figures),
+                               meaning=meaning)
+    write_text(run_dir / "summary.md", summary)
 
 
 def write_running(run_dir: Path, metrics: dict[str, Any], elapsed_s: float) -> None:
     """The metrics so far of a run that is still training (written at each checkpoint, atomically)."""
-    tmp = run_dir / "metrics.json.part"
-    write_json(tmp, {"status": Status.RUNNING.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics,
-                     "notes": [t("report.note.running")]})
-    os.replace(tmp, run_dir / "metrics.json")
+    write_json(run_dir / "metrics.json", {"status": Status.RUNNING.value, "elapsed_s": round(elapsed_s, 3),
+                                          "metrics": metrics, "notes": [t("report.note.running")]})
 
 
 def write_interrupted(run_dir: Path, elapsed_s: float, metrics: dict[str, Any] | None = None,
@@ -216,7 +298,7 @@ def write_interrupted(run_dir: Path, elapsed_s: float, metrics: dict[str, Any] |
     write_json(run_dir / "metrics.json",
                {"status": Status.INTERRUPTED.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics or {},
                 "notes": [note]})
-    (run_dir / "summary.md").write_text(f"# {t('report.interrupted_title')}\n\n{note}\n")
+    write_text(run_dir / "summary.md", f"# {t('report.interrupted_title')}\n\n{note}\n")
 
 
 def write_failed(run_dir: Path, elapsed_s: float, message: str, metrics: dict[str, Any] | None = None) -> None:
@@ -224,7 +306,7 @@ def write_failed(run_dir: Path, elapsed_s: float, message: str, metrics: dict[st
     write_json(run_dir / "metrics.json",
                {"status": Status.FAILED.value, "elapsed_s": round(elapsed_s, 3), "metrics": metrics or {},
                 "notes": [t("report.note.failed", message=message)], "error": message})
-    (run_dir / "summary.md").write_text(f"# {t('report.failed_title')}\n\n{t('report.failed_body', message=message)}\n")
+    write_text(run_dir / "summary.md", f"# {t('report.failed_title')}\n\n{t('report.failed_body', message=message)}\n")
 
 
 def summary_markdown(lab_name: str, description: str, config: dict[str, Any], metrics: dict[str, Any],
@@ -294,11 +376,11 @@ def load_run(path: Path) -> RunRecord:
     if not is_run_dir(path):
         raise DataError(f"{path} is not a dlsm run folder (config.json is missing)")
     try:
-        cfg = json.loads((path / "config.json").read_text())
-        met = (json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").is_file() else
+        cfg = read_json(path / "config.json")
+        met = (read_json(path / "metrics.json") if (path / "metrics.json").is_file() else
                {"status": INCOMPLETE, "notes": [t("report.note.no_metrics")]})
-    except (json.JSONDecodeError, OSError) as exc:
-        raise DataError(f"{path}: cannot read the run's JSON files ({exc})") from exc
+    except DataError as exc:
+        raise DataError(f"{path}: cannot read the run's JSON files ({exc})") from None
     return RunRecord(
         path=path,
         lab=cfg.get("lab", "?"),

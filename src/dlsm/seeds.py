@@ -30,6 +30,7 @@ OFFSETS: dict[str, int] = {
     "train_channel": 2_000_003,
     "eval_channel": 3_000_017,
     "validation_channel": 4_000_037,
+    "autoencoder": 5_000_011,  # latent diffusion's autoencoder: its weights, batches and ε
 }
 
 #: Offset between two restarts of the same stream.

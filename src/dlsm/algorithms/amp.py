@@ -33,7 +33,7 @@ def column_scale(A: torch.Tensor) -> float:
 
 
 def amp(A: torch.Tensor, y: torch.Tensor, iters: int, *, denoiser: Literal["soft", "bg"], p: float,
-        sigma_x2: float = 1.0, noise_var: float, alpha: float | None = None,
+        sigma_x2: float = 1.0, noise_var: float, alpha: float | None = None, damping: float | None = None,
         track: TrackFn | None = None) -> torch.Tensor:
     """AMP on every row of y (batch, m) or (m,); returns x̂ (batch, n) or (n,).
 
@@ -41,8 +41,14 @@ def amp(A: torch.Tensor, y: torch.Tensor, iters: int, *, denoiser: Literal["soft
     ``noise_var``: σw² in the units of the A given (used only to tune α when ``alpha`` is None; τ² itself
     comes from the residual); ``alpha``: the soft threshold's multiplier of τ (None: the value minimising
     the state-evolution fixed point, :func:`~dlsm.algorithms.state_evolution.tuned_soft_alpha`).
+    ``damping``: β ∈ (0, 1] for damped AMP, x_{t+1} ← β x_{t+1} + (1 − β) x_t and z_{t+1} ← β z_{t+1} + (1 − β) z_t
+    (a heuristic against divergence on matrices far from i.i.d.; Rangan, Schniter, Fletcher, Sarkar, "On the
+    convergence of approximate message passing with arbitrary matrices", IEEE Trans. IT 65(9), 2019); None (the
+    default): undamped, exactly the recursion above.
     ``track(t, x_t)`` is called after each iteration t = 1..iters.
     """
+    if damping is not None and not 0 < damping <= 1:
+        raise ValueError(f"damping must be in (0, 1], got {damping!r}")
     if denoiser not in ("soft", "bg"):
         raise ValueError(f"denoiser must be 'soft' or 'bg', got {denoiser!r}")
     squeeze = y.ndim == 1
@@ -58,6 +64,7 @@ def amp(A: torch.Tensor, y: torch.Tensor, iters: int, *, denoiser: Literal["soft
     for t in range(1, iters + 1):
         tau2 = torch.clamp((z**2).sum(-1, keepdim=True) / m, min=tiny)  # (batch, 1)
         r = x + z @ An  # (batch, n)
+        x_prev = x
         if denoiser == "soft":
             theta = alpha * torch.sqrt(tau2)  # (batch, 1)
             x = soft_threshold(r, theta)
@@ -65,7 +72,11 @@ def amp(A: torch.Tensor, y: torch.Tensor, iters: int, *, denoiser: Literal["soft
         else:
             x, deta = bg_mmse_denoiser(r, tau2, p, sigma_x2)
             onsager = deta.mean(-1, keepdim=True)  # (batch, 1)
-        z = yn - x @ An.T + z * onsager / delta  # (batch, m)
+        if damping is None:
+            z = yn - x @ An.T + z * onsager / delta  # (batch, m)
+        else:
+            x = damping * x + (1 - damping) * x_prev
+            z = damping * (yn - x @ An.T + z * onsager / delta) + (1 - damping) * z  # (batch, m)
         if track is not None:
             track(t, x)
     return x[0] if squeeze else x

@@ -3,7 +3,8 @@ samples, from what :func:`dlsm.labs.diffusion.compute` kept (:class:`Drawn`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,8 +16,10 @@ from dlsm.i18n import t
 from dlsm.plotting.generative import (
     plot_image_grid,
     plot_image_process,
+    plot_image_rows,
     plot_loss,
     plot_process_2d,
+    plot_reverse_animation,
     plot_samples_2d,
     plot_schedule,
 )
@@ -27,6 +30,8 @@ from dlsm.seeds import generator as stream
 SHOWN_DIGITS = 60
 #: Digits whose forward and reverse processes are drawn.
 PROCESS_DIGITS = 6
+#: Samples drawn per class asked for (a row each).
+SHOWN_PER_CLASS = 8
 #: Text of the 2-D process figures (one row of five panels, 7 in wide): at the report's narrowest placing
 #: (6.3 in) the panels' titles still print at 9.9 pt and the figure's title at 10.8 pt.
 PROCESS_PANEL_PT, PROCESS_TITLE_PT = 11, 12
@@ -53,6 +58,9 @@ class Drawn:
     losses: np.ndarray           # (logged,)
     sampler: DDPMScheduler | None = None  # a respaced sampler (sample_steps < T); None: the scheduler samples
     reverse: str = ""  # the reverse step when it is not the DDPM sampler's σ_t² ("DDIM, η = 0"); "": the recipe's
+    decode: Callable[[torch.Tensor], torch.Tensor] | None = None  # latent digits: codes -> images in [-1, 1]
+    classes: torch.Tensor | None = None  # digits: the class asked for of each sample (n,)
+    guidance_rows: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (s, one image per digit)
 
 
 def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: float | None,
@@ -79,19 +87,7 @@ def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: 
     keep = sorted(drawn.kept, reverse=True)
     kept, x0 = drawn.kept, drawn.x0
     if data == "digits":
-        n = len(x0)
-        forward = [(k, ((scheduler.add_noise(x0, torch.randn(x0.shape, generator=g),
-                                             torch.full((n,), max(k - 1, 0))) + 1) / 2).numpy())
-                   if k > 0 else (0, ((x0 + 1) / 2).numpy()) for k in sorted(keep)]
-        out["forward"] = plot_image_process(forward, t("diffusion.title.forward"))
-        out["reverse"] = plot_image_process([(k, ((kept[k][:n] + 1) / 2).numpy()) for k in keep],
-                                            t("diffusion.title.reverse"))
-        images = samples.numpy()
-        shown = images[:SHOWN_DIGITS]
-        title = (t("diffusion.title.digit_samples_part", shown=len(shown), total=len(images))
-                 if len(shown) < len(images) else t("diffusion.title.digit_samples"))
-        out["samples"] = plot_image_grid(shown, title)
-        return out
+        return {**out, **_digit_figures(drawn, samples, g)}
     forward = [(k, scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((len(x0),), k - 1)).numpy()
                 if k > 0 else x0.numpy()) for k in sorted(keep)]
     ref = x0.numpy()
@@ -105,3 +101,43 @@ def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: 
     title = t("diffusion.title.samples_from_data" if start == "data" else "diffusion.title.samples", name=name)
     out["samples"] = plot_samples_2d(ref, points[finite], title, off[finite])
     return out
+
+
+def _digit_figures(drawn: Drawn, samples: torch.Tensor, g: torch.Generator) -> dict[str, Figure]:
+    """The forward and reverse processes (ten of the pictured steps), the samples by class asked for, the
+    guidance scales side by side, and the animation of the reverse process."""
+    scheduler, x0, kept = drawn.scheduler, drawn.x0, drawn.kept
+    image = drawn.decode or (lambda x: x)  # the process's x (codes or pixels) -> an image in [-1, 1]
+    n = len(x0)
+    pictured = sorted(kept, reverse=True)
+    shown_steps = [k for k in pictured if k in set(_ten(pictured))]
+    forward = [(k, ((image(scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((n,), k - 1)))
+                     + 1) / 2).numpy()) if k > 0 else (0, ((image(x0) + 1) / 2).numpy()) for k in sorted(shown_steps)]
+    out = {"forward": plot_image_process(forward, t("diffusion.title.forward")),
+           "reverse": plot_image_process([(k, ((kept[k][:n] + 1) / 2).numpy()) for k in shown_steps],
+                                         t("diffusion.title.reverse"))}
+    images = samples.numpy()
+    classes = drawn.classes
+    if classes is not None and len(torch.unique(classes)) > 1:  # the ten digits: a row per class asked for
+        per = max(1, min(SHOWN_PER_CLASS, len(images) // 10))
+        rows = [(str(c), images[(classes == c).numpy()][:per]) for c in range(10) if bool((classes == c).any())]
+        out["samples"] = plot_image_rows(rows, t("diffusion.title.by_class", shown=per, total=len(images)))
+    else:
+        shown = images[:SHOWN_DIGITS]
+        title = (t("diffusion.title.digit_samples_part", shown=len(shown), total=len(images))
+                 if len(shown) < len(images) else t("diffusion.title.digit_samples"))
+        out["samples"] = plot_image_grid(shown, title)
+    if drawn.guidance_rows:
+        out["guidance"] = plot_image_rows([(f"s = {s:g}", imgs.numpy()) for s, imgs in drawn.guidance_rows],
+                                          t("diffusion.title.guidance"), [str(c) for c in range(10)])
+    out["animation"] = plot_reverse_animation([(k, ((kept[k] + 1) / 2).numpy()) for k in pictured],
+                                              t("diffusion.title.animation"))
+    return out
+
+
+def _ten(steps: list[int]) -> list[int]:
+    """Ten of the pictured steps (T, ..., 0), evenly spread over the list."""
+    if len(steps) <= 10:
+        return steps
+    idx = np.unique(np.linspace(0, len(steps) - 1, 10).round().astype(int))
+    return [steps[i] for i in idx]

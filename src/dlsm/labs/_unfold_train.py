@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from dlsm.algorithms.sparse import amp, fista, ista
-from dlsm.errors import ConfigError, DataError
+from dlsm.errors import ConfigError
 from dlsm.metrics import nmse_db
 from dlsm.models.unfolded import Unfolded
 from dlsm.problems.sparse import SparseProblem
@@ -126,10 +126,9 @@ def load_saved(path: str) -> dict:
         file = file / "artifacts.pt"
     if not file.is_file():
         raise ConfigError(f"load: got {path!r}; no such run folder or artifacts.pt of the unfold lab", key="load")
-    try:
-        return torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # damaged file or foreign objects
-        raise DataError(f"cannot read trained models from {file}: {exc}") from None
+    from dlsm.checkpoints import load_plain  # plain messages for a damaged file and for one holding Python objects
+
+    return load_plain(file)
 
 
 @dataclass(frozen=True)

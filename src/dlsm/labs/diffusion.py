@@ -12,8 +12,15 @@ and cannot recover the data. Every other key left at none takes the recipe's val
 Sample quality is measured (2-D sets) by the energy distance to a held-out set, k-NN precision and recall
 (Kynkäänniemi et al. 2019) and the share of samples farther than ``off_radius`` from the clean generating
 curve, each beside the same number for a second held-out set (the floor) and for N(0, I) noise (the
-ceiling). For ``data=digits`` a small U-Net is trained on the embedded MNIST digits and its samples are
-judged by the lecture-3 CNN (:mod:`dlsm.labs._digit_quality`). The metrics are computed in
+ceiling). For ``data=digits`` the model is class-conditional and sampled with classifier-free guidance (Ho &
+Salimans 2022, :mod:`dlsm.algorithms.guidance`): ``prompt=7`` asks for sevens, none for the ten classes in turn,
+``guidance`` is the scale s. ``space=latent`` (default) is latent diffusion, the design of Stable Diffusion (Rombach
+et al. 2022): a convolutional VAE is trained first (:mod:`dlsm.labs._digit_autoencoder`) and an MLP ε-network
+(:class:`dlsm.models.denoisers.LatentDenoiser`) learns its standardised 16-number codes, minutes on a CPU;
+``space=pixel`` trains a small U-Net on the 28×28 pixels, meant for a GPU. The samples are judged by the lecture-3
+CNN (:mod:`dlsm.labs._digit_quality`): the share it reads as the class asked for, the confident share, the class
+entropy and the Fréchet distance in its features, each beside held-out digits; in latent space also beside the
+autoencoder's own reconstructions (what its decoder allows) and at several guidance scales. The metrics are computed in
 :mod:`dlsm.labs._diffusion_quality`, the figures drawn in :mod:`dlsm.labs._diffusion_figures`.
 
 Keys that change only how the trained network samples: ``sampler`` (ancestral DDPM, or DDIM, Song et al. 2021,
@@ -39,15 +46,25 @@ import torch
 from dlsm import outcome
 from dlsm.algorithms.ddim import DDIMSampler, even_steps
 from dlsm.algorithms.ddpm import DDPMScheduler, ScheduleName, VarianceName, noise_prediction_loss
+from dlsm.algorithms.guidance import drop_labels, guided
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.errors import ConfigError
 from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.labs._diffusion_figures import PROCESS_DIGITS, Drawn, draw
-from dlsm.labs._diffusion_quality import differs, digit_metrics, point_quality
+from dlsm.labs._diffusion_quality import (
+    RECON_ROW,
+    differs,
+    digit_metrics,
+    guidance_table,
+    point_quality,
+    read_as_asked,
+    reference_row,
+)
+from dlsm.labs._digit_autoencoder import Codec, train_codec
 from dlsm.labs._digit_quality import quality_table_rows, train_judge
-from dlsm.models.denoisers import CourseDenoiser, SinusoidalDenoiser, SmallUNet
+from dlsm.models.denoisers import CourseDenoiser, LatentDenoiser, SinusoidalDenoiser, SmallUNet
 from dlsm.outcome import Notes, metric
 from dlsm.problems.images import load_embedded_mnist
 from dlsm.problems.toy2d import get_dataset, toy_splits
@@ -57,6 +74,14 @@ from dlsm.status import Status
 from dlsm.training import EpochBatches, Trainer, count_parameters, current_session, make_optimizer, make_schedule
 
 DataName = Literal["moons", "swiss_roll", "s_curve", "circles", "checkerboard", "gaussians", "digits"]
+Digit = Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+N_CLASSES = 10  # the digits; class N_CLASSES is the null class ∅ of classifier-free guidance
+#: Guidance scales of the in-run table (latent space) and of the guidance figure.
+GUIDANCE_GRID = (0.0, 1.0, 1.5, 2.0, 3.0, 5.0)
+GUIDANCE_SHOWN = (0.0, 1.0, 2.0, 4.0)
+AE_SHARE = 0.15  # share of a latent run's progress bar given to the autoencoder
+GIF_FRAMES = 30  # frames of the animation of the reverse process
+GIF_DIGITS = 16  # digits pictured in the process figures and the animation
 ALPHA_BAR_T_MAX = 0.01  # ᾱ_T above this: x_T keeps > 10 % of x_0's amplitude and N(0, I) is the wrong start
 MIN_STEPS = 10
 FEW_DIGIT_STEPS = 2000  # fewer training steps than this on digits: only blurry strokes are to be expected
@@ -83,6 +108,14 @@ TUNED_2D = {"schedule": "linear", "steps": 1000, "beta_min": 1e-4, "beta_max": 0
 TUNED_DIGITS = {"schedule": "cosine", "steps": 500, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
                 "network": "unet", "batch_size": 128, "lr": 2e-3, "lr_schedule": "onecycle", "ema_decay": 0.999,
                 "clip_sample": 1.0}
+#: Latent diffusion of digits (measured, BENCHMARKS): the linear DDPM schedule (T = 1000) on the standardised codes
+#: of the autoencoder, a 256-wide residual MLP, batch 256, 8,000 updates (500 epochs of 16 batches) in about 40 s
+#: on one CPU thread. x̂_0 is clipped at ±5 standard deviations of the codes (it can only bind in the first steps).
+TUNED_LATENT = {"schedule": "linear", "steps": 1000, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
+                "network": "latent", "width": 256, "batch_size": 256, "lr": 2e-3, "lr_schedule": "onecycle",
+                "ema_decay": 0.999, "clip_sample": 5.0}
+#: Passes over the digits when digit_epochs is none, by space.
+DIGIT_EPOCHS = {"latent": 500, "pixel": 40}
 RECIPE_KEYS = tuple(TUNED_2D)
 
 
@@ -115,13 +148,26 @@ class Config(LabConfig):
                 "trained network)")
     eta: float = param(0.0, "η of sampler=ddim: 0 deterministic (the same x_T gives the same x_0), 1 the DDPM "
                             "posterior variance β̃", ge=0, le=1)
-    network: Literal["course", "sinusoidal", "unet"] | None = param(
-        None, "ε-network: course (conditional linear), sinusoidal (time-embedding MLP), unet (digits)")
+    network: Literal["course", "sinusoidal", "unet", "latent"] | None = param(
+        None, "ε-network: course (conditional linear), sinusoidal (time-embedding MLP), unet (digits in pixel "
+              "space), latent (residual MLP on the autoencoder's codes)")
+    space: Literal["latent", "pixel"] = param(
+        "latent", "digits: latent (diffusion on the codes of a convolutional VAE, as Stable Diffusion: minutes on a "
+                  "CPU) or pixel (a U-Net on the 28×28 pixels, meant for a GPU)")
+    prompt: Digit | None = param(None, "digits: the digit to generate (none: the ten digits in turn)")
+    guidance: float = param(2.0, "digits: classifier-free guidance scale s, ε̂_∅ + s (ε̂_c − ε̂_∅): 0 "
+                                 "unconditional, 1 conditional, above 1 guided", ge=0, le=50)
+    cond_drop: float = param(0.15, "digits: share of training labels replaced by the null class ∅ (it trains the "
+                                   "unconditional ε̂_∅ that guidance needs)", ge=0, lt=1)
+    latent_dim: int = param(16, "digits, space=latent: dimension of the autoencoder's codes", ge=2, le=256)
+    ae_epochs: float = param(80, "digits, space=latent: passes of the autoencoder over the digits", gt=0)
+    ae_beta: float = param(0.1, "digits, space=latent: weight β of the autoencoder's KL term (1: a VAE)", ge=0)
     width: int | None = param(None, "hidden units of the 2-D networks (none: the recipe's; course 128, tuned 64)",
                               ge=1, le=4096)
     channels: int = param(32, "base channels of the U-Net (data=digits)", ge=8, le=512)
     epochs: float | None = param(None, "passes over the 2-D training set (none: recipe; course 1000)", gt=0)
-    digit_epochs: float = param(40, "passes over the digits (data=digits; --full: 300, meant for a GPU)", gt=0)
+    digit_epochs: float | None = param(None, "passes of the diffusion model over the digits (none: latent 500, "
+                                             "pixel 40; pixel on a GPU: 300)", gt=0)
     batch_size: int | None = param(None, "mini-batch size (none: the recipe's; course 128)", ge=1)
     lr: float | None = param(None, "Adam learning rate (none: the recipe's; course 1e-3)", gt=0)
     lr_schedule: Literal["constant", "onecycle", "cosine"] | None = param(
@@ -142,8 +188,9 @@ class Config(LabConfig):
     device: DeviceName = device_param()
 
     quick = {"n_train": 1000, "epochs": 40, "digit_epochs": 2, "n_eval": 500, "n_samples": 500,
-             "digit_samples": 16, "channels": 8, "judge_epochs": 0.25, "batch_size": 64, "n_reference": 100}
-    full = {"n_eval": 5000, "n_samples": 5000, "digit_epochs": 300}
+             "digit_samples": 16, "channels": 8, "judge_epochs": 0.25, "batch_size": 64, "n_reference": 100,
+             "ae_epochs": 1}
+    full = {"n_eval": 5000, "n_samples": 5000}
 
     def check(self) -> None:
         s = settings(self)
@@ -167,36 +214,53 @@ class Config(LabConfig):
             if self.start == "data":
                 raise ConfigError("start='data' is a diagnostic of the 2-D sets; data=digits starts from noise",
                                   key="start")
-            if s["network"] != "unet":
-                raise ConfigError(f"network={s['network']!r} is for 2-D points; data=digits needs network=unet",
-                                  key="network")
+            need = "latent" if self.space == "latent" else "unet"
+            if s["network"] != need:
+                raise ConfigError(f"network={s['network']!r}: data=digits in space={self.space} needs "
+                                  f"network={need}", key="network")
+            if self.cond_drop == 0 and self.guidance != 1:
+                raise ConfigError(f"guidance={self.guidance:g} needs the unconditional ε̂_∅, which cond_drop=0 never "
+                                  f"trains; set cond_drop > 0 (0.1-0.2) or guidance=1", key="cond_drop")
             if self.n_train is not None and self.n_train > 4000:
                 raise ConfigError(f"n_train={self.n_train}: the embedded MNIST subset has 4,000 training digits",
                                   key="n_train")
-        elif s["network"] == "unet":
-            raise ConfigError(f"network='unet' is for images; data={self.data} needs course or sinusoidal",
+        elif s["network"] in ("unet", "latent"):
+            raise ConfigError(f"network={s['network']!r} is for digits; data={self.data} needs course or sinusoidal",
                               key="network")
+        elif self.prompt is not None:
+            raise ConfigError(f"prompt={self.prompt}: the 2-D sets have no classes; prompt is for data=digits",
+                              key="prompt")
 
 
 def settings(config: Config) -> dict[str, Any]:
     """The recipe's values with the keys the user set on top."""
     if config.data == "digits":
-        base = {**TUNED_DIGITS, **(COURSE_SCHEDULE if config.recipe == "course" else {})}
+        tuned = TUNED_LATENT if config.space == "latent" else TUNED_DIGITS
+        base = {**tuned, **(COURSE_SCHEDULE if config.recipe == "course" else {})}
     else:
         base = dict(COURSE_2D if config.recipe == "course" else TUNED_2D)
     chosen = {k: getattr(config, k) for k in RECIPE_KEYS if getattr(config, k) is not None}
     return {**base, **chosen}
 
 
-def build_network(s: dict[str, Any], channels: int, generator: torch.Generator) -> torch.nn.Module:
-    """The ε-network named by the settings ``s`` (course, sinusoidal or unet with ``channels``)."""
+def digit_epochs(config: Config) -> float:
+    """Passes of the diffusion model over the digits: the key, or the space's default."""
+    return config.digit_epochs if config.digit_epochs is not None else DIGIT_EPOCHS[config.space]
+
+
+def build_network(s: dict[str, Any], channels: int, generator: torch.Generator, latent_dim: int = 16
+                  ) -> torch.nn.Module:
+    """The ε-network named by the settings ``s`` (course, sinusoidal, unet with ``channels`` or latent on
+    ``latent_dim`` codes; the digit networks are class-conditional)."""
     if s["network"] == "course":
         return CourseDenoiser(s["steps"], s["width"], generator=generator)
     if s["network"] == "sinusoidal":
         return SinusoidalDenoiser(s["width"], generator=generator)
     if s["network"] == "unet":
-        return SmallUNet(channels, generator=generator)
-    raise ConfigError(f"network={s['network']!r}: unknown; allowed: course, sinusoidal, unet", key="network")
+        return SmallUNet(channels, n_classes=N_CLASSES, generator=generator)
+    if s["network"] == "latent":
+        return LatentDenoiser(latent_dim, N_CLASSES, s["width"], generator=generator)
+    raise ConfigError(f"network={s['network']!r}: unknown; allowed: course, sinusoidal, unet, latent", key="network")
 
 
 def keep_steps(T: int, digits: bool = False) -> tuple[int, ...]:
@@ -206,6 +270,13 @@ def keep_steps(T: int, digits: bool = False) -> tuple[int, ...]:
     if digits:
         return tuple(sorted({round(T * k / 9) for k in range(10)}, reverse=True))
     return tuple(sorted({T, T // 2, T // 4, T // 10, 0}, reverse=True))
+
+
+def gif_steps(T: int, frames: int = GIF_FRAMES) -> tuple[int, ...]:
+    """The steps T, ..., 0 of the animation of the reverse process: ``frames`` of them, denser near the data
+    (t = T (1 − u)² on an even grid u; most of a digit forms in the last tenth of the steps)."""
+    u = np.linspace(0.0, 1.0, frames)
+    return tuple(sorted({int(round(T * (1 - v) ** 2)) for v in u}, reverse=True))
 
 
 def respace(scheduler: DDPMScheduler, k: int) -> tuple[DDPMScheduler, torch.Tensor]:
@@ -258,6 +329,14 @@ class Outcome(outcome.Outcome):
     class_entropy_noise: float | None = metric("bits", default=None, skip_none=True)
     frechet_noise: float | None = metric(default=None, skip_none=True)
     judge_accuracy: float | None = metric("fraction", default=None, skip_none=True)
+    read_as_asked: float | None = metric("fraction", headline=True, default=None, skip_none=True)
+    read_as_asked_floor: float | None = metric("fraction", default=None, skip_none=True)
+    guidance: float | None = metric(default=None, skip_none=True)
+    class_entropy_unconditional: float | None = metric("bits", default=None, skip_none=True)
+    recon_frechet: float | None = metric(default=None, skip_none=True)
+    recon_confident: float | None = metric("fraction", default=None, skip_none=True)
+    ae_seconds: float | None = metric("s", default=None, skip_none=True)
+    sample_seconds: float | None = metric("s", default=None, skip_none=True)
     # 2-D sets (energy_distance, precision, recall and off_share are None for digits)
     energy_distance: float | None = metric(headline=True, default=None)
     energy_floor: float | None = metric(headline=True, default=None, skip_none=True)
@@ -281,14 +360,16 @@ class Outcome(outcome.Outcome):
 #: Keys of the recipe that shape only the sampler, not the training.
 SAMPLER_KEYS = ("variance", "clip_sample")
 #: Keys of the config outside the recipe that shape only the sampler: left out of :func:`training_key`.
-SAMPLER_FIELDS = ("sampler", "eta", "sample_steps", "start", "n_samples", "digit_samples", "n_eval")
+SAMPLER_FIELDS = ("sampler", "eta", "sample_steps", "start", "n_samples", "digit_samples", "n_eval", "prompt",
+                  "guidance")
 #: Trained networks kept in this process (most recent last), by everything that shapes the training.
 TRAINED_KEPT = 8
 
 
 @dataclass
 class Trained:
-    """A finished training: the raw and the sampled (EMA) network, its log, and the main generator's state after it."""
+    """A finished training: the raw and the sampled (EMA) network, its log, and the main generator's state after it
+    (digits in latent space: also the autoencoder)."""
 
     model: torch.nn.Module
     sampled: torch.nn.Module
@@ -296,6 +377,7 @@ class Trained:
     batches: EpochBatches
     train_seconds: float
     generator_state: torch.Tensor
+    codec: Codec | None = None
 
 
 _TRAINED: OrderedDict[tuple, Trained] = OrderedDict()
@@ -306,26 +388,37 @@ def training_key(config: Config, s: dict[str, Any]) -> tuple:
     ``SAMPLER_FIELDS``: the sampler, the number of samples, the held-out sets, the metrics) share one training.
     The held-out sets are drawn after the training set, so ``n_eval`` does not change it."""
     shaping = {k: v for k, v in s.items() if k not in SAMPLER_KEYS}
-    fields = ("data", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic",
-              "digit_epochs" if config.data == "digits" else "epochs")
-    return (*(getattr(config, f) for f in fields), tuple(sorted(shaping.items())))
+    fields = ("data", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic")
+    if config.data == "digits":
+        fields += ("space", "cond_drop", "latent_dim", "ae_epochs", "ae_beta") if config.space == "latent" else (
+            "space", "cond_drop")
+    per = (digit_epochs(config),) if config.data == "digits" else ()
+    return (*(getattr(config, f) for f in fields), *per, tuple(sorted(shaping.items())))
 
 
 def train(config: Config, s: dict[str, Any], scheduler: DDPMScheduler, X: torch.Tensor,
-          generator: torch.Generator, device: torch.device, progress: ProgressFn | None) -> Trained:
-    """Train the ε-network of the settings ``s`` on ``X`` with the loss E‖ε − ε̂(x_t, t)‖² (EMA, clipping)."""
+          generator: torch.Generator, device: torch.device, progress: ProgressFn | None,
+          labels: torch.Tensor | None = None, start: float = 0.0) -> Trained:
+    """Train the ε-network of the settings ``s`` on ``X`` with the loss E‖ε − ε̂(x_t, t)‖² (EMA, clipping).
+
+    With ``labels`` (digits) the network is class-conditional, ε̂(x_t, t, c), and each label is replaced by the
+    null class with probability ``cond_drop`` (classifier-free guidance). ``start``: the share of the progress
+    bar already used (the autoencoder's)."""
     digits = config.data == "digits"
-    epochs = config.digit_epochs if digits else s["epochs"]
-    model = build_network(s, config.channels, generator).to(device)
+    epochs = digit_epochs(config) if digits else s["epochs"]
+    model = build_network(s, config.channels, generator, config.latent_dim).to(device)
     batches = EpochBatches(len(X), s["batch_size"], generator, device=device)
     steps = max(1, math.ceil(epochs * batches.per_epoch))
     optimizer = make_optimizer("adam", model.parameters(), s["lr"], foreach=True)
     judge_share = JUDGE_SHARE if digits else 0.0
     train_progress = None if progress is None else (  # training is most of the run; judging the digits the rest
-        lambda done, _n, info: progress(round(done / steps * 1000 * (1 - judge_share)), 1000, info))
+        lambda done, _n, info: progress(round(1000 * (start + done / steps * (1 - judge_share - start))), 1000, info))
 
     def loss_fn(m: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        return noise_prediction_loss(m, scheduler, X[idx], generator, config.antithetic)
+        if labels is None:
+            return noise_prediction_loss(m, scheduler, X[idx], generator, config.antithetic)
+        c = drop_labels(labels[idx], config.cond_drop, N_CLASSES, generator)  # (batch,)
+        return noise_prediction_loss(lambda x, t: m(x, t, c), scheduler, X[idx], generator, config.antithetic)
 
     trainer = Trainer(model, loss_fn, batches, optimizer, steps, name="ddpm",
                       scheduler=make_schedule(s["lr_schedule"], optimizer, steps),
@@ -348,10 +441,13 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                                         s["clip_sample"])
 
     # ----- data: x_0 rows (n, 2), or digits scaled to [-1, 1] (n, 1, 28, 28) -------------------------------
+    latent = digits and config.space == "latent"
+    labels = None
     if digits:
         n_train = config.n_train or 4000
         train_set, test_set = load_embedded_mnist(n_train, 1000)
-        X = (train_set.X * 2 - 1).to(device)  # (n, 1, 28, 28)
+        images, labels = train_set.X.to(device), train_set.y.to(device)  # (n, 1, 28, 28) in [0, 1], (n,)
+        X = images * 2 - 1  # pixel space: (n, 1, 28, 28) in [-1, 1]; latent space: the codes, below
     else:
         noise = config.noise if config.noise is not None else get_dataset(config.data).default_noise
         splits = toy_splits(config.data, config.n_train or 10_000, config.n_eval, noise, config.seed)
@@ -360,7 +456,16 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     key = training_key(config, s)
     trained = _TRAINED.get(key)
     if trained is None:
-        trained = train(config, s, scheduler, X, generator, device, progress)
+        codec = None
+        if latent:  # the autoencoder first (its own stream), then the diffusion model on its codes
+            ae_progress = None if progress is None else (
+                lambda done, total, info: progress(round(1000 * AE_SHARE * done / total), 1000, info))
+            codec = train_codec(images, config.latent_dim, config.ae_epochs, config.ae_beta, config.seed, device,
+                                ae_progress)
+            X = codec.encode(images)  # (n, latent_dim)
+        trained = train(config, s, scheduler, X, generator, device, progress, labels,
+                        AE_SHARE if latent else 0.0)
+        trained.codec = codec
         session = current_session()
         if trained.log.status == Status.COMPLETED and (session is None or not session.resume):  # not a resumed one
             _TRAINED[key] = trained
@@ -369,8 +474,17 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     else:  # the same training ran before in this process: the same weights, and the generator where it left off
         _TRAINED.move_to_end(key)
         generator.set_state(trained.generator_state)
+        if latent:
+            X = trained.codec.encode(images)
     model, sampled, log, batches, train_seconds = (trained.model, trained.sampled, trained.log, trained.batches,
                                                    trained.train_seconds)
+    codec = trained.codec
+    n_draw = config.digit_samples if digits else config.n_samples
+    classes = None
+    if digits:  # the classes asked for: the prompt, or the ten digits in turn
+        classes = (torch.arange(n_draw) % N_CLASSES if config.prompt is None
+                   else torch.full((n_draw,), config.prompt)).to(device)
+    conditioned = (lambda c, scale: guided(sampled, c, scale, N_CLASSES)) if digits else None
     sampler, net, shown_sampler = scheduler, sampled, None  # shown_sampler: the schedule figure's respaced steps
     respaced = config.sample_steps is not None and config.sample_steps < scheduler.steps
     if respaced:
@@ -379,22 +493,63 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         taus = taus if respaced else torch.arange(scheduler.steps)
         sampler = DDIMSampler(scheduler, taus, config.eta)
     elif respaced:
-        sampler, net = shown_sampler, at_steps(sampled, taus)
+        sampler = shown_sampler
+
+    def noise_model(c: torch.Tensor | None, scale: float):
+        """ε̃ of the sampler: the (guided) network, asked at the trained steps τ when respaced."""
+        base = sampled if c is None else conditioned(c, scale)
+        return at_steps(base, taus) if respaced and config.sampler == "ddpm" else base
+
     if s["variance"] == "analytic":  # Γ_t = E‖ε̂(x_t, t)‖²/d from the training data, with its own generator
-        sampler.fit_analytic_variance(net, X, stream(config.seed, "third"), batch=100 if digits else 2000)
+        fit_net = (noise_model(None, 1.0) if not digits else  # digits: the unconditional ε̂_∅
+                   lambda x, t: noise_model(torch.full((len(x),), N_CLASSES, device=x.device), 1.0)(x, t))
+        sampler.fit_analytic_variance(fit_net, X, stream(config.seed, "third"), batch=100 if digits else 2000)
+    net = noise_model(classes, config.guidance)
 
     losses = np.asarray(log.history.get("loss", []), dtype=float)
     loss_steps = np.asarray(log.steps, dtype=float) + 1
     sample_gen = stream(config.seed, "second", device=device)
     keep = keep_steps(sampler.steps, digits)
+    extra_tables, guidance_rows = {}, []
+    sample_seconds = None
     if digits:
-        x0, kept = sampler.sample(net, (config.digit_samples, 1, 28, 28), sample_gen, device, keep=keep)
-        samples = ((x0.cpu() + 1) / 2).clamp(0, 1)  # (n, 1, 28, 28)
+        keep = tuple(sorted(set(keep) | set(gif_steps(sampler.steps)), reverse=True))
+        shape = (n_draw, config.latent_dim) if latent else (n_draw, 1, 28, 28)
+        to_images = ((lambda z: codec.decode(z).cpu()) if latent else
+                     (lambda x: ((x.cpu() + 1) / 2).clamp(0, 1)))  # sampler's x_0 -> images in [0, 1]
+        t0 = time.perf_counter()
+        x0, kept = sampler.sample(net, shape, sample_gen, device, keep=keep)
+        samples = to_images(x0)  # (n, 1, 28, 28)
+        sample_seconds = time.perf_counter() - t0
+        kept = {k: to_images(v[:GIF_DIGITS].to(device)) * 2 - 1 for k, v in kept.items()}  # pictured digits
         judge_progress = None if progress is None else (
             lambda d, total, info: progress(round(1000 * (1 - JUDGE_SHARE + JUDGE_SHARE * d / total)), 1000, info))
         judge = train_judge(train_set, config.judge_epochs, config.seed, device, judge_progress)
         rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator)
+        floor_labels = test_set.y[config.n_reference:config.n_reference + n_draw]
+        floor = test_set.X[config.n_reference:config.n_reference + n_draw]
+        if latent:  # what the decoder alone allows: the autoencoder's reconstructions of the floor digits
+            rows[RECON_ROW] = reference_row(judge, codec.decode(codec.encode(floor.to(device))).cpu(), test_set,
+                                            config.n_reference)
         quality, table = digit_metrics(rows, judge_acc)
+        quality.update(read_as_asked=read_as_asked(judge, samples, classes), guidance=config.guidance,
+                       read_as_asked_floor=read_as_asked(judge, floor, floor_labels))
+        if latent:
+            quality.update(recon_frechet=rows[RECON_ROW]["frechet"], recon_confident=rows[RECON_ROW]["confident_share"],
+                           ae_seconds=codec.seconds)
+            by_scale = {}  # the same x_T at every scale: the scale's effect alone
+            for scale in sorted({*GUIDANCE_GRID, config.guidance}):
+                images_s = samples if scale == config.guidance else to_images(sampler.sample(
+                    noise_model(classes, scale), shape, stream(config.seed, "second", device=device), device)[0])
+                by_scale[scale] = {"read_as_asked": read_as_asked(judge, images_s, classes),
+                                   **reference_row(judge, images_s, test_set, config.n_reference)}
+            quality["class_entropy_unconditional"] = by_scale[0.0]["class_entropy"]
+            extra_tables["guidance"] = guidance_table(by_scale)
+        ten = torch.arange(N_CLASSES, device=device)  # one of each digit, the same x_T at every scale
+        for scale in GUIDANCE_SHOWN:
+            z, _ = sampler.sample(noise_model(ten, scale), (N_CLASSES, *shape[1:]),
+                                  stream(config.seed, "fourth", device=device), device)
+            guidance_rows.append((scale, to_images(z)))
         shown = X[:PROCESS_DIGITS].cpu()
     else:
         x_T = None
@@ -422,13 +577,19 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         train_seconds=train_seconds, ema_differs=differs(model, sampled), **quality,
         diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None,
         status=log.status,
-        tables={"quality": table,
+        sample_seconds=sample_seconds,
+        tables={"quality": table, **extra_tables,
                 "settings": table_from_columns({"key": list(s), "value": [str(v) for v in s.values()]})},
         curves=curves if len(losses) else {},
-        artifacts={"samples": samples, "model": {k: v.detach().cpu().clone() for k, v in sampled.state_dict().items()}},
+        artifacts={"samples": samples, "model": {k: v.detach().cpu().clone() for k, v in sampled.state_dict().items()},
+                   **({"classes": classes.cpu()} if digits else {}),
+                   **({"autoencoder": {k: v.detach().cpu().clone() for k, v in codec.vae.state_dict().items()},
+                       "code_mean": codec.mean.cpu(), "code_std": codec.std.cpu()} if latent else {})},
         data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, shown_sampler,
-                                       f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else ""), "log": log,
-              "n_train": len(X), "batch_size": s["batch_size"]},
+                             f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else "",
+                             decode=(lambda z: codec.decode(z.to(device)).cpu() * 2 - 1) if latent else None,
+                             classes=None if classes is None else classes.cpu(), guidance_rows=guidance_rows),
+              "log": log, "n_train": len(X), "batch_size": s["batch_size"]},
     )
 
 
@@ -459,7 +620,17 @@ def notes(config: Config, out: Outcome) -> Notes:
                 "diffusion.note.digit_quality", confident=out.confident_share, confident_floor=out.confident_floor,
                 confident_noise=out.confident_noise, entropy=out.class_entropy, frechet=out.frechet,
                 frechet_floor=out.frechet_floor, frechet_noise=out.frechet_noise, judge=out.judge_accuracy))
-        if out.steps < FEW_DIGIT_STEPS:
+        if out.read_as_asked is not None:
+            asked = (t("diffusion.note.asked_all") if config.prompt is None
+                     else t("diffusion.note.asked_one", digit=config.prompt))
+            found.measured.append(t("diffusion.note.prompt", asked=asked, read=out.read_as_asked,
+                                    read_floor=out.read_as_asked_floor, scale=config.guidance))
+            found.explanations.append(t("diffusion.note.guidance_why"))
+        if out.recon_frechet is not None:
+            found.measured.append(t("diffusion.note.latent", dim=config.latent_dim, ae=out.ae_seconds,
+                                    recon=out.recon_frechet, frechet=out.frechet,
+                                    entropy=out.class_entropy_unconditional))
+        if config.space == "pixel" and out.steps < FEW_DIGIT_STEPS:
             found.measured.append(t("diffusion.note.few_digit_steps", steps=out.steps))
             found.explanations.append(t("diffusion.note.few_digit_steps_why"))
         return found

@@ -37,6 +37,8 @@ from dlsm.algorithms.sparse import (
     state_evolution,
     tuned_soft_alpha,
 )
+from dlsm.algorithms.vamp import SVD, vamp
+from dlsm.algorithms.vamp_se import vamp_se_nmse_db
 from dlsm.config import LabConfig, param
 from dlsm.errors import ConfigError
 from dlsm.i18n import t
@@ -65,6 +67,9 @@ __all__ = ["LAB", "Config", "Outcome", "PhaseGrid", "SignalSpread", "bayes_amp_s
 CHECKPOINTS = (20, 100)
 #: The notes show Bayes AMP's per-signal NMSE when the NMSE of the batch lies this many dB above its median.
 SPREAD_NOTE_DB = 3.0
+#: VAMP's noise variance is at least this fraction of the signal power per measurement E‖Ax‖²/m (an SNR of 90 dB):
+#: its LMMSE stage needs σw² > 0, and in float64 it loses accuracy below about 1e-10 of it.
+VAMP_NOISE_FLOOR = 1e-9
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,10 @@ class Outcome(outcome.Outcome):
     pt_boundary_mae: float | None = metric(default=None)
     amp_bg_nmse_db_median: float | None = metric("dB", default=None)
     amp_bg_nmse_db_worst: float | None = metric("dB", default=None)
+    vamp_nmse_db: float | None = metric("dB", default=None)
+    vamp_nmse_db_median: float | None = metric("dB", default=None)
+    vamp_nmse_db_worst: float | None = metric("dB", default=None)
+    vamp_se_nmse_db: float | None = metric("dB", default=None)
 
     families = {"ista_nmse_db_t{t}": "dB", "ista_best_lam_t{t}": ""}
 
@@ -219,6 +228,18 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         if np.isfinite(per_signal).any():
             got.update(amp_bg_nmse_db_median=float(np.nanmedian(per_signal)),
                        amp_bg_nmse_db_worst=float(np.nanmax(per_signal)))
+        # ---- VAMP (amp_iters iterations, one SVD of A) beside its state evolution over A's singular values
+        vamp_c: list[float] = []
+        svd = SVD.of(A.double())
+        vnv = max(prob.noise_var, VAMP_NOISE_FLOOR * p * sx2 * float((svd.s**2).sum()) / m)  # σw² = 0 is refused
+        x_vamp = vamp(A, y, config.amp_iters, p=p, sigma_x2=sx2, noise_var=vnv, svd=svd,
+                      track=lambda _t, xt: vamp_c.append(nmse_db(xt, x)))
+        vamp_se = np.asarray(vamp_se_nmse_db(svd.s.cpu().numpy() ** 2, n, p, sx2, vnv, config.amp_iters))
+        vamp_signal = signal_nmse_db(x_vamp, x)  # (batch,)
+        got.update(vamp_nmse_db=vamp_c[-1], vamp_se_nmse_db=float(vamp_se[-1]))
+        if np.isfinite(vamp_signal).any():
+            got.update(vamp_nmse_db_median=float(np.nanmedian(vamp_signal)),
+                       vamp_nmse_db_worst=float(np.nanmax(vamp_signal)))
         got["diverged"] = not all(math.isfinite(v) for v in (*ista_c[-1], *fista_c[-1], *amp_c["bg"]))
         # ---- phase transition
         tables, pt = {}, None
@@ -242,7 +263,9 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
               "fista_nmse": Curve(its, fista_c[:, best_f], iteration, t("sparse.label.curve_fista")),
               "amp_bg_nmse": Curve(ai, np.asarray(amp_c["bg"]), iteration, t("sparse.label.curve_amp_bg")),
               "amp_soft_nmse": Curve(ai, np.asarray(amp_c["soft"]), iteration, t("sparse.label.curve_amp_soft")),
-              "se_nmse": Curve(ai, se, iteration, t("sparse.label.curve_se"))}
+              "se_nmse": Curve(ai, se, iteration, t("sparse.label.curve_se")),
+              "vamp_nmse": Curve(ai, np.asarray(vamp_c), iteration, t("sparse.label.curve_vamp")),
+              "vamp_se_nmse": Curve(ai, vamp_se, iteration, t("sparse.label.curve_vamp_se"))}
     sweep_cols = {"lam": lams, "lam_frac": [v / lam_max for v in lams]}
     for c in sorted({*CHECKPOINTS, config.iters}):
         if c <= config.iters:
@@ -251,9 +274,11 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     tables["lambda_sweep"] = table_from_columns(sweep_cols)
     tables["methods"] = table_from_columns({
         "method": ["genie (support known)", "SE fixed point (Bayes AMP)", f"Bayes AMP t={config.amp_iters}",
+                   f"VAMP t={config.amp_iters}", f"VAMP SE t={config.amp_iters}",
                    f"soft AMP t={config.amp_iters}", f"FISTA t={config.iters}", f"ISTA t={config.iters}",
                    "OMP"],
-        "nmse_db": [got[k] for k in ("genie_nmse_db", "se_fixed_point_db", "amp_bg_nmse_db", "amp_soft_nmse_db",
+        "nmse_db": [got[k] for k in ("genie_nmse_db", "se_fixed_point_db", "amp_bg_nmse_db", "vamp_nmse_db",
+                                     "vamp_se_nmse_db", "amp_soft_nmse_db",
                                      "fista_nmse_db", "ista_nmse_db", "omp_nmse_db")]})
     return Outcome(**got, extra=extra, tables=tables, curves=curves,
                    data={"lams": np.asarray(lams), "sweep": sweep_cols, "pt": pt, "x0": x[0].numpy(),
@@ -298,6 +323,12 @@ def notes(config: Config, out: Outcome) -> Notes:
         return found
     found.measured.append(t("sparse.note.amp", amp=out.amp_bg_nmse_db, T=config.amp_iters, se=out.se_nmse_db,
                             se_fp=out.se_fixed_point_db, genie_db=out.genie_nmse_db))
+    if (out.vamp_nmse_db is not None and out.vamp_nmse_db_median is not None
+            and abs(out.vamp_nmse_db - out.amp_bg_nmse_db) > SPREAD_NOTE_DB):  # only where VAMP and AMP part
+        found.measured.append(t("sparse.note.vamp", vamp=out.vamp_nmse_db, T=config.amp_iters,
+                                median=out.vamp_nmse_db_median, worst=out.vamp_nmse_db_worst,
+                                se=out.vamp_se_nmse_db))
+        found.explanations.append(t("sparse.note.vamp_why"))
     found.measured.append(t("sparse.note.lasso", fista=out.fista_nmse_db, ista=out.ista_nmse_db,
                             iters=config.iters))
     found.explanations.append(t("sparse.note.limits_why"))
@@ -332,7 +363,8 @@ def figures(config: Config, out: Outcome) -> dict:
         "nmse": plot_nmse_iterations(
             {t("sparse.legend.ista"): out.curves["ista_nmse"].y, t("sparse.legend.fista"): out.curves["fista_nmse"].y,
              t("sparse.legend.amp_soft"): out.curves["amp_soft_nmse"].y,
-             t("sparse.legend.amp_bg"): out.curves["amp_bg_nmse"].y},
+             t("sparse.legend.amp_bg"): out.curves["amp_bg_nmse"].y,
+             t("sparse.legend.vamp"): out.curves["vamp_nmse"].y},
             out.curves["se_nmse"].y, out.se_fixed_point_db, out.genie_nmse_db, name),
         "lambda_sweep": plot_lambda_sweep(d["lams"], _sweep_legends(d["sweep"])),
         "signal": plot_signal(d["x0"], {

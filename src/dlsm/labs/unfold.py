@@ -226,8 +226,10 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
             key = f"{method}/{a}"
             if saved is not None:
                 if key not in saved:
-                    raise ConfigError(f"load: {config.load} has no trained {METHODS[method]} for draw {a}; it was "
-                                      f"run with {saved.get('config')}", key="load")
+                    held = sorted({k.split("/")[0] for k in saved if "/" in k}) or ["no trained method"]
+                    raise ConfigError(f"load: {config.load} has no trained {METHODS[method]} for draw {a}; it holds "
+                                      f"{', '.join(held)} (train them with the methods and draws of this run, or "
+                                      f"leave {method} out)", key="load")
                 try:
                     model.load_state_dict(saved[key])
                 except RuntimeError as exc:

@@ -1,8 +1,10 @@
 """Lecture 7: a variational autoencoder on the embedded MNIST digits, beside the DDPM.
 
-The VAE (:class:`dlsm.models.vae.VAE`) is trained by maximising the ELBO with Adam; the lab reports the
-training and test ELBO per epoch (nats per image), reconstructions of test digits, samples from the prior
-p(z) = N(0, I) and, for a 2-D latent, the map of the test digits' codes μ(x) coloured by their label.
+The VAE (``arch=conv``, default: :class:`dlsm.models.vae.ConvVAE`, convolutional encoder and decoder with a
+16-number code, whose prior samples look more like digits; ``arch=mlp``: :class:`dlsm.models.vae.VAE`, the MLP of
+Kingma & Welling, with ``latent_dim=2`` the course's 2-D latent map) is trained by maximising the ELBO with Adam;
+the lab reports the training and test ELBO per epoch (nats per image), reconstructions of test digits, samples
+from the prior p(z) = N(0, I) and, for a 2-D latent, the map of the test digits' codes μ(x) coloured by their label.
 Its samples are judged by the lecture-3 CNN with the same three numbers as the digit DDPM (share classified
 with confidence > 0.9, entropy of the predicted-class histogram, Fréchet distance of CNN features), each
 beside held-out digits (floor) and noise images (ceiling).
@@ -13,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -31,7 +34,7 @@ from dlsm.labs._digit_quality import (
     quality_table_rows,
     train_judge,
 )
-from dlsm.models.vae import VAE
+from dlsm.models.vae import VAE, ConvVAE
 from dlsm.outcome import Notes, metric
 from dlsm.plotting.generative import plot_elbo, plot_image_grid, plot_latent_map
 from dlsm.problems.images import load_embedded_mnist
@@ -45,9 +48,14 @@ from dlsm.training import EpochBatches, Trainer, count_parameters, make_optimize
 class Config(LabConfig):
     """A VAE on the embedded digits: ELBO curves, reconstructions, prior samples, the 2-D latent map."""
 
-    latent_dim: int = param(2, "dimension of z (2: the latent map can be drawn)", ge=1, le=512)
-    hidden: int = param(400, "hidden ReLU units of the encoder and the decoder (Kingma & Welling: 400)", ge=1,
-                        le=8192)
+    arch: Literal["conv", "mlp"] = param(
+        "conv", "conv: convolutional encoder and decoder; mlp: one hidden layer each (Kingma & Welling)")
+    latent_dim: int = param(16, "dimension of z (2: the latent map can be drawn; the course: arch=mlp "
+                                "latent_dim=2)", ge=1, le=512)
+    hidden: int = param(400, "arch=mlp: hidden ReLU units of the encoder and the decoder (Kingma & Welling: 400)",
+                        ge=1, le=8192)
+    channels: int = param(32, "arch=conv: channels of the first convolution (the second has twice as many)", ge=1,
+                          le=512)
     epochs: int = param(30, "passes over the training digits", ge=1, le=100_000)
     batch_size: int = param(100, "mini-batch size (Kingma & Welling: 100)", ge=1)
     lr: float = param(1e-3, "Adam learning rate", gt=0)
@@ -60,7 +68,7 @@ class Config(LabConfig):
     quality: bool = param(True, "judge the samples with the lecture-3 CNN (trains it first)")
     device: DeviceName = device_param()
 
-    quick = {"epochs": 2, "n_train": 1000, "hidden": 64, "n_samples": 16, "judge_epochs": 0.25,
+    quick = {"epochs": 2, "n_train": 1000, "hidden": 64, "channels": 8, "n_samples": 16, "judge_epochs": 0.25,
              "n_reference": 100}
     full = {"epochs": 100}
 
@@ -100,7 +108,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     generator = stream(config.seed, "main")  # initial weights, data order, the judge's noise images
     train_set, test_set = load_embedded_mnist(config.n_train, config.n_test)
     X, X_test = train_set.X.to(device), test_set.X.to(device)  # (n, 1, 28, 28) in [0, 1]
-    model = VAE(config.latent_dim, config.hidden, generator=generator).to(device)
+    model = (ConvVAE(config.latent_dim, config.channels, generator=generator) if config.arch == "conv"
+             else VAE(config.latent_dim, config.hidden, generator=generator)).to(device)
     batches = EpochBatches(len(X), config.batch_size, generator, device=device)
     steps = config.epochs * batches.per_epoch
     eps_gen = stream(config.seed, "second", device=device)  # ε of the reparameterisation in training

@@ -9,7 +9,13 @@
   e(t)_{2i+1} = cos(·), with SiLU; residual hidden layers.
 - :class:`SmallUNet`: a small U-Net (Ronneberger et al. 2015) for 1×28×28 digits: two down-sampling
   levels (28 → 14 → 7), residual blocks with group normalisation, the time embedding added in every block,
-  skip connections, as in Ho et al. (2020) without attention.
+  skip connections, as in Ho et al. (2020) without attention; with ``n_classes`` a class embedding is added to
+  the time embedding (the class-conditional ε̂(x_t, t, c) of classifier-free guidance).
+- :class:`LatentDenoiser`: ε̂(z_t, t, c) on the latent codes z of an autoencoder (latent diffusion, Rombach et
+  al. 2022): an MLP of residual blocks h ← h + W SiLU(LN(h)) on [z_t, MLP(e(t)) + E c].
+
+Class-conditional networks take the class c (batch,) as a third argument; the class ``n_classes`` is the null
+class ∅ of classifier-free guidance (Ho & Salimans 2022), the label the training drops to.
 
 Every parameter is drawn from an explicit ``torch.Generator`` (PyTorch's default distributions), so a seed
 fixes the network without touching the global random state.
@@ -29,12 +35,12 @@ def init_from(module: nn.Module, generator: torch.Generator | None) -> None:
     """Materialise a module built on the meta device and initialise it from ``generator``.
 
     PyTorch's defaults: Linear / Conv2d / ConvTranspose2d weights and biases U(±1/√fan_in), Embedding N(0, 1),
-    GroupNorm scale 1 and shift 0. Building on the meta device (``with torch.device("meta"):``) skips
+    GroupNorm and LayerNorm scale 1 and shift 0. Building on the meta device (``with torch.device("meta"):``) skips
     PyTorch's own initialisation, which would draw from the global generator.
     """
     module.to_empty(device="cpu")
     for m in module.modules():
-        if isinstance(m, nn.GroupNorm):
+        if isinstance(m, (nn.GroupNorm, nn.LayerNorm)):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Embedding):
@@ -143,14 +149,18 @@ class ResBlock(nn.Module):
 class SmallUNet(nn.Module):
     """A small U-Net ε-network for 1×28×28 images (any side divisible by 4): channels c, 2c, 2c at 28, 14, 7."""
 
-    def __init__(self, channels: int = 32, in_channels: int = 1, embed_dim: int = 64,
+    def __init__(self, channels: int = 32, in_channels: int = 1, embed_dim: int = 64, n_classes: int = 0,
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.hparams = {"kind": "unet", "channels": channels, "in_channels": in_channels, "embed_dim": embed_dim}
+        if n_classes:
+            self.hparams["n_classes"] = n_classes
         c, t_dim = channels, 4 * channels
-        self.embed_dim = embed_dim
+        self.embed_dim, self.n_classes = embed_dim, n_classes
         with torch.device("meta"):
             self.time = nn.Sequential(nn.Linear(embed_dim, t_dim), nn.SiLU(), nn.Linear(t_dim, t_dim))
+            if n_classes:  # classes 0..n_classes−1 and the null class n_classes
+                self.label = nn.Embedding(n_classes + 1, t_dim)
             self.inp = nn.Conv2d(in_channels, c, 3, padding=1)
             self.down1 = ResBlock(c, c, t_dim)  # 28
             self.pool1 = nn.Conv2d(c, c, 3, stride=2, padding=1)  # 28 -> 14
@@ -162,8 +172,10 @@ class SmallUNet(nn.Module):
             self.out = nn.Sequential(nn.GroupNorm(8, c), nn.SiLU(), nn.Conv2d(c, in_channels, 3, padding=1))
         init_from(self, generator)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         temb = self.time(sinusoidal_embedding(t, self.embed_dim))  # (batch, 4c)
+        if self.n_classes:
+            temb = temb + self.label(c)
         h0 = self.inp(x)  # (batch, c, 28, 28)
         h1 = self.down1(h0, temb)  # (batch, c, 28, 28)
         h2 = self.down2(self.pool1(h1), temb)  # (batch, 2c, 14, 14)
@@ -173,3 +185,34 @@ class SmallUNet(nn.Module):
         h = F.interpolate(h, scale_factor=2, mode="nearest")  # (batch, 2c, 28, 28)
         h = self.up1(torch.cat([h, h1], dim=1), temb)  # (batch, c, 28, 28)
         return self.out(h)  # (batch, 1, 28, 28)
+
+
+class LatentDenoiser(nn.Module):
+    """Class-conditional ε̂(z_t, t, c) for latent codes z ∈ R^dim: an MLP of residual blocks.
+
+    e = MLP(e(t)) + E[c] (E: an embedding of the classes and the null class); h = W_in [z_t, e]; then ``depth``
+    blocks h ← h + W_k SiLU(LN(h)); output W_out SiLU(h) ∈ R^dim.
+    """
+
+    def __init__(self, dim: int, n_classes: int = 10, width: int = 256, depth: int = 3, embed_dim: int = 64,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.hparams = {"kind": "latent", "dim": dim, "n_classes": n_classes, "width": width, "depth": depth,
+                        "embed_dim": embed_dim}
+        self.embed_dim, self.n_classes = embed_dim, n_classes
+        e_dim = 2 * embed_dim
+        with torch.device("meta"):
+            self.time = nn.Sequential(nn.Linear(embed_dim, e_dim), nn.SiLU())
+            self.label = nn.Embedding(n_classes + 1, e_dim)  # the last row: the null class ∅
+            self.inp = nn.Linear(dim + e_dim, width)
+            self.norms = nn.ModuleList([nn.LayerNorm(width) for _ in range(depth)])
+            self.blocks = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+            self.out = nn.Linear(width, dim)
+        init_from(self, generator)
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        e = self.time(sinusoidal_embedding(t, self.embed_dim)) + self.label(c)  # (batch, 2 embed_dim)
+        h = self.inp(torch.cat([z, e], dim=1))  # (batch, width)
+        for norm, block in zip(self.norms, self.blocks, strict=True):
+            h = h + block(F.silu(norm(h)))
+        return self.out(F.silu(h))  # (batch, dim)

@@ -1,7 +1,11 @@
-"""A variational autoencoder for 28×28 digits (Kingma & Welling, ICLR 2014).
+"""Variational autoencoders for 28×28 digits (Kingma & Welling, ICLR 2014).
 
-Encoder q_φ(z | x) = N(μ_φ(x), diag σ_φ²(x)) and decoder p_θ(x | z) = Π_i Bernoulli(x_i; π_θ(z)_i), both MLPs
-with one hidden layer of ReLU units; prior p(z) = N(0, I). Training maximises the evidence lower bound
+Encoder q_φ(z | x) = N(μ_φ(x), diag σ_φ²(x)) and decoder p_θ(x | z) = Π_i Bernoulli(x_i; π_θ(z)_i); prior
+p(z) = N(0, I). :class:`VAE` has MLPs with one hidden layer of ReLU units (the paper's model);
+:class:`ConvVAE` has a convolutional encoder (two stride-2 convolutions, 28 → 14 → 7) and the mirrored
+transposed-convolution decoder, the autoencoder that also serves the latent diffusion of lecture 7 (Rombach et
+al. 2022 train theirs with a small weight on the KL term, which keeps the latent codes near N(0, I) in scale
+without blurring the reconstructions). Training maximises the evidence lower bound
 
     ELBO(x) = E_q[log p_θ(x | z)] − KL(q_φ(z | x) ‖ p(z))
             ≈ Σ_i [x_i log π_i + (1 − x_i) log(1 − π_i)] − ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²),
@@ -61,3 +65,23 @@ class VAE(nn.Module):
         """Mean images of z ~ N(0, I) from the prior: (n, 1, 28, 28) in [0, 1]."""
         z = torch.randn((n, self.latent_dim), generator=generator, device=device)
         return self.decode(z)
+
+
+class ConvVAE(VAE):
+    """Conv(1→c, 4, /2) SiLU Conv(c→2c, 4, /2) SiLU → (μ, log σ²); latent → 2c×7×7 → ConvT(2c→c) SiLU ConvT(c→1).
+
+    The same ELBO, sampling and decoding as :class:`VAE`; ``channels`` is c.
+    """
+
+    def __init__(self, latent_dim: int = 16, channels: int = 32, generator: torch.Generator | None = None) -> None:
+        nn.Module.__init__(self)
+        self.hparams = {"kind": "conv", "latent_dim": latent_dim, "channels": channels}
+        self.latent_dim = latent_dim
+        c = channels
+        with torch.device("meta"):
+            self.encoder = nn.Sequential(nn.Conv2d(1, c, 4, 2, 1), nn.SiLU(), nn.Conv2d(c, 2 * c, 4, 2, 1), nn.SiLU(),
+                                         nn.Flatten(), nn.Linear(2 * c * 49, 2 * latent_dim))
+            self.decoder = nn.Sequential(nn.Linear(latent_dim, 2 * c * 49), nn.SiLU(), nn.Unflatten(1, (2 * c, 7, 7)),
+                                         nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.SiLU(),
+                                         nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Flatten())
+        init_from(self, generator)

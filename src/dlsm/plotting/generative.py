@@ -166,3 +166,54 @@ def plot_elbo(epochs: np.ndarray, train: np.ndarray, test: np.ndarray, title: st
     ax.legend()
     ax.set_title(title)
     return fig
+
+
+def plot_image_rows(rows: Sequence[tuple[str, np.ndarray]], title: str,
+                    column_labels: Sequence[str] | None = None) -> Figure:
+    """One labelled row per (label, images (k, 1, H, W) in [0, 1]): a class per row, or a guidance scale per row."""
+    ncol = max(len(imgs) for _, imgs in rows)
+    nrow = len(rows)
+    side = min(0.6, (MAX_WIDTH - 0.8) / ncol, 4.0 / nrow)  # inches per image; 0.8 in for the row labels
+    fig = new_figure(side * ncol + 0.8, side * nrow + 0.5)
+    grid = fig.add_gridspec(nrow, ncol, left=0.8 / (side * ncol + 0.8), right=0.99, top=1 - 0.42 / (side * nrow + 0.5),
+                            bottom=0.01, wspace=0.05, hspace=0.05)
+    for i, (label, imgs) in enumerate(rows):
+        for j, img in enumerate(imgs):
+            ax = fig.add_subplot(grid[i, j])
+            ax.imshow(np.clip(img.reshape(img.shape[-2], img.shape[-1]), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=PANEL_PT)
+            if i == 0 and column_labels is not None:
+                ax.set_title(column_labels[j], fontsize=8, pad=2)
+    fig.suptitle(title, fontsize=TITLE_PT)
+    return fig
+
+
+def plot_reverse_animation(frames: Sequence[tuple[int, np.ndarray]], title: str, ncol: int = 8) -> Figure:
+    """The last frame of the reverse process as a figure, with every frame (t, images (n, 1, H, W) in [0, 1])
+    attached as ``gif_frames``: the run folder writes them as an animated GIF beside the PNG
+    (:func:`write_gif`)."""
+    step, last = frames[-1]
+    fig = plot_image_grid(last, f"{title}, t={step}", ncol=ncol)
+    fig.gif_frames = [(s, imgs, title, ncol) for s, imgs in frames]
+    return fig
+
+
+def write_gif(fig: Figure, path, ms_per_frame: int = 120, hold_ms: int = 1500) -> None:
+    """Write ``fig.gif_frames`` (of :func:`plot_reverse_animation`) to ``path`` as a looping GIF; the last frame
+    is held ``hold_ms``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    pictures = []
+    for step, imgs, title, ncol in fig.gif_frames:
+        frame = plot_image_grid(imgs, f"{title}, t={step}", ncol=ncol)
+        canvas = FigureCanvasAgg(frame)
+        canvas.draw()
+        pictures.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).convert("P", palette=Image.ADAPTIVE))
+    durations = [ms_per_frame] * (len(pictures) - 1) + [hold_ms]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)

@@ -22,13 +22,10 @@ session's business: the runner passes ``figures=`` to ``Lab.run``.
 from __future__ import annotations
 
 import contextvars
-import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from dlsm.errors import DataError
 
@@ -136,10 +133,9 @@ class RunSession:
         trainers = {**self._frozen, **{name: fn() for name, fn in self._state_fns.items()}}
         payload = {"format": FORMAT, "version": VERSION, "lab": self.lab, "config": self.config,
                    "trainers": trainers}
-        path = self.run_dir / FILE_NAME
-        tmp = path.with_suffix(".pt.part")
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
+        from dlsm.runs import save_torch
+
+        save_torch(payload, self.run_dir / FILE_NAME)  # a full disk leaves no .part and a plain message
         self.writes += 1
         if self.on_checkpoint is not None:
             self.on_checkpoint(metrics_so_far(trainers))
@@ -161,16 +157,16 @@ def current_session() -> RunSession | None:
 
 
 def load_training_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a run folder's ``checkpoint.pt`` (or the file itself) with ``weights_only=True``."""
+    """Read a run folder's ``checkpoint.pt`` (or the file itself) with ``weights_only=True``
+    (:func:`dlsm.checkpoints.load_plain`)."""
     path = Path(path)
     file = path / FILE_NAME if path.is_dir() else path
     if not file.is_file():
         raise DataError(f"{path} has no training checkpoint ({FILE_NAME}); only runs of labs that train a "
                         "network write one, while they train")
-    try:
-        payload = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception:  # torch raises many types for a damaged file
-        raise DataError(f"cannot read {file}: the file is truncated or corrupt") from None
+    from dlsm.checkpoints import load_plain
+
+    payload = load_plain(file)  # a file with Python objects: "not a plain weights file; it was not loaded"
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or "trainers" not in payload:
         raise DataError(f"{file} is not a dlsm training checkpoint")
     if payload.get("version") != VERSION:
