@@ -138,3 +138,15 @@ def test_saved_models_reload_to_the_same_nmse(tmp_path):
 def test_cuda_path():
     result = unfold.run(unfold.Config.make("quick", **SMALL, device="cuda", lista=False))
     assert result.metrics["diverged"] is False
+
+
+def test_a_size_this_machine_cannot_hold_is_refused_before_anything_is_allocated(monkeypatch):
+    import dlsm.memory
+
+    monkeypatch.setattr(dlsm.memory, "available_bytes", lambda: 8 * 2**30)  # a machine with 8 GiB free
+    with pytest.raises(ConfigError) as err:
+        unfold.Config.make("quick", n=20000, m=10000)  # LISTA's 4 × (T + 1) matrices of n × (n + m) floats alone
+    assert err.value.key == "n" and "GiB" in str(err.value)
+    cfg = unfold.Config.make("quick")
+    lista = 4 * 4 * (cfg.T + 1) * (300 * 150 + 300 * 300)  # bytes of LISTA's matrices, gradients and moments
+    assert lista <= unfold.memory_bytes(cfg) <= 4 * lista  # the estimate is of the order of its largest part

@@ -660,7 +660,11 @@ JPEG_ABOVE_BYTES = 120_000
 
 def embed_image(path: Path) -> tuple[str, str]:
     """(MIME type, base64) of a figure for the HTML report: the PNG, or a JPEG (quality 85) of a large
-    photo-like PNG when it is less than half the size (plots stay PNG: sharp lines, small files)."""
+    photo-like PNG when it is less than half the size (plots stay PNG: sharp lines, small files). A figure saved
+    with an animation beside it (``NAME.gif``, a regular file) is embedded as that GIF: the HTML report moves."""
+    gif = Path(path).with_suffix(".gif")
+    if gif.is_file() and not gif.is_symlink():
+        return "image/gif", base64.b64encode(gif.read_bytes()).decode("ascii")
     data = Path(path).read_bytes()
     mime = "image/png"
     if len(data) > JPEG_ABOVE_BYTES:

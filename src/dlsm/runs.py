@@ -248,10 +248,17 @@ PNG_DPI = 100
 
 
 def save_figure(fig: Figure, stem: Path) -> list[Path]:
+    """``stem``.png and .pdf; a figure with ``gif_frames`` (an animation, such as diffusion's reverse process)
+    also ``stem``.gif."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
     fig.savefig(png, dpi=PNG_DPI)
     fig.savefig(pdf)
+    if getattr(fig, "gif_frames", None):
+        from dlsm.plotting.generative import write_gif
+
+        write_gif(fig, stem.with_suffix(".gif"))
+        return [png, pdf, stem.with_suffix(".gif")]
     return [png, pdf]
 
 

@@ -61,6 +61,7 @@ class Drawn:
     decode: Callable[[torch.Tensor], torch.Tensor] | None = None  # latent digits: codes -> images in [-1, 1]
     classes: torch.Tensor | None = None  # digits: the class asked for of each sample (n,)
     guidance_rows: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (s, one image per digit)
+    gif_steps: tuple[int, ...] = ()  # the kept steps (the trained step of each) that the animation shows
 
 
 def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: float | None,
@@ -130,7 +131,8 @@ def _digit_figures(drawn: Drawn, samples: torch.Tensor, g: torch.Generator) -> d
     if drawn.guidance_rows:
         out["guidance"] = plot_image_rows([(f"s = {s:g}", imgs.numpy()) for s, imgs in drawn.guidance_rows],
                                           t("diffusion.title.guidance"), [str(c) for c in range(10)])
-    out["animation"] = plot_reverse_animation([(k, ((kept[k] + 1) / 2).numpy()) for k in pictured],
+    frames = [k for k in pictured if k in drawn.gif_steps] or pictured
+    out["animation"] = plot_reverse_animation([(k, ((kept[k] + 1) / 2).numpy()) for k in frames],
                                               t("diffusion.title.animation"))
     return out
 

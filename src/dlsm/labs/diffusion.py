@@ -80,7 +80,7 @@ N_CLASSES = 10  # the digits; class N_CLASSES is the null class ∅ of classifie
 GUIDANCE_GRID = (0.0, 1.0, 1.5, 2.0, 3.0, 5.0)
 GUIDANCE_SHOWN = (0.0, 1.0, 2.0, 4.0)
 AE_SHARE = 0.15  # share of a latent run's progress bar given to the autoencoder
-GIF_FRAMES = 30  # frames of the animation of the reverse process
+GIF_FRAMES = 24  # frames of the animation of the reverse process
 GIF_DIGITS = 16  # digits pictured in the process figures and the animation
 ALPHA_BAR_T_MAX = 0.01  # ᾱ_T above this: x_T keeps > 10 % of x_0's amplitude and N(0, I) is the wrong start
 MIN_STEPS = 10
@@ -563,9 +563,10 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         radius = config.off_radius if config.off_radius is not None else 3 * noise
         quality, table = point_quality(config.data, samples, splits, radius, generator)
         shown = X[:2000].cpu()
-    if sampler is not scheduler:  # label the sampler's kept x by the trained step of its noise level
-        kept = {(scheduler.steps if j == sampler.steps else 0 if j == 0 else int(taus[j - 1]) + 1): x
-                for j, x in kept.items()}
+    label = (lambda j: scheduler.steps if j == sampler.steps else 0 if j == 0 else int(taus[j - 1]) + 1) if (
+        sampler is not scheduler) else (lambda j: j)  # the trained step of the sampler's step j's noise level
+    kept = {label(j): x for j, x in kept.items()}
+    animated = tuple(label(j) for j in gif_steps(sampler.steps)) if digits else ()
     alpha_bar_T = scheduler.alpha_bar_last
     curves = {"loss": Curve(loss_steps, losses, t("common.label.step"), t("diffusion.label.noise_mse"), log_y=True)}
     return Outcome(
@@ -588,7 +589,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, shown_sampler,
                              f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else "",
                              decode=(lambda z: codec.decode(z.to(device)).cpu() * 2 - 1) if latent else None,
-                             classes=None if classes is None else classes.cpu(), guidance_rows=guidance_rows),
+                             classes=None if classes is None else classes.cpu(), guidance_rows=guidance_rows,
+                             gif_steps=animated),
               "log": log, "n_train": len(X), "batch_size": s["batch_size"]},
     )
 

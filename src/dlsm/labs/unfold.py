@@ -32,6 +32,7 @@ from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.errors import ConfigError
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.memory import guard
 from dlsm.labs._unfold_train import ISTA_LAMBDAS, Ending, TrainPlan, classic, load_saved, per_layer, train
 from dlsm.metrics import nmse_db
 from dlsm.models.unfolded import DUISTA, LAMP, LISTA, TISTA, Unfolded
@@ -98,11 +99,26 @@ class Config(LabConfig):
         if self.tista and s.m > s.n:
             raise ConfigError(f"m: got m = {s.m} > n = {s.n}; TISTA's W = Aᵀ(AAᵀ)⁻¹ needs AAᵀ invertible "
                               "(m <= n); allowed: m <= n, or tista=false", key="m")
+        guard("unfold", memory_bytes(self), key="n")  # a size this machine cannot hold: refused before any run
+
 
     def sparse_setting(self) -> SparseSetting:
         base = SETTINGS[self.setting]
         return SparseSetting(n=self.n or base.n, m=self.m or base.m, p=base.p, sigma_x=base.sigma_x,
                              matrix=base.matrix, cond=base.cond, snr_db=base.snr_db, noise_std=base.noise_std)
+
+
+def memory_bytes(config: Config) -> float:
+    """The largest memory a run holds at once (bytes, an order of magnitude): A (m, n) in float32 with its Gram
+    matrix and pseudo-inverse (TISTA), LISTA's matrices B (n, m) and S (n, n) per layer (T pairs, one when tied)
+    with their gradients and Adam's two moments (×4), and the T layers' activations of a training batch and of the
+    test signals (×3 for backpropagation)."""
+    s = config.sparse_setting()
+    n, m, T = s.n, s.m, config.T
+    pairs = T * config.lista + config.lista_tied
+    matrices = 4 * pairs * (n * m + n * n)
+    activations = 3 * T * (config.batch_size + config.n_test) * (n + m)
+    return 4.0 * (3 * m * n + n * n + matrices + activations)
 
 
 def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem,

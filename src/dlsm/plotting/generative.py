@@ -203,17 +203,34 @@ def plot_reverse_animation(frames: Sequence[tuple[int, np.ndarray]], title: str,
     return fig
 
 
-def write_gif(fig: Figure, path, ms_per_frame: int = 120, hold_ms: int = 1500) -> None:
-    """Write ``fig.gif_frames`` (of :func:`plot_reverse_animation`) to ``path`` as a looping GIF; the last frame
+def write_gif(fig: Figure, path, ms_per_frame: int = 120, hold_ms: int = 1500, scale: int = 2) -> None:
+    """Write ``fig.gif_frames`` (of :func:`plot_reverse_animation`) to ``path`` as a looping grey GIF: the digits
+    of each frame in a grid (``ncol`` columns, each pixel ``scale`` × ``scale``), under them a bar whose length is
+    the share of the reverse process done (1 − t/T; no text, so one file serves every language); the last frame
     is held ``hold_ms``."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
+    T = max(step for step, *_ in fig.gif_frames) or 1
     pictures = []
-    for step, imgs, title, ncol in fig.gif_frames:
-        frame = plot_image_grid(imgs, f"{title}, t={step}", ncol=ncol)
-        canvas = FigureCanvasAgg(frame)
-        canvas.draw()
-        pictures.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).convert("P", palette=Image.ADAPTIVE))
+    for step, imgs, _title, ncol in fig.gif_frames:
+        grid = _grey_grid(imgs, ncol)  # (H, W) in [0, 1], dark strokes on white
+        bar = np.ones((6, grid.shape[1]))
+        bar[1:5, :round(grid.shape[1] * (1 - step / T))] = 0.35
+        frame = np.vstack([grid, bar])
+        frame = np.kron(frame, np.ones((scale, scale)))
+        pictures.append(Image.fromarray(np.round(255 * frame).astype(np.uint8), mode="L"))
     durations = [ms_per_frame] * (len(pictures) - 1) + [hold_ms]
-    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0, optimize=True)
+
+
+def _grey_grid(images: np.ndarray, ncol: int, gap: int = 2) -> np.ndarray:
+    """Images (n, 1, H, W) in [0, 1] as one grey picture (ink dark on white) of ``ncol`` columns."""
+    imgs = 1 - np.clip(images.reshape(len(images), images.shape[-2], images.shape[-1]), 0, 1)
+    n, h, w = imgs.shape
+    ncol = min(ncol, n)
+    nrow = -(-n // ncol)
+    out = np.ones((nrow * (h + gap) + gap, ncol * (w + gap) + gap))
+    for k, img in enumerate(imgs):
+        r, c = divmod(k, ncol)
+        out[gap + r * (h + gap):gap + r * (h + gap) + h, gap + c * (w + gap):gap + c * (w + gap) + w] = img
+    return out
