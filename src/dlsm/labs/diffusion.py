@@ -162,8 +162,8 @@ class Config(LabConfig):
     latent_dim: int = param(16, "digits, space=latent: dimension of the autoencoder's codes", ge=2, le=256)
     ae_epochs: float = param(80, "digits, space=latent: passes of the autoencoder over the digits", gt=0)
     ae_beta: float = param(0.1, "digits, space=latent: weight β of the autoencoder's KL term (1: a VAE)", ge=0)
-    width: int | None = param(None, "hidden units of the 2-D networks (none: the recipe's; course 128, tuned 64)",
-                              ge=1, le=4096)
+    width: int | None = param(None, "hidden units of the 2-D and latent networks (none: the recipe's; course 128, "
+                                    "tuned 64, latent 256)", ge=1, le=4096)
     channels: int = param(32, "base channels of the U-Net (data=digits)", ge=8, le=512)
     epochs: float | None = param(None, "passes over the 2-D training set (none: recipe; course 1000)", gt=0)
     digit_epochs: float | None = param(None, "passes of the diffusion model over the digits (none: latent 500, "
@@ -195,41 +195,31 @@ class Config(LabConfig):
     def check(self) -> None:
         s = settings(self)
         if s["steps"] < MIN_STEPS:
-            raise ConfigError(f"steps={s['steps']}: too few diffusion steps; each reverse step is a Gaussian and "
-                              f"can only undo a little noise, so use at least {MIN_STEPS} (the course uses 100)",
-                              key="steps")
+            raise ConfigError(t("diffusion.err.few_steps", steps=s["steps"], least=MIN_STEPS), key="steps")
         if self.sample_steps is not None and self.sample_steps > s["steps"]:
-            raise ConfigError(f"sample_steps={self.sample_steps}: the sampler can visit at most the T = {s['steps']} "
-                              f"trained steps", key="sample_steps")
+            raise ConfigError(t("diffusion.err.sample_steps", k=self.sample_steps, T=s["steps"]), key="sample_steps")
         if self.sampler == "ddpm" and self.eta != 0:
-            raise ConfigError(f"eta={self.eta}: η is the noise of sampler=ddim; sampler=ddpm has its own σ_t² "
-                              f"(the key variance)", key="eta")
+            raise ConfigError(t("diffusion.err.eta", eta=self.eta), key="eta")
         if self.sampler == "ddim" and s["variance"] == "analytic":
-            raise ConfigError("variance='analytic' is fitted for sampler=ddpm; sampler=ddim sets its noise by eta",
-                              key="variance")
+            raise ConfigError(t("diffusion.err.ddim_analytic"), key="variance")
         if s["schedule"] != "cosine" and s["beta_max"] < s["beta_min"]:
-            raise ConfigError(f"beta_max={s['beta_max']} is below beta_min={s['beta_min']}; β must grow with t",
+            raise ConfigError(t("diffusion.err.beta_order", beta_max=s["beta_max"], beta_min=s["beta_min"]),
                               key="beta_max")
         if self.data == "digits":
             if self.start == "data":
-                raise ConfigError("start='data' is a diagnostic of the 2-D sets; data=digits starts from noise",
-                                  key="start")
+                raise ConfigError(t("diffusion.err.start_digits"), key="start")
             need = "latent" if self.space == "latent" else "unet"
             if s["network"] != need:
-                raise ConfigError(f"network={s['network']!r}: data=digits in space={self.space} needs "
-                                  f"network={need}", key="network")
+                raise ConfigError(t("diffusion.err.digit_network", network=s["network"], space=self.space, need=need),
+                                  key="network")
             if self.cond_drop == 0 and self.guidance != 1:
-                raise ConfigError(f"guidance={self.guidance:g} needs the unconditional ε̂_∅, which cond_drop=0 never "
-                                  f"trains; set cond_drop > 0 (0.1-0.2) or guidance=1", key="cond_drop")
+                raise ConfigError(t("diffusion.err.cond_drop", guidance=self.guidance), key="cond_drop")
             if self.n_train is not None and self.n_train > 4000:
-                raise ConfigError(f"n_train={self.n_train}: the embedded MNIST subset has 4,000 training digits",
-                                  key="n_train")
+                raise ConfigError(t("diffusion.err.n_train", n=self.n_train), key="n_train")
         elif s["network"] in ("unet", "latent"):
-            raise ConfigError(f"network={s['network']!r} is for digits; data={self.data} needs course or sinusoidal",
-                              key="network")
+            raise ConfigError(t("diffusion.err.image_network", network=s["network"], data=self.data), key="network")
         elif self.prompt is not None:
-            raise ConfigError(f"prompt={self.prompt}: the 2-D sets have no classes; prompt is for data=digits",
-                              key="prompt")
+            raise ConfigError(t("diffusion.err.prompt_2d", prompt=self.prompt), key="prompt")
 
 
 def settings(config: Config) -> dict[str, Any]:
@@ -240,6 +230,8 @@ def settings(config: Config) -> dict[str, Any]:
     else:
         base = dict(COURSE_2D if config.recipe == "course" else TUNED_2D)
     chosen = {k: getattr(config, k) for k in RECIPE_KEYS if getattr(config, k) is not None}
+    if config.data == "digits":  # the passes over the digits are digit_epochs; epochs is the 2-D sets' key
+        chosen.pop("epochs", None)
     return {**base, **chosen}
 
 
