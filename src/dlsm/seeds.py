@@ -31,6 +31,7 @@ OFFSETS: dict[str, int] = {
     "eval_channel": 3_000_017,
     "validation_channel": 4_000_037,
     "autoencoder": 5_000_011,  # latent diffusion's autoencoder: its weights, batches and ε
+    "epnet_channel": 6_000_011,  # mimo's EP-Net: its training channels and symbols
 }
 
 #: Offset between two restarts of the same stream.

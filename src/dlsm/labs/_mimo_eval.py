@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from dlsm.algorithms.detectors import EP, LMMSE, ML, ZF, KBest, SymbolMAP
 from dlsm.i18n import t
 from dlsm.labs._mimo_training import EVAL_BATCH
-from dlsm.models.detectors import TPG, NeuralDetector, TPGSearch
+from dlsm.models.detectors import TPG, EPNet, NeuralDetector, TPGSearch
 from dlsm.problems.mimo import Constellation, DetectFn, MimoChannel, SerEstimate, monte_carlo_ser, noise_var_from_snr
 from dlsm.result import ProgressFn, Table, table_from_columns
 
@@ -17,24 +17,27 @@ if TYPE_CHECKING:  # (the lab module imports this one)
     from dlsm.labs.mimo import Config
 
 #: Every detector the lab knows, in the order of its tables.
-DETECTORS = ("zf", "lmmse", "kbest", "ep", "ml", "map", "nn", "tpg", "tpgsearch")
+DETECTORS = ("zf", "lmmse", "kbest", "ep", "ml", "map", "nn", "tpg", "tpgsearch", "epnet")
 #: Their names in English (benchmark tables); figures use :func:`detector_labels`, in the current language.
 LABELS = {"zf": "ZF", "lmmse": "LMMSE", "kbest": "K-best", "ep": "EP", "ml": "ML", "map": "symbol MAP",
-          "nn": "NN (course)", "tpg": "TPG", "tpgsearch": "TPG + local search"}
+          "nn": "NN (course)", "tpg": "TPG", "tpgsearch": "TPG + local search",
+          "epnet": "EP-Net (learned damping)"}
 #: The ratio metrics: name -> (numerator, divisor) detectors.
 RATIOS = {"nn_over_ml": ("nn", "ml"), "tpg_over_ml": ("tpg", "ml"), "tpgsearch_over_ml": ("tpgsearch", "ml"),
-          "lmmse_over_tpg": ("lmmse", "tpg")}
+          "lmmse_over_tpg": ("lmmse", "tpg"), "epnet_over_ml": ("epnet", "ml"), "epnet_over_ep": ("epnet", "ep"),
+          "epnet_over_tpg": ("epnet", "tpg")}
 
 
 def detector_labels() -> dict[str, str]:
     """Each detector's name for a legend or an axis label, in the current language."""
     return {"zf": t("mimo.legend.zf"), "lmmse": t("mimo.legend.lmmse"), "kbest": t("mimo.legend.kbest"),
             "ep": t("mimo.legend.ep"), "ml": t("mimo.legend.ml"), "map": t("mimo.legend.map"),
-            "nn": t("mimo.legend.nn"), "tpg": t("mimo.legend.tpg"), "tpgsearch": t("mimo.legend.tpgsearch")}
+            "nn": t("mimo.legend.nn"), "tpg": t("mimo.legend.tpg"), "tpgsearch": t("mimo.legend.tpgsearch"),
+            "epnet": t("mimo.legend.epnet")}
 
 
 def detector_fns(config: Config, const: Constellation, net: NeuralDetector | None,
-                 tpg: TPG | None) -> dict[str, DetectFn]:
+                 tpg: TPG | None, epnet: EPNet | None = None) -> dict[str, DetectFn]:
     """``detect(y, H, noise_var) -> x̂`` of every listed detector that can run (a learned one only once trained)."""
     classical = {"zf": ZF(const), "lmmse": LMMSE(const), "kbest": KBest(const, config.kbest_k),
                  "ep": EP(const, config.ep_iterations), "ml": ML(const), "map": SymbolMAP(const)}
@@ -46,6 +49,9 @@ def detector_fns(config: Config, const: Constellation, net: NeuralDetector | Non
             if net is not None:
                 net.eval()
                 detect[name] = lambda y, H, v: net.detect(y, H, v).x_hat
+        elif name == "epnet":
+            if epnet is not None:
+                detect[name] = lambda y, H, v: epnet.detect(y, H, v).x_hat
         elif name in ("tpg", "tpgsearch"):
             if tpg is None:
                 continue

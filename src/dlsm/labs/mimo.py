@@ -1,14 +1,16 @@
-"""Lecture 6: MIMO detection — the course's neural detector, ZF, LMMSE, K-best, EP, ML, symbol-wise MAP and the
-trainable projected-gradient (TPG) detector, compared by their symbol error rate (SER) versus SNR.
+"""Lecture 6: MIMO detection — the course's neural detector, ZF, LMMSE, K-best, EP, ML, symbol-wise MAP, the
+trainable projected-gradient (TPG) detector and EP-Net (EP unfolded with learned damping), compared by their symbol
+error rate (SER) versus SNR.
 
 y = H x + w with x ∈ {±1}ⁿ (or 4-PAM), H (m, n) with N(0, 1) entries, fixed once (the course: 4×4, noise std
 0.5) or drawn anew per vector, w ~ N(0, σ² I). The SNR per receive antenna is n/σ² (see
 :mod:`dlsm.problems.mimo`). The NN (m-50-50-n, ReLU, tanh output, MSE, Adam 1e-3, batch 50, 10,000 steps)
-and TPG (incremental training, Takabe et al. 2019) are trained at the operating noise level (``noise_std``,
+TPG (incremental training, Takabe et al. 2019) and EP-Net (Adam on the smoothed SER) are trained at the operating
+noise level (``noise_std``,
 or ``snr_db`` when set) and then evaluated there and over ``snr_grid``. Each SER is a Monte-Carlo estimate
 that stops after ``target_errors`` symbol errors or ``max_symbols`` symbols, with a 95 % Wilson interval.
 
-The training of the two learned detectors is in :mod:`dlsm.labs._mimo_training` (TPG's with its own
+The training of the learned detectors is in :mod:`dlsm.labs._mimo_training` (TPG's with its own
 :class:`TPGConfig`), the SER counting and its tables in :mod:`dlsm.labs._mimo_eval`.
 """
 
@@ -30,6 +32,7 @@ from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.labs._mimo_eval import DETECTORS, LABELS, RATIOS, count_sers, detector_fns, detector_labels, ser_tables
 from dlsm.labs._mimo_training import (
+    EPNET_TEMPERATURE,
     EVAL_BATCH,
     SER_TEMPERATURE,
     VALIDATION_SYMBOLS,
@@ -39,11 +42,13 @@ from dlsm.labs._mimo_training import (
     smoothed_symbol_error,
     tpg_config,
     train_detectors,
+    train_epnet,
     train_nn,
     train_tpg,
     train_tpg_restarts,
     validation_ser,
 )
+from dlsm.memory import guard
 from dlsm.outcome import Notes, metric
 from dlsm.plotting.mimo import plot_ser_vs_snr, plot_tpg_parameters, plot_training
 from dlsm.problems.mimo import (
@@ -60,10 +65,10 @@ from dlsm.status import Status
 from dlsm.training import ScheduleName, count_parameters
 from dlsm.training.loop import FitLog
 
-__all__ = ["DETECTORS", "EVAL_BATCH", "LABELS", "LAB", "RATIOS", "SER_TEMPERATURE", "VALIDATION_SYMBOLS", "Config",
-           "Outcome", "TPGConfig", "bpsk_cross_entropy", "compute", "figures", "mse", "notes", "run",
-           "smoothed_symbol_error", "tpg_config", "train_detectors", "train_nn", "train_tpg", "train_tpg_restarts",
-           "validation_ser"]
+__all__ = ["DETECTORS", "EPNET_TEMPERATURE", "EVAL_BATCH", "LABELS", "LAB", "RATIOS", "SER_TEMPERATURE",
+           "VALIDATION_SYMBOLS", "Config", "Outcome", "TPGConfig", "bpsk_cross_entropy", "compute", "figures",
+           "memory_bytes", "mse", "notes", "run", "smoothed_symbol_error", "tpg_config", "train_detectors",
+           "train_epnet", "train_nn", "train_tpg", "train_tpg_restarts", "validation_ser"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ class Config(LabConfig):
     snr_db: float | None = param(None, "operating SNR n/σ² in dB; when set it replaces noise_std (for sweeps)")
     snr_grid: tuple[float, ...] = param((0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0),
                                         "SNRs in dB of the SER-versus-SNR curve (empty: none)")
-    detectors: tuple[str, ...] = param(("zf", "lmmse", "kbest", "ep", "ml", "map", "nn", "tpg"),
+    detectors: tuple[str, ...] = param(("zf", "lmmse", "kbest", "ep", "ml", "map", "nn", "tpg", "epnet"),
                                        "detectors to compare: " + ", ".join(DETECTORS), min_length=1)
     width: int = param(50, "units per hidden layer of the NN (course: 50)", ge=1, le=4096)
     depth: int = param(2, "hidden layers of the NN (course: 2, i.e. 4-50-50-4)", ge=1, le=16)
@@ -112,6 +117,13 @@ class Config(LabConfig):
                               "lowest SER on validation vectors (drawn apart from the test vectors)", ge=1, le=64)
     search_flips: int = param(2, "tpgsearch: local ML search over 2^p candidates, p least reliable symbols",
                               ge=0, le=16)
+    epnet_layers: int = param(10, "EP-Net layers T (each an EP iteration with a learned damping β_t and cavity "
+                              "scale ξ_t; 10 = EP's iterations)", ge=1, le=200)
+    epnet_steps: int = param(300, "Adam steps of EP-Net (started at EP, so a few hundred suffice)", ge=0,
+                             le=1_000_000)
+    epnet_batch: int = param(500, "vectors per EP-Net training batch (a new H per vector for channel=random)", ge=1,
+                             le=1_000_000)
+    epnet_lr: float = param(0.01, "Adam learning rate of EP-Net", gt=0, le=10)
     kbest_k: int = param(8, "paths kept per level by K-best", ge=1, le=4096)
     ep_iterations: int = param(10, "iterations of EP", ge=1, le=1000)
     target_errors: int = param(200, "Monte Carlo: stop a detector's SER estimate after this many symbol errors",
@@ -119,9 +131,10 @@ class Config(LabConfig):
     max_symbols: int = param(400_000, "Monte Carlo: ... or after this many symbols", ge=1)
     device: DeviceName = device_param()
 
-    quick = {"steps": 300, "tpg_layers": 4, "tpg_steps": 40, "snr_grid": (0.0, 4.0, 8.0, 12.0),
+    quick = {"steps": 300, "tpg_layers": 4, "tpg_steps": 40, "epnet_steps": 30, "epnet_batch": 200,
+             "snr_grid": (0.0, 4.0, 8.0, 12.0),
              "target_errors": 50, "max_symbols": 20_000}
-    full = {"target_errors": 2000, "max_symbols": 4_000_000}
+    full = {"target_errors": 2000, "max_symbols": 4_000_000, "epnet_steps": 400, "epnet_batch": 2000}
 
     def check(self) -> None:
         bad = [d for d in self.detectors if d not in DETECTORS]
@@ -145,6 +158,7 @@ class Config(LabConfig):
         if any(not math.isfinite(s) or abs(s) > 100 for s in self.snr_grid):
             raise ConfigError(f"snr_grid: got {self.snr_grid!r}; allowed: finite SNRs in dB within ±100",
                               key="snr_grid")
+        guard("mimo", memory_bytes(self), key="n")  # a size this machine cannot hold: refused before any run
 
     @property
     def noise_var(self) -> float:
@@ -173,10 +187,14 @@ class Outcome(outcome.Outcome):
     ser_nn: float | None = metric("fraction")
     ser_tpg: float | None = metric("fraction", headline=True)
     ser_tpgsearch: float | None = metric("fraction")
+    ser_epnet: float | None = metric("fraction", headline=True)
     nn_over_ml: float | None = metric(headline=True)
     tpg_over_ml: float | None = metric(headline=True)
     tpgsearch_over_ml: float | None = metric()
     lmmse_over_tpg: float | None = metric()
+    epnet_over_ml: float | None = metric(headline=True)
+    epnet_over_ep: float | None = metric()
+    epnet_over_tpg: float | None = metric()
     ser_zf_theory: float | None = metric("fraction")
     steps: int = metric("steps")
     n_params: int = metric("parameters")
@@ -187,6 +205,7 @@ class Outcome(outcome.Outcome):
     tpg_alpha: float | None = metric(default=None, skip_none=True)
     tpg_validation_ser: float | None = metric("fraction", default=None, skip_none=True)
     tpg_restart_kept: int | None = metric(default=None, skip_none=True)
+    epnet_train_loss: float | None = metric("loss", default=None, skip_none=True)
 
 
 def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
@@ -206,12 +225,14 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     use_nn = "nn" in config.detectors
     use_tpg = "tpg" in config.detectors or "tpgsearch" in config.detectors
     tpg_total = tpg_config(config).steps_per_restart * config.tpg_restarts
-    training = (config.steps if use_nn else 0) + (tpg_total if use_tpg else 0)
+    training = ((config.steps if use_nn else 0) + (tpg_total if use_tpg else 0)
+                + (config.epnet_steps if "epnet" in config.detectors else 0))
     total = training + 1 + len(config.snr_grid)
     trained = train_detectors(config, channel, train_channel, device, progress, total)
     net, tpg, nn_log, tpg_log = trained.net, trained.tpg, trained.nn_log, trained.tpg_log
 
-    detect = detector_fns(config, const, net, tpg)
+    epnet, epnet_log = trained.epnet, trained.epnet_log
+    detect = detector_fns(config, const, net, tpg, epnet)
     at_op, grid = {}, []
     if detect and trained.status != Status.INTERRUPTED:
         at_op, grid = count_sers(config, detect, eval_channel, s2, const.energy, progress, trained.done, total)
@@ -227,7 +248,7 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
             return None
         return sers[a] / sers[b]
 
-    logs = [log for log in (nn_log, tpg_log) if log is not None]
+    logs = [log for log in (nn_log, tpg_log, epnet_log) if log is not None]
     names = [d for d in config.detectors if d in at_op]
     tables = ser_tables(config, names, at_op, grid)
     curves = {f"ser_{d}": Curve(np.array(config.snr_grid), np.array([e[d].ser for e in grid]),
@@ -239,7 +260,15 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     if tpg_log and tpg_log.losses:
         curves["tpg_loss"] = Curve(np.array(tpg_log.steps) + 1, np.array(tpg_log.losses), t("common.label.step"),
                                    t("mimo.label.tpg_loss"), log_y=True)
+    if epnet_log and epnet_log.losses:
+        curves["epnet_loss"] = Curve(np.array(epnet_log.steps) + 1, np.array(epnet_log.losses), t("common.label.step"),
+                                     t("mimo.label.epnet_loss"), log_y=True)
     artifacts = {}
+    if epnet is not None:
+        tables["epnet_parameters"] = table_from_columns({
+            "t": list(range(1, config.epnet_layers + 1)), "beta": epnet.beta.detach().cpu().numpy(),
+            "xi": epnet.xi.detach().cpu().numpy()})
+        artifacts["epnet"] = {k: v.detach().cpu() for k, v in epnet.state_dict().items()}
     if tpg is not None:
         tables["tpg_parameters"] = table_from_columns({
             "t": list(range(1, config.tpg_layers + 1)), "gamma": tpg.gamma.detach().cpu().numpy(),
@@ -270,8 +299,10 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         tpg_alpha=float(tpg.alpha.detach()) if tpg is not None else None,
         tpg_validation_ser=trained.val_sers[trained.kept] if tpg is not None and trained.val_sers else None,
         tpg_restart_kept=trained.kept if tpg is not None else None,
+        epnet_train_loss=epnet_log.losses[-1] if epnet_log and epnet_log.losses else None,
         tables=tables, curves=curves, artifacts=artifacts, status=trained.status,
-        data={"grid": grid, "names": names, "nn_log": nn_log, "tpg_log": tpg_log, "tpg": tpg},
+        data={"grid": grid, "names": names, "nn_log": nn_log, "tpg_log": tpg_log, "tpg": tpg,
+              "epnet_log": epnet_log},
     )
 
 
@@ -297,10 +328,11 @@ def notes(config: Config, out: Outcome) -> Notes:
     found = Notes()
     _training_notes(found, "NN", out.data["nn_log"], config.steps, "lr", config.lr)
     _training_notes(found, "TPG", out.data["tpg_log"], tpg_config(config).steps_per_restart, "tpg_lr", config.tpg_lr)
+    _training_notes(found, "EP-Net", out.data["epnet_log"], config.epnet_steps, "epnet_lr", config.epnet_lr)
     found.measured.append(t("mimo.note.operating_point", sigma=out.noise_std, snr=out.snr_db))
     metrics = out.metrics
     chance = 1 - 1 / {"bpsk": 2, "pam4": 4}[config.modulation]  # SER of guessing a symbol uniformly
-    for name, setting in (("nn", "lr"), ("tpg", "tpg_lr")):
+    for name, setting in (("nn", "lr"), ("tpg", "tpg_lr"), ("epnet", "epnet_lr")):
         ser = metrics.get(f"ser_{name}")
         if ser is not None and ser >= chance:
             found.measured.append(t("mimo.note.chance", which=name.upper(), ser=ser, chance=chance, setting=setting,
@@ -317,6 +349,10 @@ def notes(config: Config, out: Outcome) -> Notes:
         found.measured.append(t("mimo.note.nn_over_ml", ratio=out.nn_over_ml))
     if out.tpg_over_ml is not None:
         found.measured.append(t("mimo.note.tpg_over_ml", ratio=out.tpg_over_ml))
+    if out.epnet_over_ml is not None:
+        found.measured.append(t("mimo.note.epnet_over_ml", ratio=out.epnet_over_ml))
+    if out.epnet_over_ep is not None:
+        found.measured.append(t("mimo.note.epnet_over_ep", ratio=out.epnet_over_ep))
     if out.lmmse_over_tpg is not None:
         found.measured.append(t("mimo.note.lmmse_over_tpg", ratio=out.lmmse_over_tpg))
     for name, (a, b) in RATIOS.items():
@@ -366,10 +402,46 @@ def figures(config: Config, out: Outcome) -> dict:
     return figs
 
 
+def memory_bytes(config: Config) -> float:
+    """The largest memory the run holds at once (bytes, an order of magnitude), float32 (4 bytes):
+
+    - a Monte-Carlo batch of EVAL_BATCH vectors: y, x, H (b, m, n) for random H, and EP's / EP-Net's n × n
+      matrices (a few per vector), K-best's paths (b, K |C|, n);
+    - the exhaustive searches (ml, map): the candidates |C|ⁿ × n, and one block of the distance tensor (a fixed
+      H: the reduced metrics of ``_CACHE_BLOCK`` or ``_BLOCK`` elements; a random H: ``_BLOCK`` elements and its
+      product H X of the same size), when those detectors are listed;
+    - the training batches (NN, TPG, EP-Net): H per vector for random H, times the layers kept for autograd
+      (T n × n matrices per vector for EP-Net, T (m + n) for TPG);
+    - TPG's validation vectors (VALIDATION_SYMBOLS symbols with their H)."""
+    n, m, f = config.n, config.m, 4.0
+    const = constellation(config.modulation)
+    per_h = m * n if config.channel == "random" else 0  # entries of H stored per vector
+    b = EVAL_BATCH
+    need = b * (m + 2 * n + per_h) * f
+    if "ep" in config.detectors or "epnet" in config.detectors:
+        need += b * 4 * n * n * f
+    if "kbest" in config.detectors:
+        need += b * config.kbest_k * const.size * n * 2 * f
+    exhaustive = [d for d in ("ml", "map") if d in config.detectors]
+    if exhaustive and const.size**n <= 2**20:
+        K = const.size**n
+        need += K * n * 8.0 + 2 * 2**23 * 8.0  # candidates (float64 when built) and a block with its product
+    train = 0.0
+    if "nn" in config.detectors:
+        train = max(train, config.batch_size * (m + per_h + 2 * n + 4 * config.width * config.depth) * f)
+    if "tpg" in config.detectors or "tpgsearch" in config.detectors:
+        batch = max(config.tpg_batch, config.tpg_finetune_batch or 0)
+        train = max(train, batch * (2 * m * n + m * m + config.tpg_layers * 4 * (m + n)) * f)
+        need += (VALIDATION_SYMBOLS // max(1, n)) * (m + n + per_h) * f
+    if "epnet" in config.detectors:
+        train = max(train, config.epnet_batch * (per_h + config.epnet_layers * (3 * n * n + 12 * n)) * f)
+    return need + train
+
+
 LAB = Lab(
     name="mimo",
     lecture=6,
-    description="MIMO detection: course NN, TPG, ZF, LMMSE, K-best, EP, ML, symbol MAP; SER versus SNR",
+    description="MIMO detection: course NN, TPG, EP-Net, ZF, LMMSE, K-best, EP, ML, symbol MAP; SER versus SNR",
     config=Config,
     compute=compute,
     notes=notes,
