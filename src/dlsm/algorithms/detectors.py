@@ -259,29 +259,47 @@ class EP:
         self.const, self.iterations, self.beta, self.min_var = const, iterations, beta, min_var
 
     def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:
-        b = y.shape[0]
-        H = _batched_H(H, b)  # (b, m, n)
-        n = H.shape[-1]
-        s2 = _noise(noise_var, y)  # (1 or b, 1, 1)
-        A = H.transpose(1, 2) @ H / s2  # (b, n, n)
-        c = (H.transpose(1, 2) @ y.unsqueeze(-1)).squeeze(-1) / s2[:, :, 0]  # (b, n)
+        A, c, lam, gam = ep_start(y, H, noise_var, self.const)
         pts = self.const.points.to(y.device, y.dtype)
-        lam = y.new_full((b, n), 1.0 / self.const.energy)  # (b, n)
-        gam = y.new_zeros(b, n)  # (b, n)
-        mu_hat = y.new_zeros(b, n)
+        mu_hat = torch.zeros_like(lam)
         for _ in range(self.iterations):
-            Sigma = torch.linalg.inv(A + torch.diag_embed(lam))  # (b, n, n)
-            mu = (Sigma @ (c + gam).unsqueeze(-1)).squeeze(-1)  # (b, n)
-            d = Sigma.diagonal(dim1=1, dim2=2).clamp(min=self.min_var)  # (b, n)
-            h2 = (d / (1 - d * lam)).clamp(min=self.min_var)  # (b, n)
-            t = h2 * (mu / d - gam)  # (b, n)
-            logw = -((t.unsqueeze(-1) - pts) ** 2) / (2 * h2.unsqueeze(-1))  # (b, n, |C|)
-            w = torch.softmax(logw, dim=-1)
-            mu_hat = w @ pts  # (b, n)
-            var_hat = (w @ pts**2 - mu_hat**2).clamp(min=self.min_var)  # (b, n)
-            lam_new = 1 / var_hat - 1 / h2
-            gam_new = mu_hat / var_hat - t / h2
-            ok = lam_new > 0
-            lam = torch.where(ok, self.beta * lam_new + (1 - self.beta) * lam, lam)
-            gam = torch.where(ok, self.beta * gam_new + (1 - self.beta) * gam, gam)
+            lam, gam, _, mu_hat = ep_iteration(A, c, lam, gam, pts, self.beta, self.min_var)
         return Detection(self.const.decide(mu_hat), mu_hat)
+
+
+def ep_start(y: torch.Tensor, H: torch.Tensor, noise_var: float | torch.Tensor, const: Constellation
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """EP's precision form of the likelihood, A = HᵀH/σ² (b, n, n) and c = Hᵀy/σ² (b, n), and its starting
+    site parameters λ = 1/E_s, γ = 0 (b, n) each (H (m, n) shared or (b, m, n) per vector)."""
+    b = y.shape[0]
+    H = _batched_H(H, b)  # (b, m, n)
+    n = H.shape[-1]
+    s2 = _noise(noise_var, y)  # (1 or b, 1, 1)
+    A = H.transpose(1, 2) @ H / s2  # (b, n, n)
+    c = (H.transpose(1, 2) @ y.unsqueeze(-1)).squeeze(-1) / s2[:, :, 0]  # (b, n)
+    return A, c, y.new_full((b, n), 1.0 / const.energy), y.new_zeros(b, n)
+
+
+def ep_iteration(A: torch.Tensor, c: torch.Tensor, lam: torch.Tensor, gam: torch.Tensor, pts: torch.Tensor,
+                 beta: float | torch.Tensor, min_var: float, xi: float | torch.Tensor = 1.0
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One EP iteration (Céspedes et al. 2014): the Gaussian posterior N(μ, Σ), Σ = (A + diag λ)⁻¹, μ = Σ(c + γ);
+    the cavity N(t, h²) of each symbol; its moments under the discrete prior, with the cavity variance scaled by
+    ``xi`` (1 for EP; EP-Net learns it); the new sites damped by ``beta`` (updates giving λ <= 0 are skipped).
+    Returns (λ, γ, log-weights of the points (b, n, |C|), μ̂ (b, n))."""
+    Sigma = torch.linalg.inv(A + torch.diag_embed(lam))  # (b, n, n)
+    mu = (Sigma @ (c + gam).unsqueeze(-1)).squeeze(-1)  # (b, n)
+    d = Sigma.diagonal(dim1=1, dim2=2).clamp(min=min_var)  # (b, n)
+    h2 = (d / (1 - d * lam)).clamp(min=min_var)  # (b, n)
+    t = h2 * (mu / d - gam)  # (b, n)
+    scale = 2 * h2.unsqueeze(-1) if isinstance(xi, float) and xi == 1.0 else 2 * xi * h2.unsqueeze(-1)
+    logw = -((t.unsqueeze(-1) - pts) ** 2) / scale  # (b, n, |C|)
+    w = torch.softmax(logw, dim=-1)
+    mu_hat = w @ pts  # (b, n)
+    var_hat = (w @ pts**2 - mu_hat**2).clamp(min=min_var)  # (b, n)
+    lam_new = 1 / var_hat - 1 / h2
+    gam_new = mu_hat / var_hat - t / h2
+    ok = lam_new > 0
+    lam = torch.where(ok, beta * lam_new + (1 - beta) * lam, lam)
+    gam = torch.where(ok, beta * gam_new + (1 - beta) * gam, gam)
+    return lam, gam, logw, mu_hat

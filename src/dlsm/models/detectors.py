@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlsm.algorithms.detectors import Detection
+from dlsm.algorithms.detectors import Detection, ep_iteration, ep_start
 from dlsm.models.mlp import MLP
 from dlsm.problems.mimo import Constellation
 
@@ -184,34 +184,14 @@ class EPNet(nn.Module):
 
     def forward(self, y: torch.Tensor, H: torch.Tensor, noise_var: float | torch.Tensor) -> torch.Tensor:
         """log p_T(x_i = s) (b, n, |C|) after the T layers."""
-        b = y.shape[0]
-        Hb = H.expand(b, *H.shape) if H.dim() == 2 else H  # (b, m, n)
-        n = Hb.shape[-1]
-        s2 = torch.as_tensor(noise_var, dtype=y.dtype, device=y.device).reshape(-1, 1, 1)  # (1 or b, 1, 1)
-        A = Hb.transpose(1, 2) @ Hb / s2  # (b, n, n)
-        c = (Hb.transpose(1, 2) @ y.unsqueeze(-1)).squeeze(-1) / s2[:, :, 0]  # (b, n)
+        A, c, lam, gam = ep_start(y, H, noise_var, self.const)
         pts = self.const.points.to(y.device, y.dtype)  # (|C|,)
-        lam = y.new_full((b, n), 1.0 / self.const.energy)  # (b, n)
-        gam = y.new_zeros(b, n)  # (b, n)
         beta = self.beta.to(y.dtype)
         xi = self.xi.to(y.dtype)
-        logp = torch.log_softmax(y.new_zeros(b, n, pts.numel()), dim=-1)  # (b, n, |C|), uniform before layer 1
+        logp = torch.log_softmax(y.new_zeros(*lam.shape, pts.numel()), dim=-1)  # (b, n, |C|), uniform before layer 1
         for k in range(self.layers):
-            Sigma = torch.linalg.inv(A + torch.diag_embed(lam))  # (b, n, n)
-            mu = (Sigma @ (c + gam).unsqueeze(-1)).squeeze(-1)  # (b, n)
-            d = Sigma.diagonal(dim1=1, dim2=2).clamp(min=self.min_var)  # (b, n)
-            h2 = (d / (1 - d * lam)).clamp(min=self.min_var)  # (b, n)
-            t = h2 * (mu / d - gam)  # (b, n)
-            logw = -((t.unsqueeze(-1) - pts) ** 2) / (2 * xi[k] * h2.unsqueeze(-1))  # (b, n, |C|)
-            w = torch.softmax(logw, dim=-1)  # as EP computes it
+            lam, gam, logw, _ = ep_iteration(A, c, lam, gam, pts, beta[k], self.min_var, xi[k])
             logp = torch.log_softmax(logw, dim=-1)
-            mu_hat = w @ pts  # (b, n)
-            var_hat = (w @ pts**2 - mu_hat**2).clamp(min=self.min_var)  # (b, n)
-            lam_new = 1 / var_hat - 1 / h2
-            gam_new = mu_hat / var_hat - t / h2
-            ok = lam_new > 0
-            lam = torch.where(ok, beta[k] * lam_new + (1 - beta[k]) * lam, lam)
-            gam = torch.where(ok, beta[k] * gam_new + (1 - beta[k]) * gam, gam)
         return logp
 
     @torch.no_grad()
