@@ -150,3 +150,23 @@ def test_a_size_this_machine_cannot_hold_is_refused_before_anything_is_allocated
     cfg = unfold.Config.make("quick")
     lista = 4 * 4 * (cfg.T + 1) * (300 * 150 + 300 * 300)  # bytes of LISTA's matrices, gradients and moments
     assert lista <= unfold.memory_bytes(cfg) <= 4 * lista  # the estimate is of the order of its largest part
+
+
+def test_the_vamp_rows_are_vamp_and_its_state_evolution_on_the_labs_own_draws():
+    """The lab's VAMP reference and its SE limit, against vamp() and vamp_se_nmse_db() on the same A and signals."""
+    from dlsm.algorithms.sparse import vamp, vamp_se_nmse_db
+    from dlsm.seeds import generator
+
+    config = unfold.Config.make("quick", **SMALL, du_ista=False, lista=False, lista_tied=False, tista=False)
+    result = unfold.run(config, figures=False)
+    g = generator(config.seed, "main")  # the lab's draws of A and of the test signals, drawn again
+    problem = SparseProblem.create(config.sparse_setting(), g, dtype=torch.float32)
+    x, y = problem.draw(config.n_test, g)
+    ref = []
+    vamp(problem.A, y, config.T, p=problem.p, noise_var=problem.noise_var, track=lambda _t, xt: ref.append(xt))
+    table = result.tables["nmse_per_layer"]
+    assert table.column("VAMP (MMSE)") == pytest.approx([nmse_db(xt, x) for xt in ref], abs=1e-9)
+    s2 = (torch.linalg.svdvals(problem.A.double()) ** 2).numpy()
+    se = vamp_se_nmse_db(s2, problem.n, problem.p, 1.0, problem.noise_var, config.T)
+    assert table.column("VAMP state evolution") == pytest.approx(se, abs=1e-9)
+    assert result.metrics["vamp_se_nmse_db"] == pytest.approx(se[-1], abs=1e-9)

@@ -66,7 +66,7 @@ def lmmse_stage(svd: SVD, y: torch.Tensor, r2: torch.Tensor, gamma2: torch.Tenso
     return x2, alpha2
 
 
-def _extrinsic(eta: torch.Tensor, x: torch.Tensor, gamma: torch.Tensor, r: torch.Tensor,
+def extrinsic(eta: torch.Tensor, x: torch.Tensor, gamma: torch.Tensor, r: torch.Tensor,
                gamma_prev: torch.Tensor | None, r_prev: torch.Tensor | None, lo: float,
                hi: float) -> tuple[torch.Tensor, torch.Tensor]:
     """The message to the other stage: γ' = η − γ, r' = (η x − γ r)/γ'. A signal whose γ' leaves (lo, hi) (η ≤ γ
@@ -105,14 +105,14 @@ def vamp(A: torch.Tensor, y: torch.Tensor, iters: int, *, p: float, sigma_x2: fl
     for t in range(1, iters + 1):
         x2, alpha2 = lmmse_stage(svd, y, r2, gamma2, noise_var)
         eta2 = gamma2 / alpha2.clamp(min=1e-300)  # (batch, 1)
-        gamma1, r1 = _extrinsic(eta2, x2, gamma2, r2, gamma1, r1, lo, hi)
+        gamma1, r1 = extrinsic(eta2, x2, gamma2, r2, gamma1, r1, lo, hi)
         x1_new, deta = bg_mmse_denoiser(r1, 1.0 / gamma1, p, sigma_x2)
         v1_new = (deta.mean(-1, keepdim=True) / gamma1).clamp(1.0 / hi, 1.0 / lo)  # 1/η₁ = α₁/γ₁
         if x1 is None or beta == 1.0:
             x1, v1 = x1_new, v1_new
         else:
             x1, v1 = beta * x1_new + (1 - beta) * x1, beta * v1_new + (1 - beta) * v1
-        gamma2, r2 = _extrinsic(1.0 / v1, x1, gamma1, r1, gamma2, r2, lo, hi)
+        gamma2, r2 = extrinsic(1.0 / v1, x1, gamma1, r1, gamma2, r2, lo, hi)
         if track is not None:
             track(t, x1)
     return x1[0] if squeeze else x1

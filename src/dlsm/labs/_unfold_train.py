@@ -1,5 +1,6 @@
 """The unfold lab's parts apart from its report: incremental training of one network, the classical baselines
-(ISTA / FISTA at the best λ of a grid, AMP with the Bayes denoiser), and reading saved models back.
+(ISTA / FISTA at the best λ of a grid, AMP and VAMP with the Bayes denoiser, VAMP's state evolution), and reading
+saved models back.
 
 The training is the lab's, moved here unchanged: it runs through the engine (:func:`train_incremental`), so a
 run session checkpoints and resumes it as before.
@@ -15,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from dlsm.algorithms.sparse import amp, fista, ista
+from dlsm.algorithms.sparse import SVD, amp, fista, ista, vamp, vamp_se_nmse_db
 from dlsm.errors import ConfigError
 from dlsm.metrics import nmse_db
 from dlsm.models.unfolded import Unfolded
@@ -96,8 +97,8 @@ def per_layer(xs: list[torch.Tensor], x: torch.Tensor) -> np.ndarray:
 
 
 def classic(problem: SparseProblem, x: torch.Tensor, y: torch.Tensor, T: int) -> tuple[dict[str, np.ndarray], float]:
-    """Per-iteration NMSE of ISTA and FISTA (best λ of a grid at iteration T) and AMP with the MMSE denoiser,
-    and the λ chosen."""
+    """Per-iteration NMSE of ISTA and FISTA (best λ of a grid at iteration T), AMP and VAMP (undamped, one SVD
+    of A) with the MMSE denoiser, and the λ chosen."""
     A = problem.A
     lam_max = float((y @ A).abs().max(dim=1).values.median())  # above it, x̂ = 0
     best = None
@@ -116,7 +117,17 @@ def classic(problem: SparseProblem, x: torch.Tensor, y: torch.Tensor, T: int) ->
     amp(A, y, T, denoiser="bg", p=problem.p, sigma_x2=problem.sigma_x**2, noise_var=problem.noise_var,
         track=lambda _t, xt: traj.append(xt))
     out["amp"] = per_layer(traj, x)
+    traj = []
+    vamp(A, y, T, p=problem.p, sigma_x2=problem.sigma_x**2, noise_var=problem.noise_var,
+         track=lambda _t, xt: traj.append(xt))
+    out["vamp"] = per_layer(traj, x)
     return out, lam
+
+
+def vamp_limit(problem: SparseProblem, T: int) -> np.ndarray:
+    """VAMP's state evolution over the singular values of this A: the NMSE [dB] it predicts at t = 1..T (T,)."""
+    s = SVD.of(problem.A.double()).s.cpu().numpy()  # (R,)
+    return np.array(vamp_se_nmse_db(s**2, problem.n, problem.p, problem.sigma_x**2, problem.noise_var, T))
 
 
 def load_saved(path: str) -> dict:

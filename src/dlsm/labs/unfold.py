@@ -1,8 +1,10 @@
-"""Lecture 6: deep-unfolded sparse recovery (DU-ISTA, LISTA, TISTA, learned AMP) against ISTA, FISTA, AMP, limits.
+"""Lecture 6: deep-unfolded sparse recovery (DU-ISTA, LISTA, TISTA, learned AMP and VAMP) against ISTA, FISTA, AMP,
+VAMP and the limits.
 
 Forward model (:mod:`dlsm.problems.sparse`): y = A x + w, x Bernoulli-Gaussian (p = 0.1, N(0, 1) values).
 Setting S2 (the course, the default): n = 300, m = 150, A with N(0, 1) entries, noise std 0.05. Setting S1
-(the TISTA paper): n = 500, m = 250, A with N(0, 1/m) entries, SNR 40 dB.
+(the TISTA paper): n = 500, m = 250, A with N(0, 1/m) entries, SNR 40 dB. ``matrix=cond cond=15`` replaces A by
+the LAMP paper's ill-conditioned matrix (Haar singular vectors, condition number 15, ‖A‖_F² = n).
 
 Each unfolded network (:mod:`dlsm.models.unfolded`) has T layers and is trained incrementally through the
 engine: generation g trains layers 1..g on the error of layer g's output (the new layer starts from the last
@@ -11,8 +13,10 @@ is skipped and counted). The networks are trained for a fixed A, so the lab draw
 trains every method on each and reports the mean and spread of the test NMSE over the draws.
 
 References lines: ISTA / FISTA with the best λ (chosen on a grid), AMP with the Bayes (MMSE) denoiser and its
-state evolution (SE), the SE fixed point (the Bayes-optimal MSE predicted for this size ratio, when AMP
-reaches it) and the genie (LMMSE on the true support: a lower bound no method without the support reaches).
+state evolution (SE), VAMP with the same denoiser and its SE over the drawn A's singular values (Rangan, Schniter,
+Fletcher 2019: the limit learned VAMP is measured against, also for ill-conditioned A), the AMP SE fixed point
+(the Bayes-optimal MSE predicted for this size ratio, when AMP reaches it) and the genie (LMMSE on the true
+support: a lower bound no method without the support reaches).
 """
 
 from __future__ import annotations
@@ -32,12 +36,12 @@ from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.errors import ConfigError
 from dlsm.i18n import t
 from dlsm.labs import Lab
+from dlsm.labs._unfold_train import ISTA_LAMBDAS, Ending, TrainPlan, classic, load_saved, per_layer, train, vamp_limit
 from dlsm.memory import guard
-from dlsm.labs._unfold_train import ISTA_LAMBDAS, Ending, TrainPlan, classic, load_saved, per_layer, train
 from dlsm.metrics import nmse_db
-from dlsm.models.unfolded import DUISTA, LAMP, LISTA, TISTA, Unfolded
+from dlsm.models.unfolded import DUISTA, LAMP, LISTA, LVAMP, TISTA, Unfolded
 from dlsm.outcome import Notes, metric
-from dlsm.problems.sparse import SETTINGS, SparseProblem, SparseSetting
+from dlsm.problems.sparse import SETTINGS, MatrixKind, SparseProblem, SparseSetting
 from dlsm.result import Curve, ProgressFn, table_from_columns
 from dlsm.seeds import generator
 from dlsm.status import Status
@@ -49,9 +53,9 @@ __all__ = ["ISTA_LAMBDAS", "LAB", "METHODS", "Config", "Outcome", "TrainPlan", "
 
 #: Learned methods in the order they are trained and shown; label of each (the tables' column names).
 METHODS = {"du_ista": "DU-ISTA", "lista": "LISTA", "lista_tied": "LISTA (tied)", "tista": "TISTA",
-           "lamp": "LAMP (learned AMP, MMSE)"}
+           "lamp": "LAMP (learned AMP, MMSE)", "lvamp": "LVAMP (learned VAMP)"}
 #: Every method's label in the tables (the classical references, then the learned methods).
-LABELS = {"ista": "ISTA (best λ)", "fista": "FISTA (best λ)", "amp": "AMP (MMSE)", **METHODS}
+LABELS = {"ista": "ISTA (best λ)", "fista": "FISTA (best λ)", "amp": "AMP (MMSE)", "vamp": "VAMP (MMSE)", **METHODS}
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class Config(LabConfig):
     setting: str = param("S2", "S2: the course (n=300, m=150, A~N(0,1), σ=0.05); S1: the TISTA paper "
                                "(n=500, m=250, A~N(0,1/m), SNR 40 dB)")
     m: int | None = param(None, "measurements m (none: the setting's)", ge=1, le=100_000)
+    matrix: MatrixKind | None = param(None, "entries of A: gauss_1/m, gauss_1, rademacher, cond (none: the "
+                                            "setting's)")
+    cond: float | None = param(None, "condition number of A when matrix=cond (the LAMP paper: 15)", ge=1)
     n: int | None = param(None, "signal length n (none: the setting's)", ge=1, le=100_000)
     T: int = param(20, "layers = iterations of every method (course: 20)", ge=1, le=500)
     steps_per_generation: int = param(100, "optimizer steps per generation (course: 50)", ge=1, le=1_000_000)
@@ -81,6 +88,7 @@ class Config(LabConfig):
     lista_tied: bool = param(True, "train weight-tied LISTA (one pair of matrices for every layer)")
     tista: bool = param(True, "train TISTA (learned γ_t; needs m <= n)")
     lamp: bool = param(False, "train learned AMP with the MMSE denoiser (stretch goal)")
+    lvamp: bool = param(False, "train learned VAMP (learned damping, noise and denoiser scales per layer)")
     n_matrices: int = param(1, "draws of A; every method is trained and tested on each, mean and spread "
                                "reported", ge=1, le=100)
     n_test: int = param(1000, "test signals per draw of A", ge=1, le=1_000_000)
@@ -105,7 +113,8 @@ class Config(LabConfig):
     def sparse_setting(self) -> SparseSetting:
         base = SETTINGS[self.setting]
         return SparseSetting(n=self.n or base.n, m=self.m or base.m, p=base.p, sigma_x=base.sigma_x,
-                             matrix=base.matrix, cond=base.cond, snr_db=base.snr_db, noise_std=base.noise_std)
+                             matrix=self.matrix or base.matrix, cond=base.cond if self.cond is None else self.cond,
+                             snr_db=base.snr_db, noise_std=base.noise_std)
 
 
 def memory_bytes(config: Config) -> float:
@@ -135,6 +144,8 @@ def build(method: str, A: torch.Tensor, T: int, problem: SparseProblem,
         return TISTA(A, T, problem.noise_var, problem.p, problem.sigma_x**2)
     if method == "lamp":
         return LAMP(A, T, problem.p, problem.sigma_x**2)
+    if method == "lvamp":
+        return LVAMP(A, T, problem.noise_var, problem.p, problem.sigma_x**2)
     raise ValueError(f"unknown unfolded method {method!r}; known: {', '.join(METHODS)}")
 
 
@@ -152,6 +163,8 @@ class Outcome(outcome.Outcome):
     fista_nmse_db_std: float | None = metric("dB")
     amp_nmse_db: float = metric("dB", headline=True)
     amp_nmse_db_std: float | None = metric("dB")
+    vamp_nmse_db: float = metric("dB")
+    vamp_nmse_db_std: float | None = metric("dB")
     du_ista_nmse_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
     du_ista_nmse_db_std: float | None = metric("dB", default=None)
     lista_nmse_db: float | None = metric("dB", headline=True, default=None, skip_none=True)
@@ -162,7 +175,10 @@ class Outcome(outcome.Outcome):
     tista_nmse_db_std: float | None = metric("dB", default=None)
     lamp_nmse_db: float | None = metric("dB", default=None, skip_none=True)
     lamp_nmse_db_std: float | None = metric("dB", default=None)
+    lvamp_nmse_db: float | None = metric("dB", default=None, skip_none=True)
+    lvamp_nmse_db_std: float | None = metric("dB", default=None)
     se_nmse_db: float = metric("dB")
+    vamp_se_nmse_db: float = metric("dB")
     se_fixed_point_nmse_db: float = metric("dB", headline=True)
     genie_nmse_db: float = metric("dB")
     nmse_db: float | None = metric("dB")
@@ -179,6 +195,8 @@ class Outcome(outcome.Outcome):
     tista_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
     lamp_nmse_db_T8: float | None = metric("dB", default=None, skip_none=True)
     lamp_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
+    lvamp_nmse_db_T8: float | None = metric("dB", default=None, skip_none=True)
+    lvamp_nmse_db_T12: float | None = metric("dB", default=None, skip_none=True)
     ista_lambda: float = metric()
     n_matrices: int = metric()
     steps: int = metric("steps")
@@ -204,6 +222,7 @@ class _Draws:
     curves: dict[str, list[np.ndarray]]
     after_gen: dict[str, list[np.ndarray]]
     genie: list[float]
+    vamp_se: list[np.ndarray]
     lambdas: list[float]
     logs: list
     artifacts: dict
@@ -224,7 +243,7 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     delta = setting.m / setting.n
     plan = TrainPlan.of(config)
 
-    d = _Draws({}, {}, [], [], [], {"config": {"setting": config.setting, "T": T, "m": setting.m, "n": setting.n}},
+    d = _Draws({}, {}, [], [], [], [], {"config": {"setting": config.setting, "T": T, "m": setting.m, "n": setting.n}},
                {}, {})
     done = 0
     problem = None
@@ -237,6 +256,7 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         d.lambdas.append(float(lam))
         gen_est = genie_estimate(problem.A, y, x != 0, problem.noise_var, problem.sigma_x**2)
         d.genie.append(nmse_db(gen_est, x))
+        d.vamp_se.append(vamp_limit(problem, T))
         for method in methods:
             model = build(method, problem.A, T, problem, config.du_beta_max).to(device)
             key = f"{method}/{a}"
@@ -299,8 +319,9 @@ def _outcome(config: Config, d: _Draws, se: np.ndarray, se_fp: float, methods: l
                 m[f"{k}_nmse_db_T{depth}"] = float(av[depth - 1])
     ending = Ending.of(d.logs)
     layers = np.arange(1, T + 1)
+    vamp_se = np.mean(np.stack(d.vamp_se), 0)  # (T,) VAMP's SE, mean dB over the draws of A
     tables = {"nmse_per_layer": table_from_columns({"t": layers, **{LABELS[k]: mean[k] for k in mean},
-                                                    "state evolution": se})}
+                                                    "state evolution": se, "VAMP state evolution": vamp_se})}
     if after:
         tables["nmse_after_generation"] = table_from_columns({"T": layers, **{LABELS[k]: v for k, v in after.items()}})
     for k, params in d.learned_params.items():  # the per-layer scalars learned on the first A
@@ -312,6 +333,7 @@ def _outcome(config: Config, d: _Draws, se: np.ndarray, se_fp: float, methods: l
     return Outcome(
         **m,
         se_nmse_db=float(se[-1]),
+        vamp_se_nmse_db=float(vamp_se[-1]),
         se_fixed_point_nmse_db=float(se_fp),
         genie_nmse_db=float(np.mean(d.genie)),
         nmse_db=float(mean[best][-1]) if best else None,
@@ -328,7 +350,7 @@ def _outcome(config: Config, d: _Draws, se: np.ndarray, se_fp: float, methods: l
         curves=curves,
         artifacts=d.artifacts,
         data={"mean": mean, "lo": {k: np.min(v, 0) for k, v in stacked.items()},
-              "hi": {k: np.max(v, 0) for k, v in stacked.items()}, "se": se, "ending": ending,
+              "hi": {k: np.max(v, 0) for k, v in stacked.items()}, "se": se, "vamp_se": vamp_se, "ending": ending,
               "learned_params": d.learned_params, "example": d.example},
     )
 
@@ -336,9 +358,9 @@ def _outcome(config: Config, d: _Draws, se: np.ndarray, se_fp: float, methods: l
 def _legends() -> dict[str, str]:
     """Every method's name in the figures and notes, in the current language."""
     return {"ista": t("unfold.legend.ista"), "fista": t("unfold.legend.fista"), "amp": t("unfold.legend.amp"),
-            "du_ista": t("unfold.legend.du_ista"), "lista": t("unfold.legend.lista"),
+            "vamp": t("unfold.legend.vamp"), "du_ista": t("unfold.legend.du_ista"), "lista": t("unfold.legend.lista"),
             "lista_tied": t("unfold.legend.lista_tied"), "tista": t("unfold.legend.tista"),
-            "lamp": t("unfold.legend.lamp")}
+            "lamp": t("unfold.legend.lamp"), "lvamp": t("unfold.legend.lvamp")}
 
 
 def notes(config: Config, out: Outcome) -> Notes:
@@ -354,6 +376,7 @@ def notes(config: Config, out: Outcome) -> Notes:
     found.measured.append(t("unfold.note.nmse_at_T", T=config.T, spread=spread,
                             methods=t("unfold.word.separator").join(lines), se=out.se_nmse_db,
                             se_fp=out.se_fixed_point_nmse_db, lmmse=out.genie_nmse_db))
+    found.measured.append(t("unfold.note.vamp_se", T=config.T, vamp=out.vamp_nmse_db, se=out.vamp_se_nmse_db))
     if out.du_ista_monotone is not None:
         found.measured.append(t("unfold.note.du_ista_monotone") if out.du_ista_monotone
                               else t("unfold.note.du_ista_not_monotone"))
@@ -367,6 +390,7 @@ def notes(config: Config, out: Outcome) -> Notes:
         found.measured.append(t("training.diverged_setting", setting="lr", value=config.lr))
         found.explanations.append(t("unfold.note.diverged_why"))
     found.explanations.append(t("unfold.note.limits"))
+    found.explanations.append(t("unfold.note.vamp_limit"))
     if "du_ista" in out.methods and (config.incremental or config.lr_schedule == "constant"):
         found.explanations.append(t("unfold.note.du_ista_long"))
     return found
@@ -381,7 +405,8 @@ def figures(config: Config, out: Outcome) -> dict:
     layers = np.arange(1, config.T + 1)
     spread = "" if config.n_matrices == 1 else t("unfold.title.spread", n=config.n_matrices)
     drawn = {"nmse_per_layer": plot_nmse_per_layer(
-        {names[k]: (layers, mean[k]) for k in mean} | {t("unfold.legend.se"): (layers, out.data["se"])},
+        {names[k]: (layers, mean[k]) for k in mean} | {t("unfold.legend.se"): (layers, out.data["se"]),
+                                                       t("unfold.legend.vamp_se"): (layers, out.data["vamp_se"])},
         {t("unfold.legend.se_fixed_point"): out.se_fixed_point_nmse_db, t("unfold.legend.genie"): out.genie_nmse_db},
         t("unfold.title.nmse_per_layer", setting=config.setting) + spread,
         spread={names[k]: (lo[k], hi[k]) for k in mean} if config.n_matrices > 1 else None)}

@@ -27,6 +27,11 @@ by the constructor (the forward model draws y = A x + w; the noise is never draw
   AMP on A/s (unit-norm columns), r_t = x_t + β_t Aᵀz_t, τ_t² = ‖z_t‖²/m, x_{t+1} = (1 - d_t) x_t +
   d_t η_MMSE(r_t; τ_t²), z_{t+1} = y - A x_{t+1} + (b_t/δ) z_t ⟨η'⟩ with learned β_t, d_t, b_t per layer; at
   β = d = b = 1 it is plain AMP with the Bayes denoiser.
+- :class:`LVAMP` (learned VAMP, Borgerding, Schniter, Rangan, IEEE TSP 65(16), 2017, section on learned VAMP):
+  T iterations of :func:`dlsm.algorithms.vamp.vamp` (its SVD LMMSE stage, the Bernoulli-Gaussian denoiser and
+  the extrinsic messages, reused, not re-written) with learned per-layer scalars: the LMMSE stage uses
+  γw e^{w_t}, the denoiser g₁(r₁; γ₁ e^{c_t}) with the prior's σx² e^{q_t}, and x₁, 1/η₁ are damped by d_t
+  (x₁ ← d_t g₁ + (1 − d_t) x₁_prev). At w = c = q = 0 and d = 1 (or VAMP's β) it is VAMP, layer by layer.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ import math
 import torch
 from torch import nn
 
-from dlsm.algorithms.sparse import bg_mmse_denoiser, column_scale, lipschitz, soft_threshold
+from dlsm.algorithms.sparse import SVD, bg_mmse_denoiser, column_scale, lipschitz, lmmse_stage, soft_threshold
+from dlsm.algorithms.vamp import GAMMA_CLIP, extrinsic
 
 
 class Unfolded(nn.Module):
@@ -285,3 +291,73 @@ class LAMP(Unfolded):
     def learned(self) -> dict[str, torch.Tensor]:
         return {"β_t": torch.exp(self.b).detach(), "d_t": self.d.detach(),
                 "b_t": torch.exp(self.c).detach()}
+
+
+class LVAMP(Unfolded):
+    """Learned VAMP (see the module docstring); state (x₁, r₂, γ₂, r₁, γ₁, 1/η₁), all float64 like ``vamp``.
+
+    Per layer t: x₂, α₂ = LMMSE(r₂, γ₂; σw² e^{−w_t}), η₂ = γ₂/α₂, (γ₁, r₁) = extrinsic(η₂, x₂ | γ₂, r₂);
+    x₁ = d_t g₁(r₁; 1/(γ₁ e^{c_t}), p, σx² e^{q_t}) + (1 − d_t) x₁_prev, 1/η₁ = d_t ⟨g₁'⟩/γ₁ + (1 − d_t)/η₁_prev;
+    (γ₂, r₂) = extrinsic(η₁, x₁ | γ₁, r₁). The first layer is never damped (no previous x₁), as in ``vamp``.
+
+    Args:
+        A: the sensing matrix (m, n); its SVD (float64) is computed once here.
+        T: number of layers.
+        noise_var: σw² > 0 of the measurements (in the units of A as given).
+        p, sigma_x2: the Bernoulli-Gaussian prior (p is fixed; σx² is learned per layer as a correction).
+        damping: VAMP's β ∈ (0, 1], the initial d_t (None: 1, undamped).
+    """
+
+    def __init__(self, A: torch.Tensor, T: int, noise_var: float, p: float, sigma_x2: float = 1.0,
+                 damping: float | None = None) -> None:
+        super().__init__()
+        if noise_var <= 0:
+            raise ValueError(f"noise_var must be > 0 for VAMP's LMMSE stage, got {noise_var!r}")
+        if damping is not None and not 0 < damping <= 1:
+            raise ValueError(f"damping must be in (0, 1], got {damping!r}")
+        self.T, self.noise_var, self.p, self.sigma_x2 = T, float(noise_var), float(p), float(sigma_x2)
+        self.lo, self.hi = (c / (p * sigma_x2) for c in GAMMA_CLIP)
+        self.register_buffer("A", A.clone())
+        svd = SVD.of(A.double())
+        for name in ("U", "s", "V"):  # recomputed from A by the constructor: not saved with the model
+            self.register_buffer(name, getattr(svd, name), persistent=False)
+        zeros = torch.zeros(T, dtype=torch.float64)
+        self.d = nn.Parameter(torch.full((T,), 1.0 if damping is None else float(damping), dtype=torch.float64))
+        self.w = nn.Parameter(zeros.clone())  # log of the LMMSE stage's noise-precision scale
+        self.c = nn.Parameter(zeros.clone())  # log of the denoiser's input-precision scale
+        self.q = nn.Parameter(zeros.clone())  # log of the prior's σx² scale
+
+    def initial_state(self, y: torch.Tensor) -> tuple:
+        batch, n = y.shape[0], self.A.shape[1]
+        r2 = torch.zeros(batch, n, dtype=torch.float64, device=y.device)  # (batch, n)
+        gamma2 = torch.full((batch, 1), 1.0 / (self.p * self.sigma_x2), dtype=torch.float64, device=y.device)
+        return (r2, r2, gamma2, None, None, None)  # x₁ = 0 before the first layer
+
+    def layer(self, t: int, state: tuple, y: torch.Tensor) -> tuple:
+        x1, r2, gamma2, r1, gamma1, v1 = state
+        svd = SVD(self.U, self.s, self.V)
+        x2, alpha2 = lmmse_stage(svd, y.double(), r2, gamma2, self.noise_var * torch.exp(-self.w[t]))
+        eta2 = gamma2 / alpha2.clamp(min=1e-300)  # (batch, 1)
+        gamma1, r1 = extrinsic(eta2, x2, gamma2, r2, gamma1, r1, self.lo, self.hi)
+        x1_new, deta = bg_mmse_denoiser(r1, 1.0 / (gamma1 * torch.exp(self.c[t])), self.p,
+                                        self.sigma_x2 * torch.exp(self.q[t]))
+        v1_new = (deta.mean(-1, keepdim=True) / gamma1).clamp(1.0 / self.hi, 1.0 / self.lo)  # 1/η₁ = α₁/γ₁
+        if v1 is None:
+            x1, v1 = x1_new, v1_new
+        else:
+            d = self.d[t]
+            x1, v1 = d * x1_new + (1 - d) * x1, d * v1_new + (1 - d) * v1
+        gamma2, r2 = extrinsic(1.0 / v1, x1, gamma1, r1, gamma2, r2, self.lo, self.hi)
+        return (x1, r2, gamma2, r1, gamma1, v1)
+
+    def layer_params(self, t: int) -> list[nn.Parameter]:
+        return [self.d, self.w, self.c, self.q]
+
+    @torch.no_grad()
+    def init_layer_from(self, t: int) -> None:
+        for p in (self.d, self.w, self.c, self.q):
+            p[t] = p[t - 1]
+
+    def learned(self) -> dict[str, torch.Tensor]:
+        return {"d_t": self.d.detach(), "γw scale": torch.exp(self.w).detach(),
+                "γ₁ scale": torch.exp(self.c).detach(), "σx²_t": self.sigma_x2 * torch.exp(self.q).detach()}
