@@ -652,8 +652,8 @@ def figures(config: Config, out: Outcome) -> dict:
 LAB = Lab(
     name="diffusion",
     lecture=7,
-    description="DDPM on 2-D point clouds (moons, swiss_roll, s_curve, circles, checkerboard, gaussians) or digits, "
-                "with measured sample quality",
+    description="DDPM on 2-D point clouds (moons, swiss_roll, s_curve, circles, checkerboard, gaussians), or latent "
+                "diffusion of digits from a prompt (classifier-free guidance), with measured sample quality",
     config=Config,
     compute=compute,
     notes=notes,

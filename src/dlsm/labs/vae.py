@@ -217,7 +217,8 @@ def figures(config: Config, out: Outcome) -> dict:
 LAB = Lab(
     name="vae",
     lecture=7,
-    description="variational autoencoder on the embedded digits: ELBO, reconstructions, samples, latent map",
+    description="variational autoencoder (convolutional, or the course's MLP) on the embedded digits: ELBO, "
+                "reconstructions, samples, latent map",
     config=Config,
     compute=compute,
     notes=notes,
