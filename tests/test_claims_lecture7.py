@@ -4,10 +4,12 @@ The configs are the notebook's own (its cells tagged ``settings``, read by :func
 ``SIZE = "course"``); each runs once (module-scoped fixtures), without figures. The sweeps of exercises 7-3,
 7-4 and 7-6 are run here with ``LAB.run`` on the configs ``sweep`` builds. Runs that differ from an earlier one
 only in how they sample (``start``, ``sample_steps``, ``variance``) reuse its training, as in the notebook, so
-the file trains three 2-D networks. A number a reference answer quotes is asserted within the rounding it is
-quoted with; an ordering or a trend is asserted as stated. The reference answers of 考察 7-5 (swiss roll) and
-考察 7-7 (VAE) state only the reasons and what to read in the student's own run, not what it measured, so those
-two runs are not repeated here (the file stays within its CI budget).
+the file trains three 2-D networks, one latent diffusion model of digits (section 8; its guidance table and
+exercise 7-9's DDIM runs reuse it) and one small pixel-space U-Net (exercise 7-10). A number a reference answer
+quotes is asserted within the rounding it is quoted with; an ordering or a trend is asserted as stated. The
+reference answers of 考察 7-5 (swiss roll) and 考察 7-7 (VAE) state only the reasons and what to read in the
+student's own run, not what it measured, so those two runs are not repeated here (the file stays within its CI
+budget).
 """
 
 from __future__ import annotations
@@ -88,7 +90,6 @@ def test_the_notebook_runs_the_class_size():
     assert NS["COURSE_FROM_DATA"] == NS["COURSE"].replace(start="data")
     assert NS["SCHEDULES"] == ["linear", "cosine"] and NS["COURSE"].epochs == 40
     assert NS["SAMPLE_STEPS"] == [10, 20, 50, 100, 200, 1000] and NS["VARIANCE_K"] == 100
-    assert NS["VAE_CONFIG"] == vae.Config()
 
 
 def test_exercise_7_1_closed_form():
@@ -171,3 +172,109 @@ def test_discussion_7_6_variances(variances):
     assert bool((low <= fitted + 1e-12).all())
     inside = float(((fitted <= high + 1e-12).double()).mean())
     assert inside > 0.8 and float((fitted / high).mean()) < 1 < float((fitted / low).mean()), inside  # "ほぼ"
+
+
+# ----- section 8: latent diffusion of digits (one training, shared by the prompt, guidance and DDIM runs) -----
+
+@pytest.fixture(scope="module")
+def digits():
+    return _run(NS["DIGITS"])
+
+
+@pytest.fixture(scope="module")
+def ddim(digits):
+    """The runs of exercise 7-9's sweep (sampler=ddim over sample_steps), reusing section 8's training."""
+    return {k: r.metrics for k, r in _sweep(NS["DDIM_BASE"], "sample_steps", NS["DDIM_STEPS"]).items()}
+
+
+@pytest.fixture(scope="module")
+def pixel_pair(digits):
+    """Exercise 7-10: the pixel-space U-Net and section 8's latent training, sampled alike."""
+    return _run(NS["LATENT_MATCHED"]).metrics, _run(NS["PIXEL"]).metrics
+
+
+def _guidance(result) -> dict[float, dict]:
+    table = result.tables["guidance"]
+    return {row[0]: dict(zip(table.columns, row, strict=True)) for row in table.rows}
+
+
+def test_the_notebook_runs_latent_diffusion_at_the_class_size():
+    assert NS["DIGIT_CLASS"] == {"ae_epochs": 25, "digit_epochs": 200}
+    assert NS["DIGITS"] == diffusion.Config.make("course", data="digits", ae_epochs=25, digit_epochs=200)
+    assert NS["DIGITS"].space == "latent" and NS["DIGITS"].guidance == 2 and NS["DIGITS"].sampler == "ddpm"
+    assert NS["PROMPT_RUN"] == NS["DIGITS"].replace(prompt=7, digit_samples=100)
+    assert NS["DDIM_STEPS"] == [5, 10, 20, 50]
+    assert NS["PIXEL"] == diffusion.Config.make("course", data="digits", space="pixel", channels=8,
+                                                sample_steps=20, digit_epochs=6, digit_samples=100)
+    assert NS["VAE_CONFIG"] == vae.Config(arch="mlp", latent_dim=2)  # the 2-D latent map of section 7
+    assert NS["LATENT_MATCHED"] == NS["DIGITS"].replace(sample_steps=20, digit_samples=100)
+
+
+def test_section_8_latent_diffusion(digits):
+    m = digits.metrics
+    assert m["steps"] == 3200 and _near(m["read_as_asked"], 0.994, 5e-4)
+    assert _near(m["read_as_asked_floor"], 0.928, 5e-4)
+    assert _near(m["confident_share"], 0.916, 5e-4) and _near(m["confident_floor"], 0.788, 5e-4)
+    assert _near(m["frechet"], 22.8, 0.05) and _near(m["frechet_floor"], 8.45, 0.005)
+    assert _near(m["recon_frechet"], 16.9, 0.05) and m["frechet_floor"] < m["recon_frechet"] < m["frechet"]
+
+
+def test_discussion_7_8_guidance(digits):
+    g = _guidance(digits)
+    assert sorted(g) == [0.0, 1.0, 1.5, 2.0, 3.0, 5.0]
+    for s, (read, confident, frechet) in {0.0: (0.086, 0.37, 59.5), 1.0: (0.906, 0.692, 29.3),
+                                          1.5: (0.984, 0.878, 21.8), 2.0: (0.994, 0.916, 22.8),
+                                          3.0: (0.994, 0.936, 30.3), 5.0: (0.978, 0.858, 53.6)}.items():
+        assert _near(g[s]["read_as_asked"], read, 5e-4) and _near(g[s]["confident_share"], confident, 5e-4), s
+        assert _near(g[s]["frechet"], frechet, 0.05), s
+    frechet = {s: row["frechet"] for s, row in g.items()}
+    assert min(frechet, key=frechet.get) == 1.5  # the Fréchet distance is smallest at s = 1.5 ...
+    read = [g[s]["read_as_asked"] for s in sorted(g)]
+    # ... the share read as asked is highest at s = 2-3
+    assert max(read) == g[2.0]["read_as_asked"] == g[3.0]["read_as_asked"] > g[1.5]["read_as_asked"]
+    assert all(a < b for a, b in zip(read[:4], read[1:4], strict=False)) and read[-1] < read[-2]
+    assert abs(g[0.0]["read_as_asked"] - 0.1) < 0.03  # s = 0 ignores the class: about one in ten by chance
+    floor = digits.metrics["confident_floor"]  # from s = 1.5 on, guided digits are more confident than real ones
+    assert g[1.0]["confident_share"] < floor < min(g[s]["confident_share"] for s in (1.5, 2.0, 3.0, 5.0))
+    assert g[5.0]["confident_share"] < g[3.0]["confident_share"]  # s = 5: both shares fall
+
+
+@pytest.fixture(scope="module")
+def ddim_eta(digits):
+    """Exercise 7-9's second sweep: DDIM's noise η at ETA_STEPS steps."""
+    base = {**NS["DDIM_BASE"], "sample_steps": NS["ETA_STEPS"]}
+    return {e: r.metrics for e, r in _sweep(base, "eta", NS["ETAS"]).items()}
+
+
+def test_discussion_7_9_ddim(digits, ddim, ddim_eta):
+    ddpm = digits.metrics
+    assert NS["ETA_STEPS"] == 20 and NS["ETAS"] == [0.5, 1.0]
+    for k, (read, confident, frechet) in {5: (0.920, 0.75, 69.8), 10: (0.934, 0.79, 55.1), 20: (0.936, 0.776, 54.0),
+                                          50: (0.928, 0.764, 57.4)}.items():
+        assert _near(ddim[k]["read_as_asked"], read, 5e-4) and _near(ddim[k]["confident_share"], confident, 5e-4), k
+        assert _near(ddim[k]["frechet"], frechet, 0.05), k
+        assert ddim[k]["frechet"] > 2 * ddpm["frechet"] and ddim[k]["read_as_asked"] < ddpm["read_as_asked"], k
+    assert all(abs(ddim[k]["frechet"] - 55) < 3 for k in (10, 20, 50)) and ddim[5]["frechet"] > ddim[10]["frechet"]
+    assert ddpm["sample_seconds"] > 10 * max(ddim[k]["sample_seconds"] for k in (5, 10, 20))  # "1 桁以上短く"
+    for eta, (read, confident, frechet) in {0.5: (0.968, 0.858, 34.0), 1.0: (1.0, 0.954, 24.4)}.items():
+        assert _near(ddim_eta[eta]["read_as_asked"], read, 5e-4), eta
+        assert _near(ddim_eta[eta]["confident_share"], confident, 5e-4)
+        assert _near(ddim_eta[eta]["frechet"], frechet, 0.05), eta
+    assert ddim[20]["frechet"] > ddim_eta[0.5]["frechet"] > ddim_eta[1.0]["frechet"]
+    assert abs(ddim_eta[1.0]["frechet"] - ddpm["frechet"]) < 0.1 * ddpm["frechet"]  # "ほぼ同じ品質"
+    assert ddim_eta[1.0]["confident_share"] >= ddpm["confident_share"] and ddim_eta[1.0]["read_as_asked"] >= 0.99
+
+
+def test_discussion_7_10_latent_against_pixel(digits, pixel_pair):
+    latent, pixel = pixel_pair
+    assert latent["steps"] == 3200 and pixel["steps"] == 192
+    assert _near(latent["read_as_asked"], 1.0, 5e-4) and _near(latent["confident_share"], 0.92, 5e-4)
+    assert _near(latent["frechet"], 37.1, 0.05) and _near(latent["frechet_floor"], 22.4, 0.05)
+    assert _near(latent["recon_frechet"], 29.3, 0.05)
+    assert latent["frechet_floor"] < latent["recon_frechet"] < latent["frechet"]  # "同じ並び"
+    assert _near(pixel["read_as_asked"], 0.14, 5e-4) and _near(pixel["confident_share"], 0.35, 5e-4)
+    assert _near(pixel["frechet"], 606, 0.5) and _near(pixel["class_entropy"], 0.69, 0.005)
+    assert abs(pixel["read_as_asked"] - 0.1) < 0.05 and pixel["frechet"] > 10 * latent["frechet"]
+    assert abs(pixel["frechet"] - pixel["frechet_noise"]) < abs(pixel["frechet"] - pixel["frechet_floor"])  # near noise
+    m = digits.metrics  # section 8's run: more than half of the excess over the floor is the decoder's
+    assert m["recon_frechet"] - m["frechet_floor"] > 0.5 * (m["frechet"] - m["frechet_floor"])

@@ -130,3 +130,10 @@ def test_pixel_space_is_class_conditional_too():
     r = diffusion.run(diffusion.Config.make("quick", **{**TINY, "digit_samples": 4}, space="pixel", prompt=2))
     assert r.artifacts["samples"].shape == (4, 1, 28, 28) and bool((r.artifacts["classes"] == 2).all())
     assert "guidance" not in r.tables and r.metrics.get("recon_frechet") is None
+
+
+def test_an_empty_guidance_grid_skips_the_table_and_keeps_the_samples(sevens):
+    bare = diffusion.run(diffusion.Config.make("quick", **TINY, prompt=7, guidance=3.0, guidance_grid=()))
+    assert "guidance" not in bare.tables and bare.metrics.get("class_entropy_unconditional") is None
+    assert torch.equal(bare.artifacts["samples"], sevens.artifacts["samples"])  # the grid is drawn after them
+    assert bare.metrics["read_as_asked"] == sevens.metrics["read_as_asked"]

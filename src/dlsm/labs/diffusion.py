@@ -157,6 +157,9 @@ class Config(LabConfig):
     prompt: Digit | None = param(None, "digits: the digit to generate (none: the ten digits in turn)")
     guidance: float = param(2.0, "digits: classifier-free guidance scale s, ε̂_∅ + s (ε̂_c − ε̂_∅): 0 "
                                  "unconditional, 1 conditional, above 1 guided", ge=0, le=50)
+    guidance_grid: tuple[float, ...] = param(
+        GUIDANCE_GRID, "digits, space=latent: guidance scales of the in-run table (the same x_T at each; s = 0 gives "
+                       "the unconditional class entropy); () for none (a run that only samples again is then faster)")
     cond_drop: float = param(0.15, "digits: share of training labels replaced by the null class ∅ (it trains the "
                                    "unconditional ε̂_∅ that guidance needs)", ge=0, lt=1)
     latent_dim: int = param(16, "digits, space=latent: dimension of the autoencoder's codes", ge=2, le=256)
@@ -353,7 +356,7 @@ class Outcome(outcome.Outcome):
 SAMPLER_KEYS = ("variance", "clip_sample")
 #: Keys of the config outside the recipe that shape only the sampler: left out of :func:`training_key`.
 SAMPLER_FIELDS = ("sampler", "eta", "sample_steps", "start", "n_samples", "digit_samples", "n_eval", "prompt",
-                  "guidance")
+                  "guidance", "guidance_grid")
 #: Trained networks kept in this process (most recent last), by everything that shapes the training.
 TRAINED_KEPT = 8
 
@@ -530,13 +533,15 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
             quality.update(recon_frechet=rows[RECON_ROW]["frechet"], recon_confident=rows[RECON_ROW]["confident_share"],
                            ae_seconds=codec.seconds)
             by_scale = {}  # the same x_T at every scale: the scale's effect alone
-            for scale in sorted({*GUIDANCE_GRID, config.guidance}):
+            for scale in sorted({*config.guidance_grid, config.guidance}) if config.guidance_grid else ():
                 images_s = samples if scale == config.guidance else to_images(sampler.sample(
                     noise_model(classes, scale), shape, stream(config.seed, "second", device=device), device)[0])
                 by_scale[scale] = {"read_as_asked": read_as_asked(judge, images_s, classes),
                                    **reference_row(judge, images_s, test_set, config.n_reference)}
-            quality["class_entropy_unconditional"] = by_scale[0.0]["class_entropy"]
-            extra_tables["guidance"] = guidance_table(by_scale)
+            if 0.0 in by_scale:
+                quality["class_entropy_unconditional"] = by_scale[0.0]["class_entropy"]
+            if by_scale:
+                extra_tables["guidance"] = guidance_table(by_scale)
         ten = torch.arange(N_CLASSES, device=device)  # one of each digit, the same x_T at every scale
         for scale in GUIDANCE_SHOWN:
             z, _ = sampler.sample(noise_model(ten, scale), (N_CLASSES, *shape[1:]),
@@ -622,8 +627,9 @@ def notes(config: Config, out: Outcome) -> Notes:
             found.explanations.append(t("diffusion.note.guidance_why"))
         if out.recon_frechet is not None:
             found.measured.append(t("diffusion.note.latent", dim=config.latent_dim, ae=out.ae_seconds,
-                                    recon=out.recon_frechet, frechet=out.frechet,
-                                    entropy=out.class_entropy_unconditional))
+                                    recon=out.recon_frechet, frechet=out.frechet))
+            if out.class_entropy_unconditional is not None:
+                found.measured.append(t("diffusion.note.unconditional", entropy=out.class_entropy_unconditional))
         if config.space == "pixel" and out.steps < FEW_DIGIT_STEPS:
             found.measured.append(t("diffusion.note.few_digit_steps", steps=out.steps))
             found.explanations.append(t("diffusion.note.few_digit_steps_why"))
