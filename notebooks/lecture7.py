@@ -614,11 +614,11 @@ res_digits.figures["guidance"]
 
 # %% tags=["settings"]
 DDIM_STEPS = [5, 20] if QUICK else [5, 10, 20, 50]  # exercise 7-9: DDIM (η = 0) through K of the T steps
+DDIM_BASE = {**DIGIT_BASE, "sampler": "ddim", "guidance_grid": ()}  # the guidance table only in the main run
 ETA_STEPS = 20  # exercise 7-9: DDIM's noise η at this many steps (η = 1: the ancestral DDPM step on them)
 ETAS = [0.5, 1.0]
 
 # %%
-DDIM_BASE = {**DIGIT_BASE, "sampler": "ddim", "guidance_grid": ()}  # the guidance table only in the main run
 ex9 = sweep(diffusion.LAB, DDIM_BASE, "sample_steps", DDIM_STEPS, root=RUNS, size=SIZE)
 keep(ex9.path)
 ex9_eta = sweep(diffusion.LAB, {**DDIM_BASE, "sample_steps": ETA_STEPS}, "eta", ETAS, root=RUNS, size=SIZE)

@@ -202,12 +202,12 @@ def test_the_notebook_runs_latent_diffusion_at_the_class_size():
     assert NS["DIGIT_CLASS"] == {"ae_epochs": 25, "digit_epochs": 200}
     assert NS["DIGITS"] == diffusion.Config.make("course", data="digits", ae_epochs=25, digit_epochs=200)
     assert NS["DIGITS"].space == "latent" and NS["DIGITS"].guidance == 2 and NS["DIGITS"].sampler == "ddpm"
-    assert NS["PROMPT_RUN"] == NS["DIGITS"].replace(prompt=7, digit_samples=100)
+    assert NS["PROMPT_RUN"] == NS["DIGITS"].replace(prompt=7, digit_samples=100, guidance_grid=())
     assert NS["DDIM_STEPS"] == [5, 10, 20, 50]
     assert NS["PIXEL"] == diffusion.Config.make("course", data="digits", space="pixel", channels=8,
                                                 sample_steps=20, digit_epochs=6, digit_samples=100)
     assert NS["VAE_CONFIG"] == vae.Config(arch="mlp", latent_dim=2)  # the 2-D latent map of section 7
-    assert NS["LATENT_MATCHED"] == NS["DIGITS"].replace(sample_steps=20, digit_samples=100)
+    assert NS["LATENT_MATCHED"] == NS["DIGITS"].replace(sample_steps=20, digit_samples=100, guidance_grid=())
 
 
 def test_section_8_latent_diffusion(digits):
