@@ -71,19 +71,23 @@ def _engine(X: torch.Tensor, y: torch.Tensor, steps: int, session_dir: Path | No
 
 def engine_overhead(quick: bool) -> BenchSection:
     steps, repeats = (4, 1) if quick else (60, 5)
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # restored below: the benchmarks after this one run at torch's own setting
     X, y = _data()
     times: dict[str, list[float]] = {"bare": [], "engine": [], "session": []}
     same = True
-    with tempfile.TemporaryDirectory() as tmp:
-        for r in range(repeats):  # interleaved, so that a load change hits every variant alike
-            t_bare, bare = _bare(X, y, steps)
-            t_eng, eng = _engine(X, y, steps)
-            t_ses, ses = _engine(X, y, steps, Path(tmp) / f"s{r}")
-            times["bare"].append(t_bare)
-            times["engine"].append(t_eng)
-            times["session"].append(t_ses)
-            same = same and bare == eng == ses
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in range(repeats):  # interleaved, so that a load change hits every variant alike
+                t_bare, bare = _bare(X, y, steps)
+                t_eng, eng = _engine(X, y, steps)
+                t_ses, ses = _engine(X, y, steps, Path(tmp) / f"s{r}")
+                times["bare"].append(t_bare)
+                times["engine"].append(t_eng)
+                times["session"].append(t_ses)
+                same = same and bare == eng == ses
+    finally:
+        torch.set_num_threads(threads)
     bare = statistics.median(times["bare"])
     rows = []
     for label, key, target in (("bare PyTorch loop", "bare", None),
