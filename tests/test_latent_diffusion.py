@@ -137,3 +137,18 @@ def test_an_empty_guidance_grid_skips_the_table_and_keeps_the_samples(sevens):
     assert "guidance" not in bare.tables and bare.metrics.get("class_entropy_unconditional") is None
     assert torch.equal(bare.artifacts["samples"], sevens.artifacts["samples"])  # the grid is drawn after them
     assert bare.metrics["read_as_asked"] == sevens.metrics["read_as_asked"]
+
+
+def test_a_run_folder_keeps_the_animation_and_the_html_report_embeds_it(tmp_path):
+    from dlsm import runner
+    from dlsm.labs import get_lab
+    from dlsm.report import build_report
+
+    lab = get_lab("diffusion")
+    outcome = runner.run_one(lab, lab.config.make("quick", **{**TINY, "digit_samples": 4}, guidance_grid=()),
+                             tmp_path, "quick")
+    gif = outcome.path / "figures" / "animation.gif"
+    with Image.open(gif) as img:
+        assert img.n_frames > 1
+    html, _ = build_report([outcome.path], tmp_path / "report.html")
+    assert "data:image/gif;base64," in html.read_text()  # the report shows the animation, not its last frame

@@ -146,6 +146,10 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         mu, _ = model.encode(X_test)  # (n_test, latent_dim)
         recon = model.decode(mu[:10]).cpu()  # (10, 1, 28, 28)
 
+    status = log.status
+    if status == Status.COMPLETED and not math.isfinite(final["test_elbo"]):
+        # the training loss stayed finite (a few steps), but the weights it reached give a non-finite ELBO
+        status = Status.DIVERGED
     quality, tables = {}, {}
     if config.quality:
         judge_progress = None if progress is None else (
@@ -169,7 +173,7 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         first_test_elbo=float(test_elbo[0]) if len(test_elbo) else None,
         epochs=done_epochs, steps=log.steps_done, n_params=count_parameters(model), train_seconds=train_seconds,
         latent_dim=config.latent_dim, **quality,
-        diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None, status=log.status,
+        diverged=status == Status.DIVERGED, skipped_steps=log.skipped or None, status=status,
         tables=tables, curves=curves,
         artifacts={"model": {k: v.cpu() for k, v in model.state_dict().items()}, "samples": samples},
         data={"mu": mu.cpu().numpy(), "labels": test_set.y.numpy(), "originals": test_set.X[:10], "recon": recon,
@@ -184,7 +188,10 @@ def notes(config: Config, out: Outcome) -> Notes:
     if out.status == Status.INTERRUPTED:
         found.measured.append(t("vae.note.interrupted", steps=out.steps))
     elif out.status == Status.DIVERGED:
-        found.measured.append(t("vae.note.diverged", steps=out.steps, loss=log.losses[-1], first=log.losses[0]))
+        if log.status == Status.DIVERGED:
+            found.measured.append(t("vae.note.diverged", steps=out.steps, loss=log.losses[-1], first=log.losses[0]))
+        else:
+            found.measured.append(t("vae.note.diverged_elbo", steps=out.steps, elbo=out.test_elbo))
         found.measured.append(t("training.diverged_setting", setting="lr", value=config.lr))
     if not config.quality:
         found.measured.append(t("vae.note.no_quality"))
