@@ -169,3 +169,17 @@ def test_load_of_another_labs_run_names_that_lab(run_root, capsys):
     err = capsys.readouterr().err
     assert "is a run of the gd1d lab" in err and "of the unfold lab" in err and "None" not in err
     assert not (run_root / "unfold").exists()  # refused before a folder is made
+
+
+def test_a_run_whose_start_message_cannot_be_written_leaves_no_folder(tmp_path):
+    from dlsm import runner
+    from dlsm.labs import get_lab
+
+    lab = get_lab("gd1d")
+
+    def closed_pipe(folder):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        runner.run_one(lab, lab.config.make("quick"), tmp_path, "quick", on_start=closed_pipe)
+    assert not (tmp_path / "gd1d").exists() or not any((tmp_path / "gd1d").iterdir())

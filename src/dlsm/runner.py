@@ -284,7 +284,12 @@ def run_one(lab: Lab, config: LabConfig, root: Path, size: str = "course",
     check_load(lab, config)
     run_dir = new_folder(root / lab.name, timestamp())
     if on_start is not None:
-        on_start(run_dir)
+        try:
+            on_start(run_dir)
+        except BaseException:  # e.g. a closed pipe (`dlsm run ... | head -0`): the run never started
+            with contextlib.suppress(OSError):
+                run_dir.rmdir()  # only if still empty: no orphan folder
+            raise
     return execute(lab, config, run_dir, size, progress, checkpoint_every=checkpoint_every, figures=figures)
 
 
