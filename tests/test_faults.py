@@ -83,7 +83,8 @@ def test_a_disk_full_from_the_start_leaves_no_part_file(monkeypatch, run_root, c
 
 
 def test_a_failed_json_write_keeps_the_previous_file_whole(monkeypatch, tmp_path):
-    from dlsm.runs import WriteFailed, read_json, write_json
+    from dlsm.errors import WriteFailed
+    from dlsm.runs import read_json, write_json
 
     path = tmp_path / "metrics.json"
     write_json(path, {"status": "running", "metrics": {"steps": 3}})
@@ -138,7 +139,7 @@ class _Command:
 @pytest.mark.parametrize("obj", [{"x": _Opaque()}, {"format": "dlsm-training", "x": _Command()}])
 def test_a_pickle_with_python_objects_is_not_loaded_and_said_so(obj, tmp_path):
     from dlsm.checkpoints import load_checkpoint
-    from dlsm.runs import InputError
+    from dlsm.errors import InputError
     from dlsm.training import load_training_checkpoint
 
     file = tmp_path / "checkpoint.pt"

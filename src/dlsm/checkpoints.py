@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dlsm.errors import DataError
+from dlsm.errors import DataError, InputError
 from dlsm.models.classifiers import CLASSIFIERS, build_classifier
 
 FORMAT = "dlsm-classifier"
@@ -172,10 +172,9 @@ def load_plain(file: Path) -> Any:
 
     A file that the weights-only unpickler refuses (it names a Python global: a class, or a function such as
     ``os.system`` that a malicious pickle would call) is not a plain weights file and is not loaded
-    (:class:`~dlsm.runs.InputError`, exit status 2); any other failure is a truncated or corrupt file
+    (:class:`~dlsm.errors.InputError`, exit status 2); any other failure is a truncated or corrupt file
     (DataError)."""
     from dlsm.i18n import t
-    from dlsm.runs import InputError
 
     try:
         return torch.load(file, map_location="cpu", weights_only=True)

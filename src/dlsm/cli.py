@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlsm import __version__
-from dlsm.errors import ConfigError, DlsmError
+from dlsm.errors import ConfigError, DataError, DlsmError, InputError
 from dlsm.i18n import t
 
 if TYPE_CHECKING:
@@ -401,16 +401,12 @@ def _refuse_running(paths: Sequence[str]) -> None:
 @contextlib.contextmanager
 def _input_errors() -> Iterator[None]:
     """A plain DataError raised here is about what the user gave (a folder, a file): exit status 2, as every
-    user error; its subclasses keep their own status (a full disk, :class:`~dlsm.runs.WriteFailed`, is 1)."""
-    from dlsm.errors import DataError
-
+    user error; its subclasses keep their own status (a full disk, :class:`~dlsm.errors.WriteFailed`, is 1)."""
     try:
         yield
     except DataError as exc:
         if type(exc) is not DataError:
             raise
-        from dlsm.runs import InputError
-
         raise InputError(str(exc)) from None
 
 
@@ -455,8 +451,6 @@ def cmd_ui(args: argparse.Namespace) -> int:
     out = check_writable_root(Path(args.out) if args.out else DEFAULT_ROOT / "ui")
     data_root = Path(args.data_root).expanduser() if args.data_root else None
     if data_root is not None and not data_root.is_dir():
-        from dlsm.runs import InputError
-
         raise InputError(t("cli.err.no_data_root", path=data_root))
     serve(out, args.host, args.port, "quick" if args.quick else "course", data_root, args.workers)
     return 0

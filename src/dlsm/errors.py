@@ -21,3 +21,16 @@ class ConfigError(DlsmError, ValueError):
 
 class DataError(DlsmError):
     """Missing, partial or corrupt data."""
+
+
+class InputError(DataError):
+    """A file or folder named on the command line that cannot be used (missing, of another lab, finished,
+    not a plain weights file): a user error, exit status 2."""
+
+    exit_status = 2
+
+
+class WriteFailed(DataError):
+    """A file of a run could not be written (a full disk, an I/O error): a failure of the run, exit status 1."""
+
+    exit_status = 1

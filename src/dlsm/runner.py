@@ -22,14 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from dlsm.config import LabConfig
-from dlsm.errors import ConfigError, DataError, DlsmError
+from dlsm.errors import ConfigError, DataError, DlsmError, InputError, WriteFailed
 from dlsm.i18n import t
 from dlsm.labs import Lab, registry
 from dlsm.result import ProgressFn, Result
 from dlsm.run_lock import RunLock, RunLocked, locked_by
 from dlsm.runs import (
-    InputError,
-    WriteFailed,
     mark_resumed,
     new_folder,
     read_json,

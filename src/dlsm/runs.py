@@ -39,7 +39,7 @@ from matplotlib.figure import Figure
 
 from dlsm import __version__
 from dlsm.config import LabConfig
-from dlsm.errors import DataError
+from dlsm.errors import DataError, WriteFailed
 from dlsm.i18n import has, t
 from dlsm.result import Result, Table, format_scalar
 from dlsm.status import Status
@@ -55,19 +55,6 @@ class OutputError(DataError):
     """An output location that cannot be written (a file where a folder is needed, no permission)."""
 
     exit_status = 2
-
-
-class InputError(DataError):
-    """A file or folder named on the command line that cannot be used (missing, of another lab, finished,
-    not a plain weights file): a user error, exit status 2."""
-
-    exit_status = 2
-
-
-class WriteFailed(DataError):
-    """A file of a run could not be written (a full disk, an I/O error): a failure of the run, exit status 1."""
-
-    exit_status = 1
 
 
 def write_failure(path: Path, exc: BaseException) -> WriteFailed:
@@ -142,13 +129,19 @@ def write_json(path: Path, data: Any) -> None:
     so a message that reads "nan" stays a string. A write that fails (a full disk) leaves no ``.part``
     file and the previous file, if any, whole; it raises :class:`WriteFailed` with a plain message.
     """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
     text = json.dumps(_finite(data), indent=2, ensure_ascii=False, default=_json_default, allow_nan=False) + "\n"
+    _write_atomically(Path(path), lambda tmp: tmp.write_text(text))
+
+
+def _write_atomically(path: Path, write: Callable[[Path], Any], errors: tuple[type[BaseException], ...] = (OSError,)
+                      ) -> None:
+    """``write(tmp)`` to ``path``.part, then rename it to ``path``; on one of ``errors`` (a full disk) remove the
+    ``.part`` file, leave ``path`` as it was and raise :class:`WriteFailed` with a plain message."""
+    tmp = path.with_name(path.name + ".part")
     try:
-        tmp.write_text(text)
+        write(tmp)
         os.replace(tmp, path)
-    except OSError as exc:
+    except errors as exc:
         tmp.unlink(missing_ok=True)
         raise write_failure(path, exc) from None
 
@@ -187,14 +180,8 @@ def save_torch(obj: Any, path: Path) -> None:
     ``.part`` file behind and raises :class:`WriteFailed` with a plain message."""
     import torch
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:  # torch reports a full disk as RuntimeError "[enforce fail ...]"
-        tmp.unlink(missing_ok=True)
-        raise write_failure(path, exc) from None
+    # torch reports a full disk as RuntimeError "[enforce fail ...]"
+    _write_atomically(Path(path), lambda tmp: torch.save(obj, tmp), (OSError, RuntimeError))
 
 
 def _json_default(obj: Any) -> Any:
