@@ -61,7 +61,8 @@ class Drawn:
     decode: Callable[[torch.Tensor], torch.Tensor] | None = None  # latent digits: codes -> images in [-1, 1]
     classes: torch.Tensor | None = None  # digits: the class asked for of each sample (n,)
     guidance_rows: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (s, one image per digit)
-    gif_steps: tuple[int, ...] = ()  # the kept steps (the trained step of each) that the animation shows
+    shown_steps: tuple[int, ...] = ()  # digits: the kept steps (the trained step of each) the process figures show
+    gif_steps: tuple[int, ...] = ()  # digits: the kept steps the animation shows
 
 
 def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: float | None,
@@ -110,8 +111,7 @@ def _digit_figures(drawn: Drawn, samples: torch.Tensor, g: torch.Generator) -> d
     scheduler, x0, kept = drawn.scheduler, drawn.x0, drawn.kept
     image = drawn.decode or (lambda x: x)  # the process's x (codes or pixels) -> an image in [-1, 1]
     n = len(x0)
-    pictured = sorted(kept, reverse=True)
-    shown_steps = [k for k in pictured if k in set(_ten(pictured))]
+    shown_steps = sorted(drawn.shown_steps, reverse=True)
     forward = [(k, ((image(scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((n,), k - 1)))
                      + 1) / 2).numpy()) if k > 0 else (0, ((image(x0) + 1) / 2).numpy()) for k in sorted(shown_steps)]
     out = {"forward": plot_image_process(forward, t("diffusion.title.forward")),
@@ -131,15 +131,7 @@ def _digit_figures(drawn: Drawn, samples: torch.Tensor, g: torch.Generator) -> d
     if drawn.guidance_rows:
         out["guidance"] = plot_image_rows([(f"s = {s:g}", imgs.numpy()) for s, imgs in drawn.guidance_rows],
                                           t("diffusion.title.guidance"), [str(c) for c in range(10)])
-    frames = [k for k in pictured if k in drawn.gif_steps] or pictured
-    out["animation"] = plot_reverse_animation([(k, ((kept[k] + 1) / 2).numpy()) for k in frames],
+    out["animation"] = plot_reverse_animation([(k, ((kept[k] + 1) / 2).numpy())
+                                               for k in sorted(drawn.gif_steps, reverse=True)],
                                               t("diffusion.title.animation"))
     return out
-
-
-def _ten(steps: list[int]) -> list[int]:
-    """Ten of the pictured steps (T, ..., 0), evenly spread over the list."""
-    if len(steps) <= 10:
-        return steps
-    idx = np.unique(np.linspace(0, len(steps) - 1, 10).round().astype(int))
-    return [steps[i] for i in idx]

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from dlsm.labs._digit_quality import CEILING_ROW, FLOOR_ROW, GENERATED_ROW, digit_quality, judge_images, quality_table
+from dlsm.labs._digit_quality import CEILING_ROW, FLOOR_ROW, GENERATED_ROW, quality_table
 from dlsm.metrics import energy_distance, knn_precision_recall
-from dlsm.problems.image_dataset import ImageDataset
 from dlsm.problems.toy2d import off_share
 from dlsm.result import Table, table_from_columns
 
@@ -105,19 +104,6 @@ def digit_metrics(rows: dict[str, dict[str, float]], judge_acc: float) -> tuple[
 
 #: Row of the quality table for the autoencoder's reconstructions of the floor digits (latent diffusion).
 RECON_ROW = "autoencoder reconstructions"
-
-
-def read_as_asked(judge: torch.nn.Module, images: torch.Tensor, classes: torch.Tensor) -> float:
-    """The share of ``images`` (n, 1, 28, 28) in [0, 1] that the judge classifies as ``classes`` (n,)."""
-    probs, _ = judge_images(judge, images)
-    return float((probs.argmax(1) == classes.cpu()).double().mean())
-
-
-def reference_row(judge: torch.nn.Module, images: torch.Tensor, test: ImageDataset, n_reference: int
-                  ) -> dict[str, float]:
-    """The judge's three numbers for ``images`` against the same reference digits as the quality table's rows."""
-    _, ref_feats = judge_images(judge, test.X[:n_reference])
-    return digit_quality(judge, images, ref_feats)
 
 
 def guidance_table(rows: dict[float, dict[str, float]]) -> Table:

@@ -67,14 +67,20 @@ def judge_images(model: CNN, images: torch.Tensor) -> tuple[torch.Tensor, torch.
     return torch.cat(probs), torch.cat(feats)
 
 
-def digit_quality(model: CNN, images: torch.Tensor, reference_feats: torch.Tensor) -> dict[str, float]:
-    """confident_share, class_entropy (bits) and frechet (against ``reference_feats``) of ``images``."""
+def digit_quality(model: CNN, images: torch.Tensor, reference_feats: torch.Tensor,
+                  asked: torch.Tensor | None = None) -> dict[str, float]:
+    """confident_share, class_entropy (bits) and frechet (against ``reference_feats``) of ``images``; with the
+    classes ``asked`` (n,) for them, also read_as_asked: the share the judge classifies as asked (one judging)."""
     probs, feats = judge_images(model, images)
-    hist = torch.bincount(probs.argmax(1), minlength=probs.shape[1]).double() / len(probs)
+    predicted = probs.argmax(1)
+    hist = torch.bincount(predicted, minlength=probs.shape[1]).double() / len(probs)
     nz = hist[hist > 0]
-    return {"confident_share": float((probs.max(1).values > CONFIDENCE).double().mean()),
-            "class_entropy": float(-(nz * nz.log2()).sum()) + 0.0,
-            "frechet": frechet_distance(feats, reference_feats)}
+    out = {"confident_share": float((probs.max(1).values > CONFIDENCE).double().mean()),
+           "class_entropy": float(-(nz * nz.log2()).sum()) + 0.0,
+           "frechet": frechet_distance(feats, reference_feats)}
+    if asked is not None:
+        out["read_as_asked"] = float((predicted == asked.cpu()).double().mean())
+    return out
 
 
 def quality_table_rows(model: CNN, generated: torch.Tensor, test: ImageDataset, n_reference: int,

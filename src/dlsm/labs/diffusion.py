@@ -59,11 +59,9 @@ from dlsm.labs._diffusion_quality import (
     digit_metrics,
     guidance_table,
     point_quality,
-    read_as_asked,
-    reference_row,
 )
 from dlsm.labs._digit_autoencoder import Codec, train_codec
-from dlsm.labs._digit_quality import quality_table_rows, train_judge
+from dlsm.labs._digit_quality import digit_quality, judge_images, quality_table_rows, train_judge
 from dlsm.models.denoisers import CourseDenoiser, LatentDenoiser, SinusoidalDenoiser, SmallUNet
 from dlsm.outcome import Notes, metric
 from dlsm.problems.images import load_embedded_mnist
@@ -385,8 +383,7 @@ def training_key(config: Config, s: dict[str, Any]) -> tuple:
     shaping = {k: v for k, v in s.items() if k not in SAMPLER_KEYS}
     fields = ("data", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic")
     if config.data == "digits":
-        fields += ("space", "cond_drop", "latent_dim", "ae_epochs", "ae_beta") if config.space == "latent" else (
-            "space", "cond_drop")
+        fields += ("space", "cond_drop") + (("latent_dim", "ae_epochs", "ae_beta") if config.space == "latent" else ())
     per = (digit_epochs(config),) if config.data == "digits" else ()
     return (*(getattr(config, f) for f in fields), *per, tuple(sorted(shaping.items())))
 
@@ -504,11 +501,12 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     losses = np.asarray(log.history.get("loss", []), dtype=float)
     loss_steps = np.asarray(log.steps, dtype=float) + 1
     sample_gen = stream(config.seed, "second", device=device)
-    keep = keep_steps(sampler.steps, digits)
+    pictured = keep_steps(sampler.steps, digits)  # the process figures' steps (the sampler's numbering)
+    animated = gif_steps(sampler.steps) if digits else ()  # the animation's
+    keep = tuple(sorted({*pictured, *animated}, reverse=True))
     extra_tables, guidance_rows = {}, []
     sample_seconds = None
     if digits:
-        keep = tuple(sorted(set(keep) | set(gif_steps(sampler.steps)), reverse=True))
         shape = (n_draw, config.latent_dim) if latent else (n_draw, 1, 28, 28)
         to_images = ((lambda z: codec.decode(z).cpu()) if latent else
                      (lambda x: ((x.cpu() + 1) / 2).clamp(0, 1)))  # sampler's x_0 -> images in [0, 1]
@@ -523,21 +521,21 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator)
         floor_labels = test_set.y[config.n_reference:config.n_reference + n_draw]
         floor = test_set.X[config.n_reference:config.n_reference + n_draw]
+        _, ref_feats = judge_images(judge, test_set.X[:config.n_reference])  # the quality table's reference digits
         if latent:  # what the decoder alone allows: the autoencoder's reconstructions of the floor digits
-            rows[RECON_ROW] = reference_row(judge, codec.decode(codec.encode(floor.to(device))).cpu(), test_set,
-                                            config.n_reference)
+            rows[RECON_ROW] = digit_quality(judge, codec.decode(codec.encode(floor.to(device))).cpu(), ref_feats)
         quality, table = digit_metrics(rows, judge_acc)
-        quality.update(read_as_asked=read_as_asked(judge, samples, classes), guidance=config.guidance,
-                       read_as_asked_floor=read_as_asked(judge, floor, floor_labels))
+        asked = digit_quality(judge, samples, ref_feats, classes)
+        quality.update(read_as_asked=asked["read_as_asked"], guidance=config.guidance,
+                       read_as_asked_floor=digit_quality(judge, floor, ref_feats, floor_labels)["read_as_asked"])
         if latent:
             quality.update(recon_frechet=rows[RECON_ROW]["frechet"], recon_confident=rows[RECON_ROW]["confident_share"],
                            ae_seconds=codec.seconds)
             by_scale = {}  # the same x_T at every scale: the scale's effect alone
             for scale in sorted({*config.guidance_grid, config.guidance}) if config.guidance_grid else ():
-                images_s = samples if scale == config.guidance else to_images(sampler.sample(
-                    noise_model(classes, scale), shape, stream(config.seed, "second", device=device), device)[0])
-                by_scale[scale] = {"read_as_asked": read_as_asked(judge, images_s, classes),
-                                   **reference_row(judge, images_s, test_set, config.n_reference)}
+                by_scale[scale] = asked if scale == config.guidance else digit_quality(judge, to_images(sampler.sample(
+                    noise_model(classes, scale), shape, stream(config.seed, "second", device=device), device)[0]),
+                    ref_feats, classes)
             if 0.0 in by_scale:
                 quality["class_entropy_unconditional"] = by_scale[0.0]["class_entropy"]
             if by_scale:
@@ -560,10 +558,14 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         radius = config.off_radius if config.off_radius is not None else 3 * noise
         quality, table = point_quality(config.data, samples, splits, radius, generator)
         shown = X[:2000].cpu()
-    label = (lambda j: scheduler.steps if j == sampler.steps else 0 if j == 0 else int(taus[j - 1]) + 1) if (
-        sampler is not scheduler) else (lambda j: j)  # the trained step of the sampler's step j's noise level
-    kept = {label(j): x for j, x in kept.items()}
-    animated = tuple(label(j) for j in gif_steps(sampler.steps)) if digits else ()
+
+    def trained_step(j: int) -> int:
+        """The trained step of the noise level of the sampler's step j (a respaced or DDIM sampler numbers its own)."""
+        if sampler is scheduler or j == 0:
+            return j
+        return scheduler.steps if j == sampler.steps else int(taus[j - 1]) + 1
+
+    kept = {trained_step(j): x for j, x in kept.items()}
     alpha_bar_T = scheduler.alpha_bar_last
     curves = {"loss": Curve(loss_steps, losses, t("common.label.step"), t("diffusion.label.noise_mse"), log_y=True)}
     return Outcome(
@@ -587,7 +589,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                              f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else "",
                              decode=(lambda z: codec.decode(z.to(device)).cpu() * 2 - 1) if latent else None,
                              classes=None if classes is None else classes.cpu(), guidance_rows=guidance_rows,
-                             gif_steps=animated),
+                             shown_steps=tuple(map(trained_step, pictured)) if digits else (),
+                             gif_steps=tuple(map(trained_step, animated))),
               "log": log, "n_train": len(X), "batch_size": s["batch_size"]},
     )
 

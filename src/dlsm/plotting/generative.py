@@ -199,21 +199,21 @@ def plot_reverse_animation(frames: Sequence[tuple[int, np.ndarray]], title: str,
     (:func:`write_gif`)."""
     step, last = frames[-1]
     fig = plot_image_grid(last, f"{title}, t={step}", ncol=ncol)
-    fig.gif_frames = [(s, imgs, title, ncol) for s, imgs in frames]
+    fig.gif_frames, fig.gif_ncol = list(frames), ncol
     return fig
 
 
 def write_gif(fig: Figure, path, ms_per_frame: int = 120, hold_ms: int = 1500, scale: int = 2) -> None:
     """Write ``fig.gif_frames`` (of :func:`plot_reverse_animation`) to ``path`` as a looping grey GIF: the digits
-    of each frame in a grid (``ncol`` columns, each pixel ``scale`` × ``scale``), under them a bar whose length is
+    of each frame in a grid (``gif_ncol`` columns, each pixel ``scale`` × ``scale``), under them a bar whose length is
     the share of the reverse process done (1 − t/T; no text, so one file serves every language); the last frame
     is held ``hold_ms``."""
     from PIL import Image
 
-    T = max(step for step, *_ in fig.gif_frames) or 1
+    T = max(step for step, _ in fig.gif_frames) or 1
     pictures = []
-    for step, imgs, _title, ncol in fig.gif_frames:
-        grid = _grey_grid(imgs, ncol)  # (H, W) in [0, 1], dark strokes on white
+    for step, imgs in fig.gif_frames:
+        grid = _grey_grid(imgs, fig.gif_ncol)  # (H, W) in [0, 1], dark strokes on white
         bar = np.ones((6, grid.shape[1]))
         bar[1:5, :round(grid.shape[1] * (1 - step / T))] = 0.35
         frame = np.vstack([grid, bar])
