@@ -79,3 +79,50 @@ def test_tolerance_stops_early_and_zero_tolerance_runs_every_iteration(name):
     assert steps[-1] < 100_000
     ref = _sklearn(A, y, [0.05] * y.shape[0])
     np.testing.assert_allclose(early.numpy(), ref, atol=1e-8)
+
+
+def test_certified_rows_are_the_lasso_solution_and_the_loop_stops_early():
+    """A row that polish certifies satisfies the KKT conditions: it equals scikit-learn's converged Lasso, and
+    FISTA stops long before its relative change reaches the tolerance."""
+    A, y = _problem(m=40, n=80, b=8, seed=3)
+    lam = 0.05
+    sol = fista_solve(A, y, lam, tol=1e-14, max_iter=100_000)
+    plain = fista_solve(A, y, lam, tol=1e-14, max_iter=100_000, certify=False)
+    assert bool(sol.certified.all()) and sol.iters < plain.iters
+    ref = _sklearn(A, y, [lam] * y.shape[0])
+    np.testing.assert_allclose(sol.x.numpy(), ref, atol=1e-10)
+    one = fista_solve(A, y[0], lam, tol=1e-14, max_iter=100_000)
+    assert bool(one.certified) and one.x.shape == (A.shape[1],)
+    np.testing.assert_allclose(one.x.numpy(), ref[0], atol=1e-10)
+
+
+def test_polish_refuses_a_wrong_support_and_accepts_the_right_one():
+    """The certificate is the KKT conditions: from sklearn's solution, the right support passes; a support
+    missing one active coordinate or carrying a spurious one fails."""
+    from dlsm.algorithms.fast_lasso import polish
+
+    A, y = _problem(m=40, n=80, b=1, seed=4)
+    lam = 0.05
+    ref = torch.tensor(_sklearn(A, y, [lam]))  # (1, n)
+    Aty = y @ A
+    x_t, ok = polish(ref, Aty, lam, A)
+    assert bool(ok[0])
+    np.testing.assert_allclose(x_t.numpy(), ref.numpy(), atol=1e-10)
+    active = ref[0].nonzero().squeeze(1)
+    missing = ref.clone()
+    missing[0, active[int(ref[0, active].abs().argmax())]] = 0.0  # drop the largest coefficient
+    assert not bool(polish(missing, Aty, lam, A)[1][0])
+    spurious = ref.clone()
+    spurious[0, int((ref[0] == 0).nonzero()[0])] = 1.0  # a coordinate the solution does not use
+    assert not bool(polish(spurious, Aty, lam, A, A.T @ A)[1][0])
+
+
+def test_momentum_weights_follow_beck_teboulle():
+    from dlsm.algorithms.fast_lasso import momentum_weights
+
+    w = momentum_weights(6)
+    q = [1.0]
+    for _ in range(5):
+        q.append((1 + (1 + 4 * q[-1] ** 2) ** 0.5) / 2)
+    assert w[0] == 0.0 and w[1] == 0.0
+    np.testing.assert_allclose(w[1:], [(q[k - 1] - 1) / q[k] for k in range(1, 6)], rtol=1e-15)
