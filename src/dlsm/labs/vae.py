@@ -4,7 +4,13 @@ The VAE (``arch=conv``, default: :class:`dlsm.models.vae.ConvVAE`, convolutional
 16-number code, whose prior samples look more like digits; ``arch=mlp``: :class:`dlsm.models.vae.VAE`, the MLP of
 Kingma & Welling, with ``latent_dim=2`` the course's 2-D latent map) is trained by maximising the ELBO with Adam;
 the lab reports the training and test ELBO per epoch (nats per image), reconstructions of test digits, samples
-from the prior p(z) = N(0, I) and, for a 2-D latent, the map of the test digits' codes μ(x) coloured by their label.
+from a prior and, for a 2-D latent, the map of the test digits' codes μ(x) coloured by their label.
+Two priors are sampled: p(z) = N(0, I), the prior of the ELBO, and a Gaussian mixture fitted after training to the
+codes μ(x) of the training digits (ex-post density estimation, Ghosh et al. 2020,
+:class:`dlsm.models.vae.GaussianMixturePrior`), which samples where the codes are rather than in the "holes" of
+N(0, I) that the aggregate posterior q(z) = E_x q(z | x) leaves empty; ``prior`` chooses the one the headline
+numbers and the ``samples`` artifact are of. ``beta`` weights the KL term of the training loss
+(−E_q[log p(x | z)] + β KL; β = 1: the ELBO; Higgins et al. 2017); the reported ELBO is always the β = 1 ELBO.
 Its samples are judged by the lecture-3 CNN with the same three numbers as the digit DDPM (share classified
 with confidence > 0.9, entropy of the predicted-class histogram, Fréchet distance of CNN features), each
 beside held-out digits (floor) and noise images (ceiling).
@@ -30,16 +36,19 @@ from dlsm.labs._digit_quality import (
     CEILING_ROW,
     FLOOR_ROW,
     GENERATED_ROW,
+    digit_quality,
+    judge_images,
     quality_table,
     quality_table_rows,
     train_judge,
 )
-from dlsm.models.vae import VAE, ConvVAE
+from dlsm.models.vae import VAE, ConvVAE, GaussianMixturePrior
 from dlsm.outcome import Notes, metric
 from dlsm.plotting.generative import plot_elbo, plot_image_grid, plot_latent_map
 from dlsm.problems.images import load_embedded_mnist
 from dlsm.result import Curve, ProgressFn, table_from_columns
 from dlsm.seeds import generator as stream
+from dlsm.seeds import stream_seed
 from dlsm.status import Status
 from dlsm.training import EpochBatches, Trainer, count_parameters, make_optimizer
 
@@ -59,6 +68,14 @@ class Config(LabConfig):
     epochs: int = param(30, "passes over the training digits", ge=1, le=100_000)
     batch_size: int = param(100, "mini-batch size (Kingma & Welling: 100)", ge=1)
     lr: float = param(1e-3, "Adam learning rate", gt=0)
+    beta: float = param(1.0, "weight β of the KL term in the training loss (1: the ELBO; below 1: sharper decoder, "
+                             "codes that fill N(0, I) less)", ge=0, le=100)
+    prior: Literal["normal", "gmm"] = param(
+        "gmm", "the prior the headline samples are drawn from: gmm: a Gaussian mixture fitted to the training codes "
+               "μ(x) after training (Ghosh et al. 2020; seed 0: 64 % confident samples, N(0, I): 21 %); normal: "
+               "N(0, I); both are judged")
+    prior_components: int = param(20, "components of the Gaussian mixture prior, full covariances (seed 0: 5 → 48 %, "
+                                       "10 → 55 %, 20 → 64 %, 40 → 66 % confident samples)", ge=1, le=500)
     n_train: int = param(4000, "training digits (the embedded subset has 4,000)", ge=1, le=4000)
     n_test: int = param(1000, "test digits (the embedded subset has 1,000)", ge=2, le=1000)
     n_samples: int = param(500, "prior samples judged by the CNN (at most 500)", ge=2, le=500)
@@ -76,6 +93,9 @@ class Config(LabConfig):
         if self.quality and self.n_reference + self.n_samples > self.n_test:
             raise ConfigError(f"n_reference + n_samples = {self.n_reference + self.n_samples} test digits are "
                               f"judged, but n_test={self.n_test}; raise n_test or lower the others", key="n_test")
+        if self.prior_components > self.n_train:
+            raise ConfigError(f"prior_components={self.prior_components} mixture components cannot be fitted to "
+                              f"n_train={self.n_train} codes; lower prior_components", key="prior_components")
 
 
 @dataclass(kw_only=True)
@@ -99,6 +119,13 @@ class Outcome(outcome.Outcome):
     frechet_floor: float | None = metric(default=None, skip_none=True)
     frechet_noise: float | None = metric(default=None, skip_none=True)
     judge_accuracy: float | None = metric("fraction", default=None, skip_none=True)
+    # the verdict on each prior's samples (the headline numbers above are those of config.prior)
+    confident_share_normal: float | None = metric("fraction", default=None, skip_none=True)
+    class_entropy_normal: float | None = metric("bits", default=None, skip_none=True)
+    frechet_normal: float | None = metric(default=None, skip_none=True)
+    confident_share_gmm: float | None = metric("fraction", default=None, skip_none=True)
+    class_entropy_gmm: float | None = metric("bits", default=None, skip_none=True)
+    frechet_gmm: float | None = metric(default=None, skip_none=True)
     diverged: bool = metric()
     skipped_steps: int | None = metric("steps", default=None, skip_none=True)
 
@@ -115,8 +142,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     eps_gen = stream(config.seed, "second", device=device)  # ε of the reparameterisation in training
 
     def loss_fn(m: VAE, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        elbo, rec, kl = m.elbo(X[idx], eps_gen)
-        return -elbo.mean(), {"kl": float(kl.mean().detach())}
+        _, rec, kl = m.elbo(X[idx], eps_gen)
+        return (config.beta * kl - rec).mean(), {"kl": float(kl.mean().detach())}  # β = 1: −ELBO
 
     def evaluate(m: VAE) -> dict[str, float]:
         g = stream(config.seed, "third", device=device)  # the same ε every evaluation
@@ -142,9 +169,17 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     epochs = np.arange(1, done_epochs + 1, dtype=float)
     with torch.no_grad():
         final = evaluate(model)
-        samples = model.sample(config.n_samples, stream(config.seed, "fourth", device=device), device).cpu()
+        by_prior = {"normal": model.sample(config.n_samples, stream(config.seed, "fourth", device=device),
+                                           device).cpu()}
         mu, _ = model.encode(X_test)  # (n_test, latent_dim)
         recon = model.decode(mu[:10]).cpu()  # (10, 1, 28, 28)
+        codes = torch.cat([model.encode(chunk)[0] for chunk in X.split(1000)])  # (n_train, latent_dim): μ(x)
+        gmm = _fit_prior(codes, config)
+        if gmm is not None:
+            z = gmm.sample(config.n_samples, stream(config.seed, "fourth", restart=1))  # (n_samples, latent_dim)
+            by_prior["gmm"] = model.decode(z.to(device)).cpu()
+    prior = config.prior if config.prior in by_prior else "normal"  # (gmm without a fit: N(0, I), with a note)
+    samples = by_prior[prior]
 
     status = log.status
     if status == Status.COMPLETED and not math.isfinite(final["test_elbo"]):
@@ -160,7 +195,13 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         quality = {"confident_share": g["confident_share"], "class_entropy": g["class_entropy"],
                    "frechet": g["frechet"], "confident_floor": f["confident_share"], "frechet_floor": f["frechet"],
                    "frechet_noise": c["frechet"], "judge_accuracy": judge_acc}
-        tables["quality"] = quality_table(rows)
+        ref_feats = judge_images(judge, test_set.X[:config.n_reference])[1]  # the reference of quality_table_rows
+        per_prior = {name: g if name == prior else digit_quality(judge, images, ref_feats)
+                     for name, images in by_prior.items()}
+        for name, verdict in per_prior.items():
+            quality.update({f"{key}_{name}": verdict[key] for key in ("confident_share", "class_entropy", "frechet")})
+        tables["quality"] = quality_table({**{_row_label(name, config): verdict for name, verdict in per_prior.items()},
+                                           FLOOR_ROW: f, CEILING_ROW: c})
     curves = {}
     if len(epochs):
         curves["test_elbo"] = Curve(epochs, test_elbo, t("common.label.epoch"), t("vae.label.test_elbo"))
@@ -175,10 +216,37 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         latent_dim=config.latent_dim, **quality,
         diverged=status == Status.DIVERGED, skipped_steps=log.skipped or None, status=status,
         tables=tables, curves=curves,
-        artifacts={"model": {k: v.cpu() for k, v in model.state_dict().items()}, "samples": samples},
-        data={"mu": mu.cpu().numpy(), "labels": test_set.y.numpy(), "originals": test_set.X[:10], "recon": recon,
-              "epochs": epochs, "train_elbo": train_elbo, "test_elbo": test_elbo, "log": log},
+        artifacts={"model": {k: v.cpu() for k, v in model.state_dict().items()}, "samples": samples,
+                   **{f"samples_{name}": images for name, images in by_prior.items() if name != prior},
+                   **({} if gmm is None else {"gmm_prior": {"weights": gmm.weights_, "means": gmm.means_,
+                                                             "scale_tril": gmm.scale_tril_}})},
+        data={"prior": prior, "mu": mu.cpu().numpy(), "labels": test_set.y.numpy(), "originals": test_set.X[:10],
+              "recon": recon, "epochs": epochs, "train_elbo": train_elbo, "test_elbo": test_elbo, "log": log},
     )
+
+
+def _fit_prior(codes: torch.Tensor, config: Config) -> GaussianMixturePrior | None:
+    """The mixture prior fitted to the training codes μ(x) (n_train, latent_dim); None when it cannot be fitted
+    (a diverged model: codes that are not finite numbers, or collapsed onto a few points)."""
+    if not bool(torch.isfinite(codes).all()):
+        return None
+    try:
+        return GaussianMixturePrior(config.prior_components, stream_seed(config.seed, "fourth")).fit(codes)
+    except ValueError:  # scikit-learn: a component with an ill-defined (singular) covariance
+        return None
+
+
+def _row_label(prior: str, config: Config) -> str:
+    """The quality table's row of one prior's samples (data labels in English, as the floor and ceiling rows)."""
+    return "generated: N(0, I)" if prior == "normal" else f"generated: GMM ({config.prior_components} components)"
+
+
+def _prior_name(prior: str, config: Config) -> str:
+    return t(f"vae.prior.{prior}", k=config.prior_components)
+
+
+#: Confident share (points) by which the mixture's samples must beat N(0, I)'s for the note on the holes.
+HOLES_GAP = 0.1
 
 
 def notes(config: Config, out: Outcome) -> Notes:
@@ -198,24 +266,45 @@ def notes(config: Config, out: Outcome) -> Notes:
     found.measured.append(t("vae.note.elbo", elbo=out.test_elbo, kl=out.test_kl,
                             bits=out.test_elbo / 784 / math.log(2)))
     found.explanations.append(t("vae.note.elbo_why"))
+    prior = out.data["prior"]
+    if prior != config.prior:
+        found.measured.append(t("vae.note.no_gmm"))
+    if config.beta != 1:
+        found.explanations.append(t("vae.note.beta", beta=config.beta))
     if out.confident_share is not None:
-        found.measured.append(t("vae.note.quality", confident=out.confident_share, confident_floor=out.confident_floor,
-                                entropy=out.class_entropy, frechet=out.frechet, frechet_floor=out.frechet_floor,
-                                frechet_noise=out.frechet_noise))
+        found.measured.append(t("vae.note.quality", prior=_prior_name(prior, config), confident=out.confident_share,
+                                confident_floor=out.confident_floor, entropy=out.class_entropy, frechet=out.frechet,
+                                frechet_floor=out.frechet_floor, frechet_noise=out.frechet_noise))
+        other = "gmm" if prior == "normal" else "normal"
+        if getattr(out, f"confident_share_{other}") is not None:
+            found.measured.append(t("vae.note.quality_other", prior=_prior_name(other, config),
+                                    confident=getattr(out, f"confident_share_{other}"),
+                                    entropy=getattr(out, f"class_entropy_{other}"),
+                                    frechet=getattr(out, f"frechet_{other}")))
+        if out.confident_share_gmm is not None and out.confident_share_gmm - out.confident_share_normal >= HOLES_GAP:
+            found.explanations.append(t("vae.note.holes", normal=out.confident_share_normal,
+                                        gmm=out.confident_share_gmm, k=config.prior_components))
     if config.latent_dim == 2:
         found.explanations.append(t("vae.note.latent_map"))
     return found
 
 
 def figures(config: Config, out: Outcome) -> dict:
-    """The ELBO per epoch, reconstructions, prior samples and (2-D latent) the map of the test codes."""
+    """The ELBO per epoch, reconstructions, samples of the chosen prior (``samples``) and of the other one
+    (``samples_normal`` or ``samples_gmm``) and (2-D latent) the map of the test codes."""
     d, drawn = out.data, {}
     if len(d["epochs"]):
         drawn["elbo"] = plot_elbo(d["epochs"], d["train_elbo"], d["test_elbo"],
                                   t("vae.title.elbo", dim=config.latent_dim))
     pairs = torch.cat([d["originals"], d["recon"]])  # originals above, reconstructions below
     drawn["reconstructions"] = plot_image_grid(pairs.numpy(), t("vae.title.reconstructions"))
-    drawn["samples"] = plot_image_grid(out.artifacts["samples"][:40].numpy(), t("vae.title.samples"))
+    prior = d["prior"]
+    drawn["samples"] = plot_image_grid(out.artifacts["samples"][:40].numpy(),
+                                       t("vae.title.samples", prior=_prior_name(prior, config)))
+    for other in ("normal", "gmm"):  # the other prior's samples, when there are some
+        if other != prior and f"samples_{other}" in out.artifacts:
+            drawn[f"samples_{other}"] = plot_image_grid(out.artifacts[f"samples_{other}"][:40].numpy(),
+                                                        t("vae.title.samples", prior=_prior_name(other, config)))
     if config.latent_dim == 2:
         drawn["latent"] = plot_latent_map(d["mu"], d["labels"], t("vae.title.latent"))
     return drawn

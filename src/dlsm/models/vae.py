@@ -12,6 +12,9 @@ without blurring the reconstructions). Training maximises the evidence lower bou
 
 with one sample z = μ + σ ⊙ ε, ε ~ N(0, I) (the reparameterisation trick) drawn from an explicit generator.
 Grey levels in [0, 1] are used as Bernoulli targets, as is customary for MNIST.
+
+:class:`GaussianMixturePrior` is a prior learned after training (ex-post density estimation, Ghosh et al. 2020):
+a Gaussian mixture fitted to the encoder means μ(x), sampled in place of N(0, I).
 """
 
 from __future__ import annotations
@@ -85,3 +88,42 @@ class ConvVAE(VAE):
                                          nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.SiLU(),
                                          nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Flatten())
         init_from(self, generator)
+
+
+class GaussianMixturePrior:
+    """A learned prior by ex-post density estimation (Ghosh et al., ICLR 2020, "From variational to deterministic
+    autoencoders", section 4): after training, a Gaussian mixture
+
+        p̂(z) = Σ_k π_k N(z; m_k, Σ_k),   k = 1 … K, full covariances,
+
+    is fitted by EM (scikit-learn's ``GaussianMixture``, k-means initialisation from ``random_state``) to the
+    encoder means μ(x) of the training images, and decoded samples z ~ p̂ replace those of N(0, I). The VAE's
+    aggregate posterior q(z) = E_x q(z | x) does not fill N(0, I): a z from N(0, I) can fall in a "hole" between
+    the codes of real digits and decode to a blend; p̂ puts its mass where the codes are.
+
+    ``fit`` returns self; the learned state is ``weights_`` (K,), ``means_`` (K, d) and ``scale_tril_`` (K, d, d),
+    the Cholesky factors L_k of Σ_k = L_k L_kᵀ, as float64 tensors. ``sample`` draws k ~ Categorical(π) and
+    z = m_k + L_k ε, ε ~ N(0, I), from an explicit generator (the global random state is never used).
+    """
+
+    def __init__(self, n_components: int = 10, random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, codes: torch.Tensor) -> GaussianMixturePrior:
+        """Fit the mixture to ``codes`` (n, d); needs n ≥ n_components."""
+        from sklearn.mixture import GaussianMixture  # imported here: scikit-learn is slow to import
+
+        gm = GaussianMixture(self.n_components, covariance_type="full", random_state=self.random_state)
+        gm.fit(codes.detach().to("cpu", torch.float64).numpy())
+        self.weights_ = torch.from_numpy(gm.weights_)                             # (K,)
+        self.means_ = torch.from_numpy(gm.means_)                                 # (K, d)
+        self.scale_tril_ = torch.linalg.cholesky(torch.from_numpy(gm.covariances_))  # (K, d, d)
+        return self
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n codes z ~ p̂ (n, d), float32 on the CPU; ``generator`` is a CPU generator."""
+        k = torch.multinomial(self.weights_, n, replacement=True, generator=generator)  # (n,) components
+        eps = torch.randn((n, self.means_.shape[1]), generator=generator, dtype=torch.float64)  # (n, d)
+        z = self.means_[k] + (self.scale_tril_[k] @ eps.unsqueeze(-1)).squeeze(-1)  # (n, d)
+        return z.float()
