@@ -12,6 +12,7 @@ import torch
 from matplotlib.figure import Figure
 
 from dlsm.algorithms.ddpm import DDPMScheduler
+from dlsm.algorithms.flow_matching import interpolate
 from dlsm.i18n import t
 from dlsm.plotting.generative import (
     plot_image_grid,
@@ -63,6 +64,26 @@ class Drawn:
     guidance_rows: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (s, one image per digit)
     shown_steps: tuple[int, ...] = ()  # digits: the kept steps (the trained step of each) the process figures show
     gif_steps: tuple[int, ...] = ()  # digits: the kept steps the animation shows
+    flow_steps: int | None = None  # process=flow: the K Euler steps (the step k pictured is the time k/T); None: DDPM
+
+    def forward(self, x0: torch.Tensor, g: torch.Generator, k: int) -> torch.Tensor:
+        """A draw of x at the pictured step k (0..T) of the forward process: q(x_k | x_0) of DDPM, or the straight
+        path (1 − t) x_0 + t ε at t = k/T."""
+        if k == 0:  # no noise drawn: the generator's stream stays that of the figures before flow matching
+            return x0
+        eps = torch.randn(x0.shape, generator=g)
+        if self.flow_steps is not None:
+            return interpolate(x0, eps, torch.full((len(x0),), k / self.scheduler.steps))
+        return self.scheduler.add_noise(x0, eps, torch.full((len(x0),), k - 1))
+
+
+def flow_schedule(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """β and ᾱ at the K Euler times t_i = i/K (i = 0..K) of the straight path seen as a variance-preserving one:
+    x_t/√((1 − t)² + t²) has ᾱ_t = (1 − t)²/((1 − t)² + t²), and β_i = 1 − ᾱ_i/ᾱ_{i−1} (β_0 = 0)."""
+    tt = np.arange(k + 1) / k
+    abar = (1 - tt) ** 2 / ((1 - tt) ** 2 + tt**2)  # (K + 1,)
+    beta = np.concatenate([[0.0], 1 - abar[1:] / abar[:-1]])
+    return beta, abar
 
 
 def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: float | None,
@@ -72,6 +93,39 @@ def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: 
     s, scheduler = drawn.settings, drawn.scheduler
     sampler = drawn.sampler or scheduler  # the schedule figure shows the sampler's steps
     name = f"{data}, {s['schedule']} T={s['steps']}" + (f" → K={sampler.steps}" if drawn.sampler else "")
+    if drawn.flow_steps is not None:
+        out = {"schedule": plot_schedule(*flow_schedule(drawn.flow_steps),
+                                         t("diffusion.title.flow_schedule", data=data, k=drawn.flow_steps))}
+    else:
+        out = _ddpm_schedule(drawn, sampler, name)
+    if len(drawn.losses):
+        out["loss"] = plot_loss(drawn.loss_steps, drawn.losses, t("diffusion.title.loss", network=s["network"]),
+                                t("diffusion.label.velocity_mse" if drawn.flow_steps is not None
+                                  else "diffusion.label.noise_mse"))
+    g = stream(seed, "third")  # the forward process's noise
+    keep = sorted(drawn.kept, reverse=True)
+    kept, x0 = drawn.kept, drawn.x0
+    if data == "digits":
+        return {**out, **_digit_figures(drawn, samples, g)}
+    forward = [(k, drawn.forward(x0, g, k).numpy()) for k in sorted(keep)]
+    ref = x0.numpy()
+    out["forward"] = _legible(plot_process_2d(forward, t("diffusion.title.forward"), ref))
+    out["reverse"] = _legible(plot_process_2d([(k, kept[k].numpy()) for k in keep], t("diffusion.title.reverse"),
+                                              ref))
+    points = samples.numpy()
+    finite = np.isfinite(points).all(axis=1)
+    off = np.zeros(len(points), bool)
+    off[finite] = get_dataset(data).distance(points[finite].astype(np.float64)) > off_radius
+    if drawn.flow_steps is not None:
+        name = f"{data}, flow, K={drawn.flow_steps}"
+    title = t("diffusion.title.samples_from_data" if start == "data" else "diffusion.title.samples", name=name)
+    out["samples"] = plot_samples_2d(ref, points[finite], title, off[finite])
+    return out
+
+
+def _ddpm_schedule(drawn: Drawn, sampler: DDPMScheduler, name: str) -> dict[str, Figure]:
+    """The schedule figure of DDPM: β_t, ᾱ_t and the reverse steps' σ_t² of the sampler."""
+    s = drawn.settings
     variances = {}  # the reverse steps' σ_t² when it is not β_t (and β̃_t beside the analytic one)
     if drawn.reverse:  # DDIM: its own step, not one of the DDPM sampler's variances
         pass
@@ -82,38 +136,17 @@ def draw(data: str, seed: int, drawn: Drawn, samples: torch.Tensor, off_radius: 
     out = {"schedule": plot_schedule(sampler.betas.numpy(), sampler.alpha_bars.numpy(),
                                      t("diffusion.title.schedule", name=name, variance=drawn.reverse or s["variance"]),
                                      variances)}
-    if len(drawn.losses):
-        out["loss"] = plot_loss(drawn.loss_steps, drawn.losses, t("diffusion.title.loss", network=s["network"]),
-                                t("diffusion.label.noise_mse"))
-    g = stream(seed, "third")  # the forward process's noise
-    keep = sorted(drawn.kept, reverse=True)
-    kept, x0 = drawn.kept, drawn.x0
-    if data == "digits":
-        return {**out, **_digit_figures(drawn, samples, g)}
-    forward = [(k, scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((len(x0),), k - 1)).numpy()
-                if k > 0 else x0.numpy()) for k in sorted(keep)]
-    ref = x0.numpy()
-    out["forward"] = _legible(plot_process_2d(forward, t("diffusion.title.forward"), ref))
-    out["reverse"] = _legible(plot_process_2d([(k, kept[k].numpy()) for k in keep], t("diffusion.title.reverse"),
-                                              ref))
-    points = samples.numpy()
-    finite = np.isfinite(points).all(axis=1)
-    off = np.zeros(len(points), bool)
-    off[finite] = get_dataset(data).distance(points[finite].astype(np.float64)) > off_radius
-    title = t("diffusion.title.samples_from_data" if start == "data" else "diffusion.title.samples", name=name)
-    out["samples"] = plot_samples_2d(ref, points[finite], title, off[finite])
     return out
 
 
 def _digit_figures(drawn: Drawn, samples: torch.Tensor, g: torch.Generator) -> dict[str, Figure]:
     """The forward and reverse processes (ten of the pictured steps), the samples by class asked for, the
     guidance scales side by side, and the animation of the reverse process."""
-    scheduler, x0, kept = drawn.scheduler, drawn.x0, drawn.kept
+    x0, kept = drawn.x0, drawn.kept
     image = drawn.decode or (lambda x: x)  # the process's x (codes or pixels) -> an image in [-1, 1]
     n = len(x0)
     shown_steps = sorted(drawn.shown_steps, reverse=True)
-    forward = [(k, ((image(scheduler.add_noise(x0, torch.randn(x0.shape, generator=g), torch.full((n,), k - 1)))
-                     + 1) / 2).numpy()) if k > 0 else (0, ((image(x0) + 1) / 2).numpy()) for k in sorted(shown_steps)]
+    forward = [(k, ((image(drawn.forward(x0, g, k)) + 1) / 2).numpy()) for k in sorted(shown_steps)]
     out = {"forward": plot_image_process(forward, t("diffusion.title.forward")),
            "reverse": plot_image_process([(k, ((kept[k][:n] + 1) / 2).numpy()) for k in shown_steps],
                                          t("diffusion.title.reverse"))}

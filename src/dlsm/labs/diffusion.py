@@ -30,6 +30,13 @@ instead of N(0, I): a diagnostic that tells a schedule whose forward process nev
 network). A run that differs from an earlier one of the same process only in such keys (or in ``variance``,
 ``clip_sample``, the number of samples or of held-out points) reuses that training (:func:`training_key`) and
 gives the numbers a fresh run gives (``train_seconds`` is then the time of that training).
+
+``process=flow`` trains the same network on flow matching with the straight (rectified-flow) path instead of the DDPM
+loss (Lipman et al. 2023; Liu et al. 2023; :mod:`dlsm.algorithms.flow_matching`): x_t = (1 − t) x_0 + t ε, the
+network predicts the velocity ε − x_0, asked at t·(T − 1) so that it sees the same inputs as under DDPM, and samples
+are drawn by ``sample_steps`` Euler steps from t = 1 to 0 (none: ``FLOW_STEPS``). Guidance mixes the velocities,
+v̂_∅ + s (v̂_c − v̂_∅). The β schedule then shapes nothing but T; the keys of DDPM's samplers (sampler=ddim, eta,
+variance=analytic, start=data) are refused.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import torch
 from dlsm import outcome
 from dlsm.algorithms.ddim import DDIMSampler, even_steps
 from dlsm.algorithms.ddpm import DDPMScheduler, ScheduleName, VarianceName, noise_prediction_loss
+from dlsm.algorithms.flow_matching import EulerSampler, flow_matching_loss
 from dlsm.algorithms.guidance import drop_labels, guided
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
@@ -85,6 +93,7 @@ MIN_STEPS = 10
 FEW_DIGIT_STEPS = 2000  # fewer training steps than this on digits: only blurry strokes are to be expected
 FRESH = 7  # second word of the NumPy seed of the fresh points that start=data pushes forward (train/held-out: seed)
 JUDGE_SHARE = 0.15  # share of a digit run's progress bar given to judging the samples (training: the rest)
+FLOW_STEPS = 50  # Euler steps of process=flow when sample_steps is none (a DDIM-like budget, a twentieth of T = 1000)
 
 #: The course's schedule (lecture 7) and its training of the 2-D network.
 COURSE_SCHEDULE = {"schedule": "sigmoid", "steps": 100, "beta_min": 1e-5, "beta_max": 5e-3, "variance": "beta"}
@@ -139,11 +148,17 @@ class Config(LabConfig):
                  "q(x_T | x_0) of fresh points, where the forward process really ends: a diagnostic; 2-D sets)")
     sample_steps: int | None = param(
         None, "reverse steps of the sampler (none: all T); fewer: a respaced sampler that visits sample_steps of the "
-              "T trained steps (Nichol & Dhariwal 2021), with the same network", ge=2, le=10_000)
+              "T trained steps (Nichol & Dhariwal 2021), with the same network; process=flow: the Euler steps "
+              "(none: 50)",
+        ge=2, le=10_000)
     sampler: Literal["ddpm", "ddim"] = param(
         "ddpm", "reverse process: ddpm (ancestral steps, Ho et al. 2020) or ddim (Song et al. 2021: each step "
                 "estimates x̂_0 and ε̂ and carries them to the next of the sample_steps steps, with noise η; the same "
                 "trained network)")
+    process: Literal["ddpm", "flow"] = param(
+        "ddpm", "what the network learns: ddpm (the noise ε, Ho et al. 2020) or flow (the velocity ε − x_0 of the "
+                "straight path x_t = (1 − t) x_0 + t ε, flow matching / rectified flow, Lipman et al. 2023, Liu et al. "
+                "2023, sampled by sample_steps Euler steps, none: 50)")
     eta: float = param(0.0, "η of sampler=ddim: 0 deterministic (the same x_T gives the same x_0), 1 the DDPM "
                             "posterior variance β̃", ge=0, le=1)
     network: Literal["course", "sinusoidal", "unet", "latent"] | None = param(
@@ -199,6 +214,13 @@ class Config(LabConfig):
             raise ConfigError(t("diffusion.err.few_steps", steps=s["steps"], least=MIN_STEPS), key="steps")
         if self.sample_steps is not None and self.sample_steps > s["steps"]:
             raise ConfigError(t("diffusion.err.sample_steps", k=self.sample_steps, T=s["steps"]), key="sample_steps")
+        if self.process == "flow":
+            refused = (("sampler", self.sampler != "ddpm", self.sampler), ("eta", self.eta != 0, self.eta),
+                       ("variance", s["variance"] == "analytic", s["variance"]), ("start", self.start != "noise",
+                                                                                  self.start))
+            for key, bad, value in refused:
+                if bad:
+                    raise ConfigError(t("diffusion.err.flow_key", key=key, value=value), key=key)
         if self.sampler == "ddpm" and self.eta != 0:
             raise ConfigError(t("diffusion.err.eta", eta=self.eta), key="eta")
         if self.sampler == "ddim" and s["variance"] == "analytic":
@@ -381,7 +403,7 @@ def training_key(config: Config, s: dict[str, Any]) -> tuple:
     ``SAMPLER_FIELDS``: the sampler, the number of samples, the held-out sets, the metrics) share one training.
     The held-out sets are drawn after the training set, so ``n_eval`` does not change it."""
     shaping = {k: v for k, v in s.items() if k not in SAMPLER_KEYS}
-    fields = ("data", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic")
+    fields = ("data", "process", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic")
     if config.data == "digits":
         fields += ("space", "cond_drop") + (("latent_dim", "ae_epochs", "ae_beta") if config.space == "latent" else ())
     per = (digit_epochs(config),) if config.data == "digits" else ()
@@ -406,13 +428,19 @@ def train(config: Config, s: dict[str, Any], scheduler: DDPMScheduler, X: torch.
     train_progress = None if progress is None else (  # training is most of the run; judging the digits the rest
         lambda done, _n, info: progress(round(1000 * (start + done / steps * (1 - judge_share - start))), 1000, info))
 
+    def objective(net, x0: torch.Tensor) -> torch.Tensor:
+        """The DDPM loss, or flow matching's (the network asked at t·(T − 1))."""
+        if config.process == "flow":
+            return flow_matching_loss(net, x0, generator, scheduler.steps - 1, config.antithetic)
+        return noise_prediction_loss(net, scheduler, x0, generator, config.antithetic)
+
     def loss_fn(m: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
         if labels is None:
-            return noise_prediction_loss(m, scheduler, X[idx], generator, config.antithetic)
+            return objective(m, X[idx])
         c = drop_labels(labels[idx], config.cond_drop, N_CLASSES, generator)  # (batch,)
-        return noise_prediction_loss(lambda x, t: m(x, t, c), scheduler, X[idx], generator, config.antithetic)
+        return objective(lambda x, t: m(x, t, c), X[idx])
 
-    trainer = Trainer(model, loss_fn, batches, optimizer, steps, name="ddpm",
+    trainer = Trainer(model, loss_fn, batches, optimizer, steps, name=config.process,
                       scheduler=make_schedule(s["lr_schedule"], optimizer, steps),
                       clip_grad_norm=config.clip_grad_norm, ema_decay=s["ema_decay"], skip_nonfinite=True,
                       generators={"data": generator}, log_every=max(1, steps // 500), progress=train_progress)
@@ -478,10 +506,13 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                    else torch.full((n_draw,), config.prompt)).to(device)
     conditioned = (lambda c, scale: guided(sampled, c, scale, N_CLASSES)) if digits else None
     sampler, net, shown_sampler = scheduler, sampled, None  # shown_sampler: the schedule figure's respaced steps
-    respaced = config.sample_steps is not None and config.sample_steps < scheduler.steps
+    flow = config.process == "flow"
+    respaced = not flow and config.sample_steps is not None and config.sample_steps < scheduler.steps
     if respaced:
         shown_sampler, taus = respace(scheduler, config.sample_steps)
-    if config.sampler == "ddim":  # DDIM through the same τ as the respaced DDPM sampler (all T steps without it)
+    if flow:  # Euler steps of the learned velocity, the network asked at t·(T − 1)
+        sampler = EulerSampler(config.sample_steps or FLOW_STEPS, scheduler.steps - 1)
+    elif config.sampler == "ddim":  # DDIM through the same τ as the respaced DDPM sampler (all T steps without it)
         taus = taus if respaced else torch.arange(scheduler.steps)
         sampler = DDIMSampler(scheduler, taus, config.eta)
     elif respaced:
@@ -560,19 +591,23 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         shown = X[:2000].cpu()
 
     def trained_step(j: int) -> int:
-        """The trained step of the noise level of the sampler's step j (a respaced or DDIM sampler numbers its own)."""
+        """The trained step of the noise level of the sampler's step j (a respaced, DDIM or Euler sampler numbers its
+        own; the Euler sampler's step j is the time j/K, pictured at the step round(T j/K))."""
         if sampler is scheduler or j == 0:
             return j
+        if flow:
+            return round(scheduler.steps * j / sampler.steps)
         return scheduler.steps if j == sampler.steps else int(taus[j - 1]) + 1
 
     kept = {trained_step(j): x for j, x in kept.items()}
-    alpha_bar_T = scheduler.alpha_bar_last
-    curves = {"loss": Curve(loss_steps, losses, t("common.label.step"), t("diffusion.label.noise_mse"), log_y=True)}
+    alpha_bar_T = 0.0 if flow else scheduler.alpha_bar_last  # the straight path ends at x_1 = ε: no signal left
+    loss_label = t("diffusion.label.velocity_mse" if flow else "diffusion.label.noise_mse")
+    curves = {"loss": Curve(loss_steps, losses, t("common.label.step"), loss_label, log_y=True)}
     return Outcome(
         alpha_bar_T=alpha_bar_T, terminal_signal=math.sqrt(alpha_bar_T),
         train_loss=float(np.mean(losses[-10:])) if len(losses) else None,
         first_loss=float(losses[0]) if len(losses) else None,
-        steps=log.steps_done, sample_steps=sampler.steps if respaced else None,
+        steps=log.steps_done, sample_steps=sampler.steps if respaced or flow else None,
         epochs=log.steps_done / batches.per_epoch, n_params=count_parameters(model),
         train_seconds=train_seconds, ema_differs=differs(model, sampled), **quality,
         diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None,
@@ -590,7 +625,8 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
                              decode=(lambda z: codec.decode(z.to(device)).cpu() * 2 - 1) if latent else None,
                              classes=None if classes is None else classes.cpu(), guidance_rows=guidance_rows,
                              shown_steps=tuple(map(trained_step, pictured)) if digits else (),
-                             gif_steps=tuple(map(trained_step, animated))),
+                             gif_steps=tuple(map(trained_step, animated)),
+                             flow_steps=sampler.steps if flow else None),
               "log": log, "n_train": len(X), "batch_size": s["batch_size"]},
     )
 
@@ -616,6 +652,8 @@ def notes(config: Config, out: Outcome) -> Notes:
             found.explanations.append(t("diffusion.note.no_noise_why"))
     if config.start == "data":
         found.measured.append(t("diffusion.note.start_data"))
+    if config.process == "flow":
+        found.measured.append(t("diffusion.note.flow", k=out.sample_steps))
     if config.data == "digits":
         if out.confident_share is not None:
             found.measured.append(t(
@@ -627,7 +665,8 @@ def notes(config: Config, out: Outcome) -> Notes:
                      else t("diffusion.note.asked_one", digit=config.prompt))
             found.measured.append(t("diffusion.note.prompt", asked=asked, read=out.read_as_asked,
                                     read_floor=out.read_as_asked_floor, scale=config.guidance))
-            found.explanations.append(t("diffusion.note.guidance_why"))
+            found.explanations.append(t("diffusion.note.guidance_why_flow" if config.process == "flow"
+                                        else "diffusion.note.guidance_why"))
         if out.recon_frechet is not None:
             found.measured.append(t("diffusion.note.latent", dim=config.latent_dim, ae=out.ae_seconds,
                                     recon=out.recon_frechet, frechet=out.frechet))
