@@ -206,7 +206,7 @@ def test_the_notebook_runs_latent_diffusion_at_the_class_size():
     assert NS["DDIM_STEPS"] == [5, 10, 20, 50]
     assert NS["PIXEL"] == diffusion.Config.make("course", data="digits", space="pixel", channels=8,
                                                 sample_steps=20, digit_epochs=6, digit_samples=100)
-    assert NS["VAE_CONFIG"] == vae.Config(arch="mlp", latent_dim=2)  # the 2-D latent map of section 7
+    assert NS["VAE_CONFIG"] == vae.Config(arch="mlp", latent_dim=2, prior="normal")  # section 7: the 2-D map, N(0, I)
     assert NS["LATENT_MATCHED"] == NS["DIGITS"].replace(sample_steps=20, digit_samples=100, guidance_grid=())
 
 
