@@ -84,12 +84,14 @@ def digit_quality(model: CNN, images: torch.Tensor, reference_feats: torch.Tenso
 
 
 def quality_table_rows(model: CNN, generated: torch.Tensor, test: ImageDataset, n_reference: int,
-                       generator: torch.Generator) -> tuple[dict[str, dict[str, float]], float]:
+                       generator: torch.Generator, others: dict[str, torch.Tensor] | None = None
+                       ) -> tuple[dict[str, dict[str, float]], float]:
     """The three numbers for the generated images, for real held-out digits (floor) and for noise (ceiling).
 
     The first ``n_reference`` test digits are the reference the Fréchet distance is measured against (and
     give the judge's accuracy); the next ``len(generated)`` test digits are the floor. The ceiling is
-    uniform noise images U(0, 1). Returns (rows, the judge's accuracy on the reference digits).
+    uniform noise images U(0, 1). ``others``: further named image sets, judged against the same reference,
+    each a row under its name. Returns (rows, the judge's accuracy on the reference digits).
     """
     probs, ref_feats = judge_images(model, test.X[:n_reference])
     accuracy = float((probs.argmax(1) == test.y[:n_reference]).double().mean())
@@ -97,7 +99,8 @@ def quality_table_rows(model: CNN, generated: torch.Tensor, test: ImageDataset, 
     noise = torch.rand(floor.shape, generator=generator)
     return {GENERATED_ROW: digit_quality(model, generated, ref_feats),
             FLOOR_ROW: digit_quality(model, floor, ref_feats),
-            CEILING_ROW: digit_quality(model, noise, ref_feats)}, accuracy
+            CEILING_ROW: digit_quality(model, noise, ref_feats),
+            **{name: digit_quality(model, images, ref_feats) for name, images in (others or {}).items()}}, accuracy
 
 
 def quality_table(rows: dict[str, dict[str, float]]) -> Table:

@@ -36,8 +36,6 @@ from dlsm.labs._digit_quality import (
     CEILING_ROW,
     FLOOR_ROW,
     GENERATED_ROW,
-    digit_quality,
-    judge_images,
     quality_table,
     quality_table_rows,
     train_judge,
@@ -190,14 +188,13 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         judge_progress = None if progress is None else (
             lambda d, total, info: progress(round(1000 * (1 - judge_share + judge_share * d / total)), 1000, info))
         judge = train_judge(train_set, config.judge_epochs, config.seed, device, judge_progress)
-        rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator)
+        others = {name: images for name, images in by_prior.items() if name != prior}  # judged beside `samples`
+        rows, judge_acc = quality_table_rows(judge, samples, test_set, config.n_reference, generator, others)
         g, f, c = rows[GENERATED_ROW], rows[FLOOR_ROW], rows[CEILING_ROW]
         quality = {"confident_share": g["confident_share"], "class_entropy": g["class_entropy"],
                    "frechet": g["frechet"], "confident_floor": f["confident_share"], "frechet_floor": f["frechet"],
                    "frechet_noise": c["frechet"], "judge_accuracy": judge_acc}
-        ref_feats = judge_images(judge, test_set.X[:config.n_reference])[1]  # the reference of quality_table_rows
-        per_prior = {name: g if name == prior else digit_quality(judge, images, ref_feats)
-                     for name, images in by_prior.items()}
+        per_prior = {name: g if name == prior else rows[name] for name in by_prior}
         for name, verdict in per_prior.items():
             quality.update({f"{key}_{name}": verdict[key] for key in ("confident_share", "class_entropy", "frechet")})
         tables["quality"] = quality_table({**{_row_label(name, config): verdict for name, verdict in per_prior.items()},
