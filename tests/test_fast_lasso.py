@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -126,3 +128,47 @@ def test_momentum_weights_follow_beck_teboulle():
         q.append((1 + (1 + 4 * q[-1] ** 2) ** 0.5) / 2)
     assert w[0] == 0.0 and w[1] == 0.0
     np.testing.assert_allclose(w[1:], [(q[k - 1] - 1) / q[k] for k in range(1, 6)], rtol=1e-15)
+
+
+def test_one_vector_path_with_backtracking_or_a_fixed_step_is_the_lasso_solution():
+    """One vector on the CPU runs fista_vector (NumPy, backtracking step): every vector, with the backtracking
+    step, a fixed step 1/λ_max(AᵀA), a (1, m) batch and a per-row λ, equals scikit-learn's converged Lasso."""
+    from dlsm.algorithms.fast_lasso import lipschitz_gram
+
+    A, y = _problem(m=40, n=80, b=5, seed=5)
+    lam = 0.05
+    ref = _sklearn(A, y, [lam] * y.shape[0])
+    step = 1.0 / lipschitz_gram(A)
+    for i in range(y.shape[0]):
+        for kw in ({}, {"step": step}, {"restart": False}):
+            sol = fista_solve(A, y[i], lam, tol=1e-14, max_iter=100_000, **kw)
+            assert sol.converged and sol.x.shape == (A.shape[1],) and sol.x.dtype == torch.float64
+            np.testing.assert_allclose(sol.x.numpy(), ref[i], atol=1e-10)
+    batch1 = fista_solve(A, y[:1], torch.tensor([lam], dtype=torch.float64), tol=1e-14, max_iter=100_000)
+    assert batch1.x.shape == (1, A.shape[1]) and batch1.certified.shape == (1,)
+    np.testing.assert_allclose(batch1.x.numpy(), ref[:1], atol=1e-10)
+    # without the certificate it stops on the relative change, near the solution
+    loose = fista_solve(A, y[0], lam, tol=1e-12, max_iter=100_000, certify=False)
+    assert loose.converged and not bool(loose.certified)
+    np.testing.assert_allclose(loose.x.numpy(), ref[0], atol=1e-8)
+
+
+def test_one_vector_backtracking_step_stays_within_eta_of_the_lipschitz_constant():
+    """Beck & Teboulle (2009), §4: starting below L(f) = λ_max(AᵀA), backtracking never raises L above η L(f),
+    and every step decreases F as the theory's majorisation promises for ISTA (no momentum)."""
+    from dlsm.algorithms import fast_lasso
+    from dlsm.algorithms.ista import lasso_objective
+
+    A, y = _problem(m=40, n=80, b=3, seed=6)
+    L_f = fast_lasso.lipschitz_gram(A)
+    An = A.numpy()
+    assert float((An**2).sum(0).max()) <= L_f  # the start is a lower bound
+    for yb in y.numpy():
+        *_, ok, L = fast_lasso.fista_vector(An, yb, 0.05, tol=1e-14, max_iter=100_000)
+        assert ok and float((An**2).sum(0).max()) <= L <= fast_lasso.BACKTRACK * L_f
+        # momentum off and restart off: ISTA with the backtracking step, monotone in F
+        f = [float(lasso_objective(A, torch.from_numpy(yb),
+                                   torch.from_numpy(fast_lasso.fista_vector(An, yb, 0.05, max_iter=k, certify=False,
+                                                                            momentum=False)[0]), 0.05))
+             for k in (1, 2, 5, 20, 200)]
+        assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(f))

@@ -15,7 +15,13 @@ Same iteration as :func:`dlsm.algorithms.ista.fista` (Beck & Teboulle 2009), wit
   hold: sign(x_S) = σ_S and |A_jᵀ(y − A x)| ≤ λ off S. Every few iterations each unfinished row is polished and
   checked; a row that passes is exact (to rounding) and leaves the loop;
 - a stopping rule on the relative change ‖x_{t+1} − x_t‖ / ‖x_{t+1}‖ ≤ tol for the rows no certificate ends;
-- float64 by default (a reference solver); the step 1/L from the eigenvalues of the smaller Gram matrix.
+- float64 by default (a reference solver); the step 1/L from the eigenvalues of the smaller Gram matrix;
+- **one vector on the CPU** (:func:`fista_vector`): the same FISTA in NumPy, where a step on vectors of a few
+  hundred entries costs about half of torch's per-operation overhead, with the backtracking step of Beck & Teboulle
+  (2009, §4) instead of an eigenvalue computation: L starts at the largest squared column norm (a lower bound on
+  λ_max(AᵀA)) and grows by :data:`BACKTRACK` until f(z) ≤ f(s) + ∇f(s)ᵀ(z − s) + L/2 ‖z − s‖². The products A s
+  are carried along (A s_{t+1} = A x_{t+1} + w (A x_{t+1} − A x_t)), so a step costs one product with A and one
+  with Aᵀ, as without the test.
 
 :func:`dlsm.algorithms.ista.fista` keeps the plain loop (the labs' numbers do not change).
 """
@@ -26,11 +32,14 @@ import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
+import scipy.linalg
 import torch
 
 from dlsm.algorithms.ista import _lam
 
 KKT_SLACK = 1e-9  # relative slack on |A_jᵀ r| ≤ λ for the rounding of the check itself
+BACKTRACK = 1.5  # the factor η by which the backtracking step raises L (Beck & Teboulle 2009)
 
 
 @dataclass
@@ -109,18 +118,103 @@ def momentum_weights(length: int) -> tuple[float, ...]:
     return (0.0, *((q[j - 1] - 1) / q[j] for j in range(1, length)))
 
 
+@functools.lru_cache(maxsize=8)
+def _momentum_tensor(length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """:func:`momentum_weights` as a tensor, built once per length, dtype and device (read only)."""
+    return torch.tensor(momentum_weights(length), dtype=dtype, device=device)
+
+
+def polish_vector(A: np.ndarray, Aty: np.ndarray, lam: float, x: np.ndarray) -> np.ndarray | None:
+    """:func:`polish` for one vector in NumPy: the LASSO solution on the support and signs of x when it passes
+    the KKT conditions, else None."""
+    S = np.flatnonzero(x)
+    if S.size > A.shape[0]:
+        return None
+    sign = np.sign(x[S])
+    AS = A[:, S]
+    try:
+        factor = scipy.linalg.cho_factor(AS.T @ AS, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    xs = scipy.linalg.cho_solve(factor, Aty[S] - lam * sign, check_finite=False)
+    if not np.array_equal(np.sign(xs), sign):
+        return None
+    grad = Aty - A.T @ (AS @ xs)  # Aᵀ(y − A x̃)
+    grad[S] = 0.0
+    if S.size < x.size and np.abs(grad).max() > lam * (1 + KKT_SLACK):
+        return None
+    out = np.zeros_like(x)
+    out[S] = xs
+    return out
+
+
+def fista_vector(A: np.ndarray, y: np.ndarray, lam: float, *, tol: float = 1e-10, max_iter: int = 10_000,
+                 restart: bool = True, step: float | None = None, check_every: int = 3,
+                 certify: bool = True, momentum: bool = True) -> tuple[np.ndarray, int, bool, bool, float]:
+    """FISTA with restart for one vector, in NumPy: the iteration of :func:`fista_solve`, with the backtracking
+    step (module docstring) unless ``step`` fixes β = 1/L; ``momentum=False`` is ISTA. Returns x̂ (n,), the
+    iterations, whether it ended before ``max_iter``, whether :func:`polish_vector` certified x̂, and the last L."""
+    m, n = A.shape
+    Aty = A.T @ y
+    if step is None:
+        L, grow = float(np.einsum("ij,ij->j", A, A).max()), BACKTRACK  # max_j ‖a_j‖² ≤ λ_max(AᵀA)
+    else:
+        L, grow = 1.0 / step, 0.0
+    if L <= 0.0:  # A = 0: x = 0 is the solution
+        return np.zeros(n, dtype=A.dtype), 0, True, True, L
+    w = momentum_weights(max_iter + 1) if momentum else (0.0,) * (max_iter + 1)
+    x = s = np.zeros(n, dtype=A.dtype)
+    Ax = As = np.zeros(m, dtype=A.dtype)
+    j, signs, t = 0, None, 0
+    while t < max_iter:
+        t += 1
+        r = As - y
+        grad = A.T @ r  # ∇f(s) = Aᵀ(A s − y)
+        while True:
+            thr = lam / L
+            z = s - grad * (1.0 / L)
+            z -= np.minimum(np.maximum(z, -thr), thr)  # η_soft(z; λ/L)
+            Az = A @ z
+            dz = z - s
+            if not grow:
+                break
+            Adz = Az - As
+            if Adz @ Adz <= L * (dz @ dz):  # f(z) ≤ f(s) + ∇f(s)ᵀ(z − s) + L/2 ‖z − s‖², without cancellation
+                break
+            L *= grow
+        d = z - x  # x_{t+1} − x_t
+        j = 0 if restart and dz @ d < 0 else j + 1  # (s − x_{t+1})ᵀ(x_{t+1} − x_t) > 0: the momentum points uphill
+        s = z + w[j] * d
+        As = Az + w[j] * (Az - Ax)
+        x, Ax = z, Az
+        if t % check_every and t != max_iter:
+            continue
+        if certify:
+            new_signs = np.sign(x)
+            if signs is not None and np.array_equal(new_signs, signs):
+                x_t = polish_vector(A, Aty, lam, x)
+                if x_t is not None:
+                    return x_t, t, True, True, L
+            signs = new_signs
+        if np.linalg.norm(d) <= tol * max(float(np.linalg.norm(x)), np.finfo(A.dtype).tiny):
+            return x, t, True, False, L
+    return x, t, False, False, L
+
+
 def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, tol: float = 1e-10,
                 max_iter: int = 10_000, gram: bool | None = None, restart: bool = True, step: float | None = None,
-                check_every: int = 5, certify: bool = True,
+                check_every: int | None = None, certify: bool = True,
                 dtype: torch.dtype | None = torch.float64) -> LassoSolution:
     """Batched FISTA with restart. A row ends when :func:`polish` certifies its solution (``certify``) or when
-    its relative change is at most ``tol``; both are checked every ``check_every`` iterations, and a row is
-    polished only when its signs are those of the check before (its support has settled).
+    its relative change is at most ``tol``; both are checked every ``check_every`` iterations (None: 5, or 3 for
+    one vector), and a row is polished only when its signs are those of the check before (its support has
+    settled).
 
     y (batch, m) or (m,); ``lam`` a scalar or one λ per row (batch,). ``gram``: None decides by
-    :func:`use_gram` with ``max_iter``; ``dtype``: the working precision (None keeps y's).
+    :func:`use_gram` with ``max_iter``; ``dtype``: the working precision (None keeps y's). One vector on the CPU
+    (unless ``gram=True``) goes to :func:`fista_vector`, with the backtracking step unless ``step`` is given.
     """
-    if tol < 0 or max_iter < 1 or check_every < 1:
+    if tol < 0 or max_iter < 1 or (check_every is not None and check_every < 1):
         raise ValueError(f"fista_solve: need tol >= 0, max_iter >= 1, check_every >= 1; got {tol}, {max_iter}, "
                          f"{check_every}")
     squeeze = y.ndim == 1
@@ -131,14 +225,20 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
     dev = A.device
     lam_v = _lam(lam, y2)  # scalar or (b, 1)
     per_row = isinstance(lam_v, torch.Tensor)
+    if b == 1 and dev.type == "cpu" and gram is not True:
+        xv, iters, converged, ok, _ = fista_vector(
+            A.numpy(), y2[0].numpy(), float(lam_v) if per_row else lam_v, tol=tol, max_iter=max_iter,
+            restart=restart, step=step, check_every=check_every or 3, certify=certify)
+        x1 = torch.from_numpy(xv)
+        return LassoSolution(x1 if squeeze else x1.unsqueeze(0), iters, converged,
+                             torch.tensor(ok) if squeeze else torch.tensor([ok]))
+    check_every = check_every or 5
     beta = step if step is not None else 1.0 / lipschitz_gram(A)
     gram = use_gram(m, n, b, max_iter) if gram is None else gram
     Aty = y2 @ A  # Aᵀy: (b, n)
     G = A.T @ A if gram or (certify and b > 1) else None  # (n, n); polishing many rows gathers from it
     M = torch.eye(n, dtype=dt, device=dev) - beta * G if gram else None  # (n, n), symmetric
-    one = b == 1 and not gram and not per_row  # one row: 1-D products, the momentum as Python numbers
-    w_list = momentum_weights(max_iter + 1)
-    W = None if one else torch.tensor(w_list, dtype=dt, device=dev)  # W[j]: the weight j steps after a restart
+    W = _momentum_tensor(max_iter + 1, dt, dev)  # W[j]: the weight j steps after a restart
     out = torch.zeros(b, n, dtype=dt, device=dev)
     certified = torch.zeros(b, dtype=torch.bool, device=dev)
     rows = torch.arange(b, device=dev)  # the unfinished rows, in the order of the buffers below
@@ -147,39 +247,27 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
     s = torch.zeros_like(x)  # extrapolated point s_t
     j = torch.zeros(b, 1, dtype=torch.long, device=dev)  # steps since each row's last restart
     signs = torch.zeros(b, n, dtype=dt, device=dev)  # sign(x) at the last check
-    if one:
-        x, s, y1, j1 = x[0], s[0], y2[0], 0
     t, converged = 0, False
     while t < max_iter:
         t += 1
-        if one:  # the same step as below, with fewer tensor operations
-            z = torch.nn.functional.softshrink(torch.addmv(s, A.T, torch.addmv(y1, A, s, alpha=-1.0), alpha=beta),
-                                               beta * lam_v)
-            d = z - x
-            j1 = 0 if restart and float(torch.dot(s.sub_(z), d)) > 0 else j1 + 1
-            s, x = torch.add(z, d, alpha=w_list[j1]), z
-            if t % check_every and t != max_iter:
-                continue
-            x, d = x.unsqueeze(0), d.unsqueeze(0)
+        thr = beta * lam_v
+        if gram:
+            z = torch.addmm(c, s, M)  # s M + c = s + βAᵀ(y − A s)
         else:
-            thr = beta * lam_v
-            if gram:
-                z = torch.addmm(c, s, M)  # s M + c = s + βAᵀ(y − A s)
-            else:
-                z = torch.addmm(s, torch.addmm(yy, s, A.T, alpha=-1.0), A, alpha=beta)  # s + βAᵀ(y − A s)
-            if per_row:
-                z.sub_(torch.clamp(z, -thr, thr))  # η_soft(z; βλ) = z − clip(z, −βλ, βλ)
-            else:
-                z = torch.nn.functional.softshrink(z, thr)
-            d = z - x  # x_{t+1} − x_t
-            j.add_(1)
-            if restart:
-                s.sub_(z)  # s_t − x_{t+1}
-                j.masked_fill_(torch.linalg.vecdot(s, d).unsqueeze(1) > 0, 0)  # the momentum points uphill: q ← 1
-            s = torch.addcmul(z, W[j], d)  # s_{t+1} = x_{t+1} + w (x_{t+1} − x_t)
-            x = z
-            if t % check_every and t != max_iter:
-                continue
+            z = torch.addmm(s, torch.addmm(yy, s, A.T, alpha=-1.0), A, alpha=beta)  # s + βAᵀ(y − A s)
+        if per_row:
+            z.sub_(torch.clamp(z, -thr, thr))  # η_soft(z; βλ) = z − clip(z, −βλ, βλ)
+        else:
+            z = torch.nn.functional.softshrink(z, thr)
+        d = z - x  # x_{t+1} − x_t
+        j.add_(1)
+        if restart:
+            s.sub_(z)  # s_t − x_{t+1}
+            j.masked_fill_(torch.linalg.vecdot(s, d).unsqueeze(1) > 0, 0)  # the momentum points uphill: q ← 1
+        s = torch.addcmul(z, W[j], d)  # s_{t+1} = x_{t+1} + w (x_{t+1} − x_t)
+        x = z
+        if t % check_every and t != max_iter:
+            continue
         done = d.norm(dim=1) <= tol * x.norm(dim=1).clamp(min=torch.finfo(dt).tiny)  # (b_active,)
         out[rows] = x
         if certify:
@@ -195,9 +283,7 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
         if bool(done.all()):
             converged = True
             break
-        if one:
-            x = x[0]
-        elif bool(done.any()):
+        if bool(done.any()):
             keep = ~done
             rows, x, s, j, signs, yy, c, Aty_r = (v[keep] for v in (rows, x, s, j, signs, yy, c, Aty_r))
             if per_row:
