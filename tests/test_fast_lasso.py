@@ -154,8 +154,9 @@ def test_one_vector_path_with_backtracking_or_a_fixed_step_is_the_lasso_solution
 
 
 def test_one_vector_backtracking_step_stays_within_eta_of_the_lipschitz_constant():
-    """Beck & Teboulle (2009), §4: starting below L(f) = λ_max(AᵀA), backtracking never raises L above η L(f),
-    and every step decreases F as the theory's majorisation promises for ISTA (no momentum)."""
+    """Beck & Teboulle (2009), §4: backtracking raises L only while the majorisation fails, which needs
+    L < L(f) = λ_max(AᵀA), so L never exceeds η L(f); and with the majorisation every ISTA step (no momentum)
+    decreases F."""
     from dlsm.algorithms import fast_lasso
     from dlsm.algorithms.ista import lasso_objective
 
@@ -165,7 +166,7 @@ def test_one_vector_backtracking_step_stays_within_eta_of_the_lipschitz_constant
     assert float((An**2).sum(0).max()) <= L_f  # the start is a lower bound
     for yb in y.numpy():
         *_, ok, L = fast_lasso.fista_vector(An, yb, 0.05, tol=1e-14, max_iter=100_000)
-        assert ok and float((An**2).sum(0).max()) <= L <= fast_lasso.BACKTRACK * L_f
+        assert ok and 0 < L <= fast_lasso.BACKTRACK * L_f
         # momentum off and restart off: ISTA with the backtracking step, monotone in F
         f = [float(lasso_objective(A, torch.from_numpy(yb),
                                    torch.from_numpy(fast_lasso.fista_vector(An, yb, 0.05, max_iter=k, certify=False,
