@@ -104,6 +104,8 @@ def test_flow_on_moons_gives_finite_metrics_and_its_figures():
     assert m["sample_steps"] == 20 and m["alpha_bar_T"] == 0.0 and m["nonfinite_samples"] == 0
     assert m["energy_distance"] < m["energy_noise"]  # 8 epochs: not at the floor, but better than noise
     assert {"schedule", "loss", "forward", "reverse", "samples"} <= set(diffusion.figures(r.config, r.outcome))
+    shown = set(r.tables["settings"].column("key"))
+    assert "steps" in shown and not shown & set(diffusion.BETA_KEYS)  # flow does not use the β schedule
 
 
 def test_flow_on_digits_gives_finite_metrics_a_guidance_figure_and_an_animation():

@@ -88,3 +88,15 @@ def test_bad_prior_settings_are_refused_naming_the_key(overrides, key):
     with pytest.raises(ConfigError) as err:
         _quick(**overrides)
     assert err.value.key == key and key in str(err.value)
+
+
+def test_the_fit_refusals_read_in_japanese():
+    """check()'s two refusals come from the glossary: Japanese under language("ja"), with the numbers."""
+    from dlsm.i18n import language
+
+    with language("ja"), pytest.raises(ConfigError) as err:
+        _quick(prior_components=301)
+    assert err.value.key == "prior_components" and "成分の混合分布" in str(err.value) and "301" in str(err.value)
+    with language("ja"), pytest.raises(ConfigError) as err:
+        _quick(n_test=10)
+    assert err.value.key == "n_test" and "テスト数字" in str(err.value)

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,10 +50,8 @@ import numpy as np
 import torch
 
 from dlsm import outcome
-from dlsm.algorithms.ddim import DDIMSampler, even_steps
-from dlsm.algorithms.ddpm import DDPMScheduler, ScheduleName, VarianceName, noise_prediction_loss
-from dlsm.algorithms.flow_matching import EulerSampler, flow_matching_loss
-from dlsm.algorithms.guidance import drop_labels, guided
+from dlsm.algorithms.ddpm import DDPMScheduler, ScheduleName, VarianceName
+from dlsm.algorithms.guidance import guided
 from dlsm.config import LabConfig, param
 from dlsm.device import DeviceName, device_param, resolve_device
 from dlsm.errors import ConfigError
@@ -68,32 +65,48 @@ from dlsm.labs._diffusion_quality import (
     guidance_table,
     point_quality,
 )
-from dlsm.labs._digit_autoencoder import Codec, train_codec
+from dlsm.labs._diffusion_sampling import (  # noqa: F401 (respace, at_steps, FLOW_STEPS: this module's API too)
+    FLOW_STEPS,
+    at_steps,
+    build_sampling,
+    gif_steps,
+    keep_steps,
+    respace,
+)
+from dlsm.labs._diffusion_training import (  # noqa: F401 (training_key, SAMPLER_FIELDS: this module's API too)
+    _TRAINED,
+    DIGIT_EPOCHS,
+    JUDGE_SHARE,
+    N_CLASSES,
+    SAMPLER_FIELDS,
+    TRAINED_KEPT,
+    digit_epochs,
+    train,
+    training_key,
+)
+from dlsm.labs._digit_autoencoder import train_codec
 from dlsm.labs._digit_quality import digit_quality, judge_images, quality_table_rows, train_judge
-from dlsm.models.denoisers import CourseDenoiser, LatentDenoiser, SinusoidalDenoiser, SmallUNet
 from dlsm.outcome import Notes, metric
 from dlsm.problems.images import load_embedded_mnist
 from dlsm.problems.toy2d import get_dataset, toy_splits
-from dlsm.result import Curve, ProgressFn, table_from_columns
+from dlsm.result import Curve, ProgressFn, Table, table_from_columns
 from dlsm.seeds import generator as stream
 from dlsm.status import Status
-from dlsm.training import EpochBatches, Trainer, count_parameters, current_session, make_optimizer, make_schedule
+from dlsm.training import count_parameters, current_session
 
 DataName = Literal["moons", "swiss_roll", "s_curve", "circles", "checkerboard", "gaussians", "digits"]
 Digit = Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-N_CLASSES = 10  # the digits; class N_CLASSES is the null class ∅ of classifier-free guidance
+
 #: Guidance scales of the in-run table (latent space) and of the guidance figure.
 GUIDANCE_GRID = (0.0, 1.0, 1.5, 2.0, 3.0, 5.0)
 GUIDANCE_SHOWN = (0.0, 1.0, 2.0, 4.0)
 AE_SHARE = 0.15  # share of a latent run's progress bar given to the autoencoder
-GIF_FRAMES = 24  # frames of the animation of the reverse process
 GIF_DIGITS = 16  # digits pictured in the process figures and the animation
 ALPHA_BAR_T_MAX = 0.01  # ᾱ_T above this: x_T keeps > 10 % of x_0's amplitude and N(0, I) is the wrong start
 MIN_STEPS = 10
 FEW_DIGIT_STEPS = 2000  # fewer training steps than this on digits: only blurry strokes are to be expected
 FRESH = 7  # second word of the NumPy seed of the fresh points that start=data pushes forward (train/held-out: seed)
-JUDGE_SHARE = 0.15  # share of a digit run's progress bar given to judging the samples (training: the rest)
-FLOW_STEPS = 50  # Euler steps of process=flow when sample_steps is none (a DDIM-like budget, a twentieth of T = 1000)
+
 
 #: The course's schedule (lecture 7) and its training of the 2-D network.
 COURSE_SCHEDULE = {"schedule": "sigmoid", "steps": 100, "beta_min": 1e-5, "beta_max": 5e-3, "variance": "beta"}
@@ -121,8 +134,6 @@ TUNED_DIGITS = {"schedule": "cosine", "steps": 500, "beta_min": 1e-4, "beta_max"
 TUNED_LATENT = {"schedule": "linear", "steps": 1000, "beta_min": 1e-4, "beta_max": 0.02, "variance": "posterior",
                 "network": "latent", "width": 256, "batch_size": 256, "lr": 2e-3, "lr_schedule": "onecycle",
                 "ema_decay": 0.999, "clip_sample": 5.0}
-#: Passes over the digits when digit_epochs is none, by space.
-DIGIT_EPOCHS = {"latent": 500, "pixel": 40}
 RECIPE_KEYS = tuple(TUNED_2D)
 
 
@@ -258,61 +269,14 @@ def settings(config: Config) -> dict[str, Any]:
     return {**base, **chosen}
 
 
-def digit_epochs(config: Config) -> float:
-    """Passes of the diffusion model over the digits: the key, or the space's default."""
-    return config.digit_epochs if config.digit_epochs is not None else DIGIT_EPOCHS[config.space]
+#: The keys of DDPM's β schedule, which a flow-matching run does not use (its time grid is T = steps alone).
+BETA_KEYS = ("schedule", "beta_min", "beta_max", "variance")
 
 
-def build_network(s: dict[str, Any], channels: int, generator: torch.Generator, latent_dim: int = 16
-                  ) -> torch.nn.Module:
-    """The ε-network named by the settings ``s`` (course, sinusoidal, unet with ``channels`` or latent on
-    ``latent_dim`` codes; the digit networks are class-conditional)."""
-    if s["network"] == "course":
-        return CourseDenoiser(s["steps"], s["width"], generator=generator)
-    if s["network"] == "sinusoidal":
-        return SinusoidalDenoiser(s["width"], generator=generator)
-    if s["network"] == "unet":
-        return SmallUNet(channels, n_classes=N_CLASSES, generator=generator)
-    if s["network"] == "latent":
-        return LatentDenoiser(latent_dim, N_CLASSES, s["width"], generator=generator)
-    raise ConfigError(f"network={s['network']!r}: unknown; allowed: course, sinusoidal, unet, latent", key="network")
-
-
-def keep_steps(T: int, digits: bool = False) -> tuple[int, ...]:
-    """The steps T, ..., 0 at which a process is pictured: for digits ten evenly spaced ones; for 2-D points five,
-    T, T/2, T/4, T/10 and 0, denser near the data, where a linear or cosine schedule changes x_t the most (five
-    panels fit one row of the report at a legible size)."""
-    if digits:
-        return tuple(sorted({round(T * k / 9) for k in range(10)}, reverse=True))
-    return tuple(sorted({T, T // 2, T // 4, T // 10, 0}, reverse=True))
-
-
-def gif_steps(T: int, frames: int = GIF_FRAMES) -> tuple[int, ...]:
-    """The steps T, ..., 0 of the animation of the reverse process: ``frames`` of them, denser near the data
-    (t = T (1 − u)² on an even grid u; most of a digit forms in the last tenth of the steps)."""
-    u = np.linspace(0.0, 1.0, frames)
-    return tuple(sorted({int(round(T * (1 - v) ** 2)) for v in u}, reverse=True))
-
-
-def respace(scheduler: DDPMScheduler, k: int) -> tuple[DDPMScheduler, torch.Tensor]:
-    """A sampler through k of the T trained steps ("respacing", Nichol & Dhariwal 2021) and the steps τ (k,).
-
-    τ_1 < ... < τ_k are evenly spaced in 0..T−1 with τ_k = T−1; the sampler's schedule keeps ᾱ at those steps,
-    β'_j = 1 − ᾱ_{τ_j}/ᾱ_{τ_{j−1}} (ᾱ_{τ_0} = 1), so its step j takes x from noise level ᾱ_{τ_j} to ᾱ_{τ_{j−1}}
-    in one Gaussian step, and the network is asked at its own step τ_j. With k = T it is the T-step sampler.
-    """
-    taus = even_steps(scheduler.steps, k)  # (k,)
-    abar = scheduler.alpha_bars[taus]  # (k,)
-    prev = torch.cat([torch.ones(1, dtype=torch.float64), abar[:-1]])
-    sampler = DDPMScheduler((1 - abar / prev).clamp(max=0.999), scheduler.variance, scheduler.clip)
-    return sampler, taus
-
-
-def at_steps(model: torch.nn.Module, taus: torch.Tensor):
-    """The network asked at the trained steps τ[j] when a respaced sampler is at its step j."""
-    def net(x: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
-        return model(x, taus.to(j.device)[j])
-    return net
+def settings_table(s: dict[str, Any], flow: bool) -> Table:
+    """The settings a run used, as a key/value table; process=flow leaves out the β schedule's keys."""
+    used = {k: v for k, v in s.items() if not (flow and k in BETA_KEYS)}
+    return table_from_columns({"key": list(used), "value": [str(v) for v in used.values()]})
 
 
 @dataclass(kw_only=True)
@@ -372,86 +336,6 @@ class Outcome(outcome.Outcome):
     skipped_steps: int | None = metric("steps", default=None, skip_none=True)
 
 
-#: Keys of the recipe that shape only the sampler, not the training.
-SAMPLER_KEYS = ("variance", "clip_sample")
-#: Keys of the config outside the recipe that shape only the sampler: left out of :func:`training_key`.
-SAMPLER_FIELDS = ("sampler", "eta", "sample_steps", "start", "n_samples", "digit_samples", "n_eval", "prompt",
-                  "guidance", "guidance_grid")
-#: Trained networks kept in this process (most recent last), by everything that shapes the training.
-TRAINED_KEPT = 8
-
-
-@dataclass
-class Trained:
-    """A finished training: the raw and the sampled (EMA) network, its log, and the main generator's state after it
-    (digits in latent space: also the autoencoder)."""
-
-    model: torch.nn.Module
-    sampled: torch.nn.Module
-    log: Any
-    batches: EpochBatches
-    train_seconds: float
-    generator_state: torch.Tensor
-    codec: Codec | None = None
-
-
-_TRAINED: OrderedDict[tuple, Trained] = OrderedDict()
-
-
-def training_key(config: Config, s: dict[str, Any]) -> tuple:
-    """Everything a training depends on: runs that differ only in how they sample (``SAMPLER_KEYS``,
-    ``SAMPLER_FIELDS``: the sampler, the number of samples, the held-out sets, the metrics) share one training.
-    The held-out sets are drawn after the training set, so ``n_eval`` does not change it."""
-    shaping = {k: v for k, v in s.items() if k not in SAMPLER_KEYS}
-    fields = ("data", "process", "n_train", "noise", "seed", "device", "channels", "clip_grad_norm", "antithetic")
-    if config.data == "digits":
-        fields += ("space", "cond_drop") + (("latent_dim", "ae_epochs", "ae_beta") if config.space == "latent" else ())
-    per = (digit_epochs(config),) if config.data == "digits" else ()
-    return (*(getattr(config, f) for f in fields), *per, tuple(sorted(shaping.items())))
-
-
-def train(config: Config, s: dict[str, Any], scheduler: DDPMScheduler, X: torch.Tensor,
-          generator: torch.Generator, device: torch.device, progress: ProgressFn | None,
-          labels: torch.Tensor | None = None, start: float = 0.0) -> Trained:
-    """Train the ε-network of the settings ``s`` on ``X`` with the loss E‖ε − ε̂(x_t, t)‖² (EMA, clipping).
-
-    With ``labels`` (digits) the network is class-conditional, ε̂(x_t, t, c), and each label is replaced by the
-    null class with probability ``cond_drop`` (classifier-free guidance). ``start``: the share of the progress
-    bar already used (the autoencoder's)."""
-    digits = config.data == "digits"
-    epochs = digit_epochs(config) if digits else s["epochs"]
-    model = build_network(s, config.channels, generator, config.latent_dim).to(device)
-    batches = EpochBatches(len(X), s["batch_size"], generator, device=device)
-    steps = max(1, math.ceil(epochs * batches.per_epoch))
-    optimizer = make_optimizer("adam", model.parameters(), s["lr"], foreach=True)
-    judge_share = JUDGE_SHARE if digits else 0.0
-    train_progress = None if progress is None else (  # training is most of the run; judging the digits the rest
-        lambda done, _n, info: progress(round(1000 * (start + done / steps * (1 - judge_share - start))), 1000, info))
-
-    def objective(net, x0: torch.Tensor) -> torch.Tensor:
-        """The DDPM loss, or flow matching's (the network asked at t·(T − 1))."""
-        if config.process == "flow":
-            return flow_matching_loss(net, x0, generator, scheduler.steps - 1, config.antithetic)
-        return noise_prediction_loss(net, scheduler, x0, generator, config.antithetic)
-
-    def loss_fn(m: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        if labels is None:
-            return objective(m, X[idx])
-        c = drop_labels(labels[idx], config.cond_drop, N_CLASSES, generator)  # (batch,)
-        return objective(lambda x, t: m(x, t, c), X[idx])
-
-    trainer = Trainer(model, loss_fn, batches, optimizer, steps, name=config.process,
-                      scheduler=make_schedule(s["lr_schedule"], optimizer, steps),
-                      clip_grad_norm=config.clip_grad_norm, ema_decay=s["ema_decay"], skip_nonfinite=True,
-                      generators={"data": generator}, log_every=max(1, steps // 500), progress=train_progress)
-    t0 = time.perf_counter()
-    log = trainer.run()
-    train_seconds = time.perf_counter() - t0
-    sampled = trainer.eval_model  # the EMA model when ema_decay is set
-    sampled.eval()
-    return Trained(model, sampled, log, batches, train_seconds, generator.get_state())
-
-
 def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
     device = resolve_device(config.device)
     s = settings(config)
@@ -505,23 +389,13 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         classes = (torch.arange(n_draw) % N_CLASSES if config.prompt is None
                    else torch.full((n_draw,), config.prompt)).to(device)
     conditioned = (lambda c, scale: guided(sampled, c, scale, N_CLASSES)) if digits else None
-    sampler, net, shown_sampler = scheduler, sampled, None  # shown_sampler: the schedule figure's respaced steps
     flow = config.process == "flow"
-    respaced = not flow and config.sample_steps is not None and config.sample_steps < scheduler.steps
-    if respaced:
-        shown_sampler, taus = respace(scheduler, config.sample_steps)
-    if flow:  # Euler steps of the learned velocity, the network asked at t·(T − 1)
-        sampler = EulerSampler(config.sample_steps or FLOW_STEPS, scheduler.steps - 1)
-    elif config.sampler == "ddim":  # DDIM through the same τ as the respaced DDPM sampler (all T steps without it)
-        taus = taus if respaced else torch.arange(scheduler.steps)
-        sampler = DDIMSampler(scheduler, taus, config.eta)
-    elif respaced:
-        sampler = shown_sampler
+    sampling = build_sampling(scheduler, config.process, config.sampler, config.sample_steps, config.eta)
+    sampler = sampling.sampler
 
     def noise_model(c: torch.Tensor | None, scale: float):
         """ε̃ of the sampler: the (guided) network, asked at the trained steps τ when respaced."""
-        base = sampled if c is None else conditioned(c, scale)
-        return at_steps(base, taus) if respaced and config.sampler == "ddpm" else base
+        return sampling.network(sampled if c is None else conditioned(c, scale))
 
     if s["variance"] == "analytic":  # Γ_t = E‖ε̂(x_t, t)‖²/d from the training data, with its own generator
         fit_net = (noise_model(None, 1.0) if not digits else  # digits: the unconditional ε̂_∅
@@ -590,15 +464,7 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         quality, table = point_quality(config.data, samples, splits, radius, generator)
         shown = X[:2000].cpu()
 
-    def trained_step(j: int) -> int:
-        """The trained step of the noise level of the sampler's step j (a respaced, DDIM or Euler sampler numbers its
-        own; the Euler sampler's step j is the time j/K, pictured at the step round(T j/K))."""
-        if sampler is scheduler or j == 0:
-            return j
-        if flow:
-            return round(scheduler.steps * j / sampler.steps)
-        return scheduler.steps if j == sampler.steps else int(taus[j - 1]) + 1
-
+    trained_step = sampling.trained_step
     kept = {trained_step(j): x for j, x in kept.items()}
     alpha_bar_T = 0.0 if flow else scheduler.alpha_bar_last  # the straight path ends at x_1 = ε: no signal left
     loss_label = t("diffusion.label.velocity_mse" if flow else "diffusion.label.noise_mse")
@@ -607,20 +473,20 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
         alpha_bar_T=alpha_bar_T, terminal_signal=math.sqrt(alpha_bar_T),
         train_loss=float(np.mean(losses[-10:])) if len(losses) else None,
         first_loss=float(losses[0]) if len(losses) else None,
-        steps=log.steps_done, sample_steps=sampler.steps if respaced or flow else None,
+        steps=log.steps_done, sample_steps=sampling.sample_steps,
         epochs=log.steps_done / batches.per_epoch, n_params=count_parameters(model),
         train_seconds=train_seconds, ema_differs=differs(model, sampled), **quality,
         diverged=log.status == Status.DIVERGED, skipped_steps=log.skipped or None,
         status=log.status,
         sample_seconds=sample_seconds,
         tables={"quality": table, **extra_tables,
-                "settings": table_from_columns({"key": list(s), "value": [str(v) for v in s.values()]})},
+                "settings": settings_table(s, flow)},
         curves=curves if len(losses) else {},
         artifacts={"samples": samples, "model": {k: v.detach().cpu().clone() for k, v in sampled.state_dict().items()},
                    **({"classes": classes.cpu()} if digits else {}),
                    **({"autoencoder": {k: v.detach().cpu().clone() for k, v in codec.vae.state_dict().items()},
                        "code_mean": codec.mean.cpu(), "code_std": codec.std.cpu()} if latent else {})},
-        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, shown_sampler,
+        data={"drawn": Drawn(s, scheduler, kept, shown, loss_steps, losses, sampling.shown,
                              f"DDIM, η = {config.eta:g}" if config.sampler == "ddim" else "",
                              decode=(lambda z: codec.decode(z.to(device)).cpu() * 2 - 1) if latent else None,
                              classes=None if classes is None else classes.cpu(), guidance_rows=guidance_rows,

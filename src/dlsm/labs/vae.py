@@ -89,11 +89,11 @@ class Config(LabConfig):
 
     def check(self) -> None:
         if self.quality and self.n_reference + self.n_samples > self.n_test:
-            raise ConfigError(f"n_reference + n_samples = {self.n_reference + self.n_samples} test digits are "
-                              f"judged, but n_test={self.n_test}; raise n_test or lower the others", key="n_test")
+            raise ConfigError(t("vae.err.n_test", need=self.n_reference + self.n_samples, n_test=self.n_test),
+                              key="n_test")
         if self.prior_components > self.n_train:
-            raise ConfigError(f"prior_components={self.prior_components} mixture components cannot be fitted to "
-                              f"n_train={self.n_train} codes; lower prior_components", key="prior_components")
+            raise ConfigError(t("vae.err.prior_components", k=self.prior_components, n_train=self.n_train),
+                              key="prior_components")
 
 
 @dataclass(kw_only=True)
