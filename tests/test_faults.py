@@ -170,6 +170,10 @@ def test_load_of_another_labs_run_names_that_lab(run_root, capsys):
     err = capsys.readouterr().err
     assert "is a run of the gd1d lab" in err and "of the unfold lab" in err and "None" not in err
     assert not (run_root / "unfold").exists()  # refused before a folder is made
+    # a sweep checks every point the same way, before its sweep folder is made
+    assert main(["run", "unfold", f"load={other}", "T=3,4", "--quick", "--out", str(run_root)]) == 2
+    err = capsys.readouterr().err
+    assert "is a run of the gd1d lab" in err and not (run_root / "unfold").exists()
 
 
 def test_a_run_whose_start_message_cannot_be_written_leaves_no_folder(tmp_path):

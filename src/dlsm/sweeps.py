@@ -30,7 +30,7 @@ from dlsm.errors import ConfigError, DataError
 from dlsm.i18n import t
 from dlsm.labs import Lab
 from dlsm.result import Table
-from dlsm.runner import ProgressFactory, RunOutcome, execute, load_outcome, resume_run
+from dlsm.runner import ProgressFactory, RunOutcome, check_load, execute, load_outcome, resume_run
 from dlsm.runs import new_folder, read_json, timestamp, write_config, write_json
 from dlsm.status import Status
 from dlsm.sweep_executors import (  # noqa: F401  (re-exported: the sweep's API in one place)
@@ -177,6 +177,8 @@ def sweep_grid(lab: Lab, base: dict[str, Any], grid: Mapping[str, Sequence[Any]]
     """
     points, seed_list = expand(lab.config, base, grid, seeds)
     configs = [lab.config.make(size, **{**base, **p}) for p in points]  # validate every point first
+    for config in configs:  # a load= folder of another lab is refused before the sweep folder is made
+        check_load(lab, config)
     keys = [*grid] + (["seed"] if len(seed_list) > 1 else [])
     parallel = executor == "ray" or (jobs > 1 and len(points) > 1)
     sweep_dir = new_folder(root / lab.name, f"{timestamp()}-sweep-{'-'.join(keys)}")
