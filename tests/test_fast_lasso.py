@@ -173,3 +173,15 @@ def test_one_vector_backtracking_step_stays_within_eta_of_the_lipschitz_constant
                                                                             momentum=False)[0]), 0.05))
              for k in (1, 2, 5, 20, 200)]
         assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(f))
+
+
+def test_one_vector_zero_solution_is_certified_and_a_zero_matrix_gives_zero():
+    """λ ≥ ‖Aᵀy‖∞ makes x = 0 the minimiser (the subgradient condition |Aᵀy| ≤ λ): certified; so is y = 0."""
+    A, y = _problem(m=20, n=40, b=1, seed=7)
+    lam_max = float((y[0] @ A).abs().max())
+    for yy, lam in ((y[0], 1.01 * lam_max), (torch.zeros_like(y[0]), 0.1)):
+        sol = fista_solve(A, yy, lam)
+        assert bool(sol.certified) and not bool(sol.x.any())
+    below = fista_solve(A, y[0], 0.9 * lam_max, tol=1e-14, max_iter=100_000)
+    assert bool(below.x.any())  # just below λ_max the solution leaves zero
+    np.testing.assert_allclose(below.x.numpy(), _sklearn(A, y[:1], [0.9 * lam_max])[0], atol=1e-10)

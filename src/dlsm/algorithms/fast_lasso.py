@@ -130,6 +130,8 @@ def polish_vector(A: np.ndarray, Aty: np.ndarray, lam: float, x: np.ndarray) -> 
     """:func:`polish` for one vector in NumPy: the LASSO solution on the support and signs of x when it passes
     the KKT conditions, else None."""
     S = np.flatnonzero(x)
+    if S.size == 0:  # x = 0 is the minimiser iff |Aᵀy| ≤ λ everywhere
+        return np.zeros_like(x) if np.abs(Aty).max(initial=0.0) <= lam * (1 + KKT_SLACK) else None
     if S.size > A.shape[0]:
         return None
     sign = np.sign(x[S])
@@ -203,14 +205,16 @@ def fista_vector(A: np.ndarray, y: np.ndarray, lam: float, *, tol: float = 1e-10
         x, Ax = z, Az
         if t % check_every and t != max_iter:
             continue
+        small = d @ d <= tol * tol * max(float(x @ x), tiny)  # ‖x_{k+1} − x_k‖ ≤ tol ‖x_{k+1}‖
         if certify:
             new_signs = np.sign(x)
-            if signs is not None and np.array_equal(new_signs, signs):
+            settled = signs is not None and np.array_equal(new_signs, signs)
+            signs = new_signs
+            if settled or small:  # the support has settled, or the run ends here: try the certificate
                 x_t = polish_vector(A, Aty, lam, x)
                 if x_t is not None:
                     return x_t, t, True, True, L
-            signs = new_signs
-        if d @ d <= tol * tol * max(float(x @ x), tiny):
+        if small:
             return x, t, True, False, L
     return x, t, False, False, L
 
@@ -241,7 +245,7 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
     per_row = isinstance(lam_v, torch.Tensor)
     if b == 1 and dev.type == "cpu" and gram is not True:
         xv, iters, converged, ok, _ = fista_vector(
-            A.numpy(), y2[0].numpy(), float(lam_v) if per_row else lam_v, tol=tol, max_iter=max_iter,
+            A.detach().numpy(), y2[0].detach().numpy(), float(lam_v) if per_row else lam_v, tol=tol, max_iter=max_iter,
             restart=restart, step=step, check_every=check_every or 3, certify=certify)
         x1 = torch.from_numpy(xv)
         return LassoSolution(x1 if squeeze else x1.unsqueeze(0), iters, converged,
