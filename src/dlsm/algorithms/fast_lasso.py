@@ -225,8 +225,8 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
                 dtype: torch.dtype | None = torch.float64) -> LassoSolution:
     """Batched FISTA with restart. A row ends when :func:`polish` certifies its solution (``certify``) or when
     its relative change is at most ``tol``; both are checked every ``check_every`` iterations (None: 5, or 3 for
-    one vector), and a row is polished only when its signs are those of the check before (its support has
-    settled).
+    one vector), and a row is polished when its signs are those of the check before (its support has settled)
+    or when it ends on the tolerance (``certified`` then says whether its polished solution passed).
 
     y (batch, m) or (m,); ``lam`` a scalar or one λ per row (batch,). ``gram``: None decides by
     :func:`use_gram` with ``max_iter``; ``dtype``: the working precision (None keeps y's). One vector on the CPU
@@ -290,7 +290,7 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
         out[rows] = x
         if certify:
             new_signs = torch.sign(x)
-            settled = (new_signs == signs).all(1) & ~done
+            settled = (new_signs == signs).all(1) | done  # a settled support, or a row that ends here
             signs = new_signs
             if bool(settled.any()):
                 at = settled.nonzero().squeeze(1)
