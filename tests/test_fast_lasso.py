@@ -59,6 +59,11 @@ def test_fista_solve_stops_at_max_iter_and_rejects_bad_arguments():
         fista_solve(A, y, 0.05, tol=-1.0)
     with pytest.raises(ValueError, match="lam"):
         fista_solve(A, y, -0.05)
+    bad = y.clone()
+    bad[0, 0] = float("nan")
+    for yy in (bad, bad[0]):  # batched and one vector: refused, not an endless backtracking
+        with pytest.raises(ValueError, match="finite"):
+            fista_solve(A, yy, 0.05)
 
 
 def test_gram_rule_is_the_flop_count():

@@ -241,6 +241,8 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
     y2 = (y.unsqueeze(0) if squeeze else y).to(dt)  # (b, m)
     b, (m, n) = y2.shape[0], A.shape
     dev = A.device
+    if not (bool(torch.isfinite(A).all()) and bool(torch.isfinite(y2).all())):
+        raise ValueError("fista_solve: A and y must be finite (a NaN or inf entry has no LASSO solution)")
     lam_v = _lam(lam, y2)  # scalar or (b, 1)
     per_row = isinstance(lam_v, torch.Tensor)
     if b == 1 and dev.type == "cpu" and gram is not True:
