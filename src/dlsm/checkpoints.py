@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from dlsm.errors import DataError, InputError
+from dlsm.i18n import t
 from dlsm.models.classifiers import CLASSIFIERS, build_classifier
 
 FORMAT = "dlsm-classifier"
@@ -73,10 +74,10 @@ class Checkpoint:
     def from_payload(cls, payload: Any, source: str = "checkpoint") -> Checkpoint:
         """Validate a loaded dictionary; DataError naming ``source`` and the problem otherwise."""
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise DataError(f"{source} is not a dlsm classifier checkpoint")
+            raise DataError(t("runs.err.not_classifier_checkpoint", source=source))
         if payload.get("version") != VERSION:
-            raise DataError(f"{source}: checkpoint version {payload.get('version')!r} is not supported "
-                            f"(this dlsm reads version {VERSION})")
+            raise DataError(t("runs.err.checkpoint_version", source=source, version=repr(payload.get("version")),
+                              supported=VERSION))
         try:
             norm = payload["normalization"]
             ckpt = cls(
@@ -93,11 +94,12 @@ class Checkpoint:
                 pixel_mean=None if payload.get("pixel_mean") is None else float(payload["pixel_mean"]),
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise DataError(f"{source}: the checkpoint is incomplete or malformed ({exc!r})") from exc
+            raise DataError(t("runs.err.checkpoint_malformed", source=source, error=repr(exc))) from exc
         if ckpt.model not in CLASSIFIERS:
-            raise DataError(f"{source}: unknown model {ckpt.model!r} (known: {', '.join(CLASSIFIERS)})")
-        if not all(isinstance(t, torch.Tensor) for t in ckpt.state_dict.values()):
-            raise DataError(f"{source}: the state dict holds something other than tensors")
+            raise DataError(t("runs.err.checkpoint_unknown_model", source=source, model=repr(ckpt.model),
+                              known=", ".join(CLASSIFIERS)))
+        if not all(isinstance(v, torch.Tensor) for v in ckpt.state_dict.values()):
+            raise DataError(t("runs.err.checkpoint_not_tensors", source=source))
         return ckpt
 
     def build_model(self) -> nn.Module:
@@ -106,7 +108,7 @@ class Checkpoint:
             model = build_classifier(self.model, self.hparams)
             model.load_state_dict(self.state_dict)
         except (TypeError, ValueError, RuntimeError, KeyError) as exc:
-            raise DataError(f"the checkpoint's weights do not fit its {self.model} model: {exc}") from exc
+            raise DataError(t("runs.err.weights_do_not_fit", model=self.model, error=exc)) from exc
         return model.eval()
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
@@ -122,9 +124,9 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
     return path
 
 
-#: What works when a folder or file holds no classifier: the commands that make one.
-HOW_TO_GET_ONE = ("dlsm predict needs a run of the classify lab, e.g. `dlsm run classify --quick` (MNIST digits) or "
-                  "`dlsm run classify data=folder:PATH` (your own images), then `dlsm predict RUN_FOLDER IMAGE...`")
+def how_to_get_one() -> str:
+    """What works when a folder or file holds no classifier: the commands that make one (current language)."""
+    return t("runs.err.how_to_get_one")
 
 
 def run_lab(folder: Path) -> str | None:
@@ -142,12 +144,10 @@ def _not_a_classifier(where: Path, folder: Path) -> DataError | None:
     if lab is None:
         return None
     if lab != "classify":
-        return DataError(f"{where} is a run of the {lab} lab, which trains no image classifier; {HOW_TO_GET_ONE}")
+        return DataError(t("runs.err.not_classifier_lab", where=where, lab=lab, how=how_to_get_one()))
     if not (folder / "artifacts.pt").is_file():
-        return DataError(f"{where} is a classify run that did not finish (no artifacts.pt); resume it with "
-                         f"`dlsm run classify --resume {folder}`, or start a new one")
-    return DataError(f"{where} is a classify run saved without a checkpoint; rerun it with save_checkpoint=true "
-                     "(the default)")
+        return DataError(t("runs.err.classify_unfinished", where=where, folder=folder))
+    return DataError(t("runs.err.classify_no_checkpoint", where=where))
 
 
 def resolve_path(path: str | Path) -> Path:
@@ -160,10 +160,10 @@ def resolve_path(path: str | Path) -> Path:
             if (path / name).is_file():
                 return path / name
         problem = _not_a_classifier(path, path)
-        raise problem or DataError(f"{path} is a folder without {' or '.join(FILE_NAMES)}; {HOW_TO_GET_ONE}, "
-                                   "or give a checkpoint file")
+        raise problem or DataError(t("runs.err.folder_without_checkpoint", path=path,
+                                     names=t("runs.err.word_or").join(FILE_NAMES), how=how_to_get_one()))
     if not path.is_file():
-        raise DataError(f"checkpoint not found: {path}")
+        raise DataError(t("runs.err.checkpoint_not_found", path=path))
     return path
 
 
@@ -174,8 +174,6 @@ def load_plain(file: Path) -> Any:
     ``os.system`` that a malicious pickle would call) is not a plain weights file and is not loaded
     (:class:`~dlsm.errors.InputError`, exit status 2); any other failure is a truncated or corrupt file
     (DataError)."""
-    from dlsm.i18n import t
-
     try:
         return torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged file
@@ -183,8 +181,7 @@ def load_plain(file: Path) -> Any:
         what = re.search(r"GLOBAL (\S+)", text)  # a pickle naming a Python global; random bytes name none
         if isinstance(exc, pickle.UnpicklingError) and what and ("weights_only" in text or "Weights only" in text):
             raise InputError(t("cli.err.not_plain_weights", path=file, what=what.group(1))) from None
-        raise DataError(f"cannot read {file}: the file is truncated, corrupt or not a PyTorch file; save it "
-                        "again (rerun the lab)") from None
+        raise DataError(t("runs.err.checkpoint_corrupt", file=file)) from None
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -202,5 +199,5 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         if problem is not None:
             raise problem
         if "state_dict" in payload:
-            raise DataError(f"{file} holds a trained model but no classifier checkpoint; {HOW_TO_GET_ONE}")
+            raise DataError(t("runs.err.model_without_checkpoint", file=file, how=how_to_get_one()))
     return Checkpoint.from_payload(payload, source=str(file))

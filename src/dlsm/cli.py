@@ -122,7 +122,7 @@ def parse_assignments(config_cls: type[LabConfig], items: Sequence[str]) -> tupl
     """One-key form of :func:`parse_grid`: fixed overrides, the swept key (or None) and its values."""
     fixed, grid = parse_grid(config_cls, items)
     if len(grid) > 1:
-        raise ConfigError(f"this call sweeps one key at a time; got several: {', '.join(grid)}")
+        raise ConfigError(t("runs.err.several_swept", keys=", ".join(grid)))
     if grid:
         key, values = next(iter(grid.items()))
         return fixed, key, values

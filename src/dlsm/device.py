@@ -12,6 +12,7 @@ import torch
 
 from dlsm.config import param
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 
 DeviceName = Literal["auto", "cpu", "cuda"]
 
@@ -24,10 +25,9 @@ def device_param() -> DeviceName:
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; ``cuda`` without CUDA -> ConfigError (exit status 2)."""
     if name not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"device: got {name!r}; allowed: one of: auto, cpu, cuda", key="device")
+        raise ConfigError(t("runs.err.device", name=repr(name)), key="device")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: got 'cuda' but this PyTorch sees no CUDA GPU "
-                          f"(torch {torch.__version__}); allowed here: auto, cpu", key="device")
+        raise ConfigError(t("runs.err.no_cuda", version=torch.__version__), key="device")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from dlsm.checkpoints import Checkpoint, load_checkpoint
 from dlsm.errors import ConfigError, DataError
+from dlsm.i18n import t
 
 
 @dataclass
@@ -74,7 +75,7 @@ def read_for(checkpoint: Checkpoint, path: Path) -> tuple[torch.Tensor, bool]:
     from dlsm.problems.image_folder import load_image_files, mnist_style, read_grey
 
     if not path.is_file():
-        raise DataError("no such image file")
+        raise DataError(t("runs.err.no_image_file"))
     if not trained_on_mnist(checkpoint):
         return load_image_files([path], checkpoint.image_size, checkpoint.channels)[0], False
     grey = read_grey(path)                                                      # (H, W)
@@ -91,7 +92,7 @@ def read_for(checkpoint: Checkpoint, path: Path) -> tuple[torch.Tensor, bool]:
 def predict_files(checkpoint: Checkpoint, paths: Sequence[str | Path]) -> tuple[list[Prediction], list[Unreadable]]:
     """Read, preprocess and classify image files; a file that cannot be read is returned in the second list."""
     if not paths:
-        raise DataError("no image files given")
+        raise DataError(t("runs.err.no_images"))
     images, read, bad = [], [], []
     for p in paths:
         path = Path(p).expanduser()
@@ -137,7 +138,7 @@ def cli_predict(args: argparse.Namespace) -> int:
 
     Exit status 0 when every image was classified, 1 when some could not be read (the others are printed)."""
     if args.top < 1:
-        raise ConfigError(f"--top: got {args.top}; allowed: an integer >= 1", key="top")
+        raise ConfigError(t("runs.err.top", top=args.top), key="top")
     checkpoint = load_checkpoint(args.checkpoint)
     predictions, bad = predict_files(checkpoint, args.images)
     print(describe(checkpoint, str(args.checkpoint)))

@@ -79,13 +79,12 @@ def collect_sections(paths: list[Path], points: bool = False) -> list[Section]:
     for path in paths:
         path = Path(path)
         if path.is_file():
-            raise DataError(f"{path}: is a file; give a run folder, a sweep folder or a folder of runs "
-                            "(for example runs/)")
+            raise DataError(t("runs.err.report_is_file", path=path))
         if not path.is_dir():
-            raise DataError(f"{path}: no such folder")
+            raise DataError(t("runs.err.report_no_folder", path=path))
         found = _sections_under(path, points)
         if not found:
-            raise DataError(f"{path}: contains no dlsm run folder (no config.json + metrics.json)")
+            raise DataError(t("runs.err.report_no_runs", path=path))
         sections += found
     return sections
 
@@ -269,7 +268,7 @@ def attach_discussion(sections: list[Section], discussion: Path | None) -> str |
     try:
         text = Path(discussion).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"--discussion {discussion}: cannot read it as UTF-8 text ({exc})") from None
+        raise DataError(t("runs.err.discussion_unreadable", path=discussion, error=exc)) from None
     per_section, overall = split_discussion(text, sections)
     for i, body in per_section.items():
         sections[i].discussion = body

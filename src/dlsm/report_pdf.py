@@ -653,7 +653,7 @@ def japanese_font() -> Path:
 
     fonts = sorted((Path(matplotlib_fontja.__file__).parent / "fonts").glob("*.ttf"))
     if not fonts:
-        raise DataError("matplotlib-fontja has no .ttf font; reinstall it (pip install matplotlib-fontja)")
+        raise DataError(t("runs.err.no_japanese_font"))
     return fonts[0]
 
 

@@ -314,7 +314,7 @@ def save_run(result: Result, root: Path, size: str = "course") -> Path:
     from dlsm.labs import get_lab
 
     if not result.lab or result.config is None:
-        raise DataError("this result does not say which lab and config made it (run it with lab.run(config))")
+        raise DataError(t("runs.err.result_without_lab"))
     lab = get_lab(result.lab)
     run_dir = new_folder(root / lab.name, timestamp())
     write_config(run_dir, lab.name, result.config, size)
@@ -334,25 +334,24 @@ def resume_run(lab: Lab, run_dir: Path, progress: ProgressFn | None = None,
 
     run_dir = Path(run_dir)
     if run_dir.is_file():
-        raise InputError(f"--resume {run_dir}: this is a file; give the run folder that holds config.json")
+        raise InputError(t("runs.err.resume_is_file", path=run_dir))
     if not (run_dir / "config.json").is_file():
-        raise InputError(f"--resume {run_dir}: not a dlsm run folder (no config.json)")
+        raise InputError(t("runs.err.resume_not_run", path=run_dir))
     pid = locked_by(run_dir)
     if pid is not None:
         raise RunLocked(t("cli.err.run_locked", path=run_dir, pid=pid))
     record = read_json(run_dir / "config.json")
     if record.get("lab") != lab.name:
-        raise ConfigError(f"--resume {run_dir}: this is a run of {record.get('lab')!r}, not {lab.name!r}; "
-                          f"resume it with: dlsm run {record.get('lab')} --resume {run_dir}", key="resume")
+        raise ConfigError(t("runs.err.resume_other_lab", path=run_dir, lab=repr(record.get("lab")),
+                            asked=repr(lab.name), name=record.get("lab")), key="resume")
     status = read_json(run_dir / "metrics.json").get("status") if (run_dir / "metrics.json").is_file() else None
     if status in (Status.COMPLETED.value, Status.DIVERGED.value):
-        raise InputError(f"--resume {run_dir}: nothing to resume, the run is already {status}")
+        raise InputError(t("runs.err.resume_finished", path=run_dir, status=status))
     if not (run_dir / "checkpoint.pt").is_file():
-        raise InputError(f"--resume {run_dir}: nothing to resume, the run wrote no checkpoint.pt (it stopped before "
-                        "its first checkpoint, or the lab trains no network); start it again")
+        raise InputError(t("runs.err.resume_no_checkpoint", path=run_dir))
     payload = load_training_checkpoint(run_dir)
     if payload.get("lab") not in ("", lab.name):
-        raise DataError(f"--resume {run_dir}: the checkpoint belongs to lab {payload.get('lab')!r}")
+        raise DataError(t("runs.err.resume_checkpoint_other_lab", path=run_dir, lab=repr(payload.get("lab"))))
     config = lab.config.from_dict(record.get("config", {}))
     threads = record.get("threads")
     if isinstance(threads, int) and threads > 0:

@@ -98,7 +98,7 @@ def new_folder(parent: Path, name: str) -> Path:
         except FileExistsError:
             continue
         return candidate
-    raise DataError(f"could not create a new folder under {parent}")
+    raise DataError(t("runs.err.no_new_folder", parent=parent))
 
 
 def environment() -> dict[str, str]:
@@ -220,7 +220,7 @@ def read_json(path: Path) -> Any:
     try:
         return _numbers(json.loads(Path(path).read_text()))
     except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read {path} ({exc})") from None
+        raise DataError(t("runs.err.cannot_read_json", path=path, error=exc)) from None
 
 
 def mark_resumed(run_dir: Path) -> None:
@@ -368,13 +368,13 @@ def is_run_dir(path: Path) -> bool:
 def load_run(path: Path) -> RunRecord:
     path = Path(path)
     if not is_run_dir(path):
-        raise DataError(f"{path} is not a dlsm run folder (config.json is missing)")
+        raise DataError(t("runs.err.not_run_folder", path=path))
     try:
         cfg = read_json(path / "config.json")
         met = (read_json(path / "metrics.json") if (path / "metrics.json").is_file() else
                {"status": INCOMPLETE, "notes": [t("report.note.no_metrics")]})
     except DataError as exc:
-        raise DataError(f"{path}: cannot read the run's JSON files ({exc})") from None
+        raise DataError(t("runs.err.run_json_unreadable", path=path, error=exc)) from None
     return RunRecord(
         path=path,
         lab=cfg.get("lab", "?"),

@@ -70,20 +70,17 @@ def expand_range(spec: ParamSpec, text: str) -> list[str] | None:
         start, stop = float(parts[0]), float(parts[1])
         step = float(parts[2]) if len(parts) == 3 else 1.0
     except ValueError:
-        raise ConfigError(f"{spec.name}: cannot read the range {text!r}; write start:stop:step, "
-                          "e.g. 0:20:2 (stop included)", key=spec.name) from None
+        raise ConfigError(t("runs.err.range_unreadable", key=spec.name, text=repr(text)), key=spec.name) from None
     if step == 0 or not all(map(math.isfinite, (start, stop, step))) or (stop - start) * step < 0:
-        raise ConfigError(f"{spec.name}: the range {text!r} never reaches its stop; the step must be non-zero "
-                          "and point from start to stop", key=spec.name)
+        raise ConfigError(t("runs.err.range_endless", key=spec.name, text=repr(text)), key=spec.name)
     n = math.floor((stop - start) / step + 1e-9) + 1
     if n > MAX_RANGE_VALUES:
-        raise ConfigError(f"{spec.name}: the range {text!r} has {n} values; at most {MAX_RANGE_VALUES}",
+        raise ConfigError(t("runs.err.range_too_long", key=spec.name, text=repr(text), n=n, most=MAX_RANGE_VALUES),
                           key=spec.name)
     values = [start + i * step for i in range(n)]
     if tp is int:
         if not all(float(v).is_integer() for v in values):
-            raise ConfigError(f"{spec.name}: the range {text!r} gives non-integer values; the key is an int",
-                              key=spec.name)
+            raise ConfigError(t("runs.err.range_not_int", key=spec.name, text=repr(text)), key=spec.name)
         return [str(int(v)) for v in values]
     return [f"{v:.12g}" for v in values]  # 0.1:0.5:0.1 gives 0.3, not 0.30000000000000004
 
@@ -96,11 +93,11 @@ def expand(config_cls: type[LabConfig], base: Mapping[str, Any], grid: Mapping[s
     (empty for one seed). The seeds start at ``base["seed"]`` or the config's default seed.
     """
     if seeds < 1:
-        raise ConfigError(f"--seeds: got {seeds}; allowed: int >= 1", key="seeds")
+        raise ConfigError(t("runs.err.seeds", seeds=seeds), key="seeds")
     if seeds > 1 and "seed" in grid:
-        raise ConfigError("seed is swept and --seeds is given; use one of them", key="seed")
+        raise ConfigError(t("runs.err.seed_and_seeds"), key="seed")
     if not grid and seeds == 1:
-        raise ConfigError("a sweep needs a key with several values or --seeds N")
+        raise ConfigError(t("runs.err.nothing_to_sweep"))
     first = int(base["seed"]) if "seed" in base else int(config_cls.spec("seed").default)
     seed_list = list(range(first, first + seeds)) if seeds > 1 else []
     points = []

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.problems.mimo import Constellation
 
 #: Exhaustive search above this many candidate vectors |C|ⁿ is refused.
@@ -119,10 +120,8 @@ class LMMSE:
 def check_exhaustive(const: Constellation, n: int, what: str = "ml") -> None:
     """ConfigError when |C|ⁿ exceeds :data:`MAX_CANDIDATES`."""
     if const.size**n > MAX_CANDIDATES:
-        raise ConfigError(
-            f"detectors: {what} searches all {const.size}^{n} = {const.size**n:.3g} candidate vectors, above the "
-            f"limit 2^20 = {MAX_CANDIDATES}; allowed: n <= {_max_n(const)} for {const.name}. Drop {what} from "
-            "detectors (K-best and EP scale to large n)", key="detectors")
+        raise ConfigError(t("models.err.exhaustive", what=what, size=const.size, n=n, count=const.size**n,
+                              limit=MAX_CANDIDATES, max_n=_max_n(const), name=const.name), key="detectors")
 
 
 def _max_n(const: Constellation) -> int:
@@ -213,7 +212,7 @@ class KBest:
 
     def __init__(self, const: Constellation, k: int = 16) -> None:
         if k < 1:
-            raise ConfigError(f"kbest_k: got {k}; allowed: an integer >= 1", key="kbest_k")
+            raise ConfigError(t("models.err.kbest_k", k=k), key="kbest_k")
         self.const, self.k = const, k
 
     def __call__(self, y: torch.Tensor, H: torch.Tensor, noise_var: float) -> Detection:

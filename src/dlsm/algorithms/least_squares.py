@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from dlsm.errors import DataError
+from dlsm.i18n import t
 
 
 def with_intercept(X: torch.Tensor) -> torch.Tensor:
@@ -58,8 +59,7 @@ def least_squares(X: torch.Tensor, y: torch.Tensor) -> LinearFit:
     Xc, yc = X - x_bar, y - y_bar  # (n, d), (n,)
     G = Xc.T @ Xc  # (d, d)
     if n <= d or torch.linalg.matrix_rank(G) < d:
-        raise DataError(f"least squares needs {d} linearly independent centred input columns "
-                        f"and more than {d} samples; got {n} samples of rank {int(torch.linalg.matrix_rank(G))}")
+        raise DataError(t("models.err.rank", d=d, n=n, rank=int(torch.linalg.matrix_rank(G))))
     w = torch.linalg.solve(G, Xc.T @ yc)  # (d,)
     return LinearFit(w=w, b=y_bar - x_bar @ w)
 
@@ -81,7 +81,7 @@ class Standardizer:
     def fit(cls, X: torch.Tensor) -> Standardizer:
         std = X.std(dim=0, correction=0)  # (d,)
         if bool((std == 0).any()):
-            raise DataError("cannot standardise a constant input column (its standard deviation is 0)")
+            raise DataError(t("models.err.constant_column"))
         return cls(mean=X.mean(dim=0), std=std)
 
     def transform(self, X: torch.Tensor) -> torch.Tensor:

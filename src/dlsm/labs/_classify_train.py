@@ -19,6 +19,7 @@ from torch import nn
 from dlsm import seeds
 from dlsm.device import resolve_device
 from dlsm.errors import DataError
+from dlsm.i18n import t
 from dlsm.metrics import accuracy
 from dlsm.models.classifiers import CNN, MLP, SmallCNN, set_dropout_generator
 from dlsm.problems.augment import Augment
@@ -95,7 +96,7 @@ def split_validation(data: ImageDataset, fraction: float, seed: int) -> tuple[Im
         held.append(idx[:n_val])
         keep.append(idx[n_val:])
     if not held:
-        raise DataError(f"val_fraction={fraction}: no class has two training images to split")
+        raise DataError(t("classify.err.val_split", fraction=fraction))
     keep_idx, held_idx = np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
 
     def subset(idx: np.ndarray) -> ImageDataset:

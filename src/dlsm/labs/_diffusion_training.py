@@ -16,6 +16,7 @@ from dlsm.algorithms.ddpm import DDPMScheduler, noise_prediction_loss
 from dlsm.algorithms.flow_matching import flow_matching_loss
 from dlsm.algorithms.guidance import drop_labels
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.labs._digit_autoencoder import Codec
 from dlsm.models.denoisers import CourseDenoiser, LatentDenoiser, SinusoidalDenoiser, SmallUNet
 from dlsm.result import ProgressFn
@@ -47,7 +48,7 @@ def build_network(s: dict[str, Any], channels: int, generator: torch.Generator, 
         return SmallUNet(channels, n_classes=N_CLASSES, generator=generator)
     if s["network"] == "latent":
         return LatentDenoiser(latent_dim, N_CLASSES, s["width"], generator=generator)
-    raise ConfigError(f"network={s['network']!r}: unknown; allowed: course, sinusoidal, unet, latent", key="network")
+    raise ConfigError(t("diffusion.err.unknown_network", network=repr(s["network"])), key="network")
 
 
 #: Keys of the recipe that shape only the sampler, not the training.

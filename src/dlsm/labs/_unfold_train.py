@@ -18,6 +18,7 @@ import torch
 
 from dlsm.algorithms.sparse import SVD, amp, fista, ista, vamp, vamp_se_nmse_db
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.metrics import nmse_db
 from dlsm.models.unfolded import Unfolded
 from dlsm.problems.sparse import SparseProblem
@@ -136,7 +137,7 @@ def load_saved(path: str) -> dict:
     if file.is_dir():
         file = file / "artifacts.pt"
     if not file.is_file():
-        raise ConfigError(f"load: got {path!r}; no such run folder or artifacts.pt of the unfold lab", key="load")
+        raise ConfigError(t("unfold.err.load_path", path=repr(path)), key="load")
     from dlsm.checkpoints import load_plain  # plain messages for a damaged file and for one holding Python objects
 
     return load_plain(file)

@@ -33,8 +33,7 @@ class Config(LabConfig):
 
     def check(self) -> None:
         if self.u_max <= self.u_min:
-            raise ConfigError(f"u_max: got {self.u_max:g}; must be greater than u_min = {self.u_min:g}",
-                              key="u_max")
+            raise ConfigError(t("activations.err.u_range", u_max=self.u_max, u_min=self.u_min), key="u_max")
 
 
 @dataclass(kw_only=True)

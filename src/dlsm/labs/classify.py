@@ -163,18 +163,14 @@ class Config(LabConfig):
     def check(self) -> None:
         kind, sep, arg = self.data.partition(":")
         if not (self.data in ("mnist-5k", "mnist") or (sep and kind in ("idx", "folder") and arg.strip())):
-            raise ConfigError(f"data: got {self.data!r}; allowed: mnist-5k, mnist, idx:<folder>, "
-                              "folder:<path>", key="data")
+            raise ConfigError(t("classify.err.data", data=repr(self.data)), key="data")
         if self.model == "cnn" and self.image_size is not None and self.image_size < 6:
-            raise ConfigError(f"image_size: got {self.image_size}; the CNN needs at least 6", key="image_size")
+            raise ConfigError(t("classify.err.image_size", image_size=self.image_size), key="image_size")
         if self.model in FIXED_ACTIVATION and self.activation != FIXED_ACTIVATION[self.model]:
-            raise ConfigError(f"activation: got {self.activation!r} with model={self.model}; the {self.model} "
-                              f"uses {FIXED_ACTIVATION[self.model]} (activation applies to model=mlp)",
-                              key="activation")
+            raise ConfigError(t("classify.err.fixed_activation", activation=repr(self.activation), model=self.model,
+                                fixed=FIXED_ACTIVATION[self.model]), key="activation")
         if self.patience is not None and self.val_fraction == 0:
-            raise ConfigError(f"patience: got {self.patience} but val_fraction is 0; early stopping watches "
-                              "the validation loss: set val_fraction (e.g. 0.15) or patience=none",
-                              key="patience")
+            raise ConfigError(t("classify.err.patience", patience=self.patience), key="patience")
 
 
 # ----- the outcome ---------------------------------------------------------------------------------------

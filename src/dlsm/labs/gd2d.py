@@ -60,7 +60,7 @@ class Config(LabConfig):
     def check(self) -> None:
         q = self.Q
         if abs(q[1] - q[2]) > 1e-12 * max(1.0, *map(abs, q)):
-            raise ConfigError(f"Q: got {q}; Q must be symmetric (q12 = q21)", key="Q")
+            raise ConfigError(t("gd2d.err.symmetric", q=q), key="Q")
 
 
 def make_rule(name: Optimizer, config: Config) -> UpdateRule:
@@ -73,7 +73,7 @@ def make_rule(name: Optimizer, config: Config) -> UpdateRule:
         return Nesterov(config.lr, config.momentum)
     if name == "adam":
         return Adam(config.lr)
-    raise ConfigError(f"optimizer: got {name!r}; allowed: one of: {', '.join(OPTIMIZERS)}", key="optimizer")
+    raise ConfigError(t("gd2d.err.optimizer", name=repr(name), choices=", ".join(OPTIMIZERS)), key="optimizer")
 
 
 @dataclass(kw_only=True)

@@ -139,25 +139,22 @@ class Config(LabConfig):
     def check(self) -> None:
         bad = [d for d in self.detectors if d not in DETECTORS]
         if bad or not self.detectors:
-            raise ConfigError(f"detectors: got {self.detectors!r}; allowed: a non-empty list of "
-                              f"{', '.join(DETECTORS)}", key="detectors")
+            raise ConfigError(t("mimo.err.detectors", detectors=repr(self.detectors), allowed=", ".join(DETECTORS)),
+                              key="detectors")
         if len(set(self.detectors)) != len(self.detectors):
-            raise ConfigError(f"detectors: got {self.detectors!r}; each detector at most once", key="detectors")
+            raise ConfigError(t("mimo.err.detectors_twice", detectors=repr(self.detectors)), key="detectors")
         const = constellation(self.modulation)
         for name in ("ml", "map"):
             if name in self.detectors:
                 check_exhaustive(const, self.n, name)
         if self.snr_db is not None and not math.isfinite(self.snr_db):
-            raise ConfigError(f"snr_db: got {self.snr_db!r}; allowed: a finite number of dB", key="snr_db")
+            raise ConfigError(t("mimo.err.snr_db", snr_db=repr(self.snr_db)), key="snr_db")
         if self.tpg_loss == "ce" and self.modulation != "bpsk":
-            raise ConfigError(f"tpg_loss: got 'ce' with modulation={self.modulation!r}; allowed: ce only with bpsk",
-                              key="tpg_loss")
+            raise ConfigError(t("mimo.err.tpg_loss_ce", modulation=repr(self.modulation)), key="tpg_loss")
         if self.tpg_finetune_loss == "ser" and self.tpg_finetune == 0:
-            raise ConfigError("tpg_finetune_loss: got 'ser' with tpg_finetune=0; allowed: 'ser' with fine-tuning steps "
-                              "(e.g. tpg_finetune=2000), or 'same'", key="tpg_finetune_loss")
+            raise ConfigError(t("mimo.err.finetune_loss"), key="tpg_finetune_loss")
         if any(not math.isfinite(s) or abs(s) > 100 for s in self.snr_grid):
-            raise ConfigError(f"snr_grid: got {self.snr_grid!r}; allowed: finite SNRs in dB within ±100",
-                              key="snr_grid")
+            raise ConfigError(t("mimo.err.snr_grid", snr_grid=repr(self.snr_grid)), key="snr_grid")
         guard("mimo", memory_bytes(self), key="n")  # a size this machine cannot hold: refused before any run
 
     @property

@@ -45,8 +45,7 @@ class Config(LabConfig):
 
     def check(self) -> None:
         if self.x_max <= self.x_min:
-            raise ConfigError(f"x_max: got {self.x_max:g}; must be greater than x_min = {self.x_min:g}",
-                              key="x_max")
+            raise ConfigError(t("quadfit.err.x_range", x_max=self.x_max, x_min=self.x_min), key="x_max")
 
 
 @dataclass(kw_only=True)

@@ -106,8 +106,7 @@ class Config(LabConfig):
 
     def check(self) -> None:
         if self.snr_db is not None and self.noise_std is not None:
-            raise ConfigError(f"give snr_db or noise_std, not both (got snr_db={self.snr_db}, "
-                              f"noise_std={self.noise_std})", key="snr_db")
+            raise ConfigError(t("sparse.err.noise_both", snr_db=self.snr_db, noise_std=self.noise_std), key="snr_db")
         guard("sparse", memory_bytes(self), key="n")  # a size this machine cannot hold: refused before any run
         self.sparse_setting()  # validates the combination (e.g. matrix=cond needs cond)
 

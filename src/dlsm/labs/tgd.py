@@ -78,8 +78,7 @@ class Config(LabConfig):
         from dlsm.errors import ConfigError
 
         if self.random_quadratic and self.rq_m < self.rq_n:
-            raise ConfigError(f"rq_m: got {self.rq_m} < rq_n = {self.rq_n}; Q = AᵀA is singular then (a zero "
-                              "eigenvalue that no step can reduce); allowed: rq_m >= rq_n", key="rq_m")
+            raise ConfigError(t("tgd.err.rq_m", rq_m=self.rq_m, rq_n=self.rq_n), key="rq_m")
 
 
 def _train(model: TrainableGD, draw, config_steps: int, lr: float, optimizer: str, incremental: bool,

@@ -101,12 +101,11 @@ class Config(LabConfig):
 
     def check(self) -> None:
         if self.setting not in SETTINGS:
-            raise ConfigError(f"setting: got {self.setting!r}; allowed: one of: {', '.join(SETTINGS)}",
+            raise ConfigError(t("unfold.err.setting", setting=repr(self.setting), choices=", ".join(SETTINGS)),
                               key="setting")
         s = self.sparse_setting()
         if self.tista and s.m > s.n:
-            raise ConfigError(f"m: got m = {s.m} > n = {s.n}; TISTA's W = Aᵀ(AAᵀ)⁻¹ needs AAᵀ invertible "
-                              "(m <= n); allowed: m <= n, or tista=false", key="m")
+            raise ConfigError(t("unfold.err.tista_m", m=s.m, n=s.n), key="m")
         guard("unfold", memory_bytes(self), key="n")  # a size this machine cannot hold: refused before any run
 
 
@@ -262,15 +261,14 @@ def compute(config: Config, progress: ProgressFn | None = None) -> Outcome:
             key = f"{method}/{a}"
             if saved is not None:
                 if key not in saved:
-                    held = sorted({k.split("/")[0] for k in saved if "/" in k}) or ["no trained method"]
-                    raise ConfigError(f"load: {config.load} has no trained {METHODS[method]} for draw {a}; it holds "
-                                      f"{', '.join(held)} (train them with the methods and draws of this run, or "
-                                      f"leave {method} out)", key="load")
+                    held = sorted({k.split("/")[0] for k in saved if "/" in k}) or [t("unfold.err.nothing_held")]
+                    raise ConfigError(t("unfold.err.load_missing", load=config.load, method=METHODS[method], draw=a,
+                                        held=", ".join(held), name=method), key="load")
                 try:
                     model.load_state_dict(saved[key])
                 except RuntimeError as exc:
-                    raise ConfigError(f"load: the saved {METHODS[method]} does not fit this config "
-                                      f"({saved.get('config')}): {str(exc).splitlines()[0]}", key="load") from None
+                    raise ConfigError(t("unfold.err.load_mismatch", method=METHODS[method], saved=saved.get("config"),
+                                        reason=str(exc).splitlines()[0]), key="load") from None
             else:
                 lr = config.lista_lr if method.startswith("lista") else config.lr
                 log = train(model, problem, plan, g_train, f"{method}{a}-generation",

@@ -23,6 +23,7 @@ from torch import nn
 
 from dlsm.algorithms.activations import ACTIVATIONS
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 
 
 def make_activation(activation: str | nn.Module | None) -> nn.Module:
@@ -33,10 +34,8 @@ def make_activation(activation: str | nn.Module | None) -> nn.Module:
     if isinstance(activation, nn.Module):
         return copy.deepcopy(activation)
     if activation not in ACTIVATIONS:
-        raise ConfigError(
-            f"activation: got {activation!r}; allowed: one of: {', '.join(ACTIVATIONS)} (or an nn.Module)",
-            key="activation",
-        )
+        raise ConfigError(t("models.err.activation", activation=repr(activation), choices=", ".join(ACTIVATIONS)),
+                          key="activation")
     return ACTIVATIONS[activation].module()
 
 
@@ -60,7 +59,7 @@ class MLP(nn.Module):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         if len(widths) < 2 or min(widths) < 1:
-            raise ConfigError(f"widths: got {widths}; allowed: at least two widths, each >= 1", key="widths")
+            raise ConfigError(t("models.err.widths", widths=widths), key="widths")
         self.widths = widths
         layers: list[nn.Module] = []
         n_layers = len(widths) - 1

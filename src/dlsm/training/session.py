@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dlsm.errors import DataError
+from dlsm.i18n import t
 
 FORMAT = "dlsm-training"
 VERSION = 1
@@ -143,9 +144,9 @@ class RunSession:
 
 def metrics_so_far(trainers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Steps done and the last logged scalars of each trainer (what a killed run's metrics.json shows)."""
-    out: dict[str, Any] = {"steps": sum(int(t["log"]["steps_done"]) for t in trainers.values())}
-    for name, t in trainers.items():
-        for key, values in t["log"]["history"].items():
+    out: dict[str, Any] = {"steps": sum(int(tr["log"]["steps_done"]) for tr in trainers.values())}
+    for name, trainer in trainers.items():
+        for key, values in trainer["log"]["history"].items():
             if values:
                 out[f"{name}.{key}" if len(trainers) > 1 else key] = values[-1]
     return out
@@ -162,13 +163,12 @@ def load_training_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     file = path / FILE_NAME if path.is_dir() else path
     if not file.is_file():
-        raise DataError(f"{path} has no training checkpoint ({FILE_NAME}); only runs of labs that train a "
-                        "network write one, while they train")
+        raise DataError(t("runs.err.no_training_checkpoint", path=path, name=FILE_NAME))
     from dlsm.checkpoints import load_plain
 
     payload = load_plain(file)  # a file with Python objects: "not a plain weights file; it was not loaded"
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or "trainers" not in payload:
-        raise DataError(f"{file} is not a dlsm training checkpoint")
+        raise DataError(t("runs.err.not_training_checkpoint", file=file))
     if payload.get("version") != VERSION:
-        raise DataError(f"{file}: training checkpoint version {payload.get('version')!r} is not supported")
+        raise DataError(t("runs.err.training_checkpoint_version", file=file, version=repr(payload.get("version"))))
     return payload
