@@ -40,6 +40,7 @@ import torch
 from dlsm.algorithms.ista import _lam
 
 KKT_SLACK = 1e-9  # relative slack on |A_jᵀ r| ≤ λ for the rounding of the check itself
+NOT_FINITE = "fista_solve: A and y must be finite (a NaN or inf entry has no LASSO solution)"
 BACKTRACK = 1.5  # the factor η by which the backtracking step raises L (Beck & Teboulle 2009)
 SHRINK = 0.95  # the factor by which each step of fista_vector first tries to lower L (Scheinberg et al. 2014)
 
@@ -194,6 +195,8 @@ def fista_vector(A: np.ndarray, y: np.ndarray, lam: float, *, tol: float = 1e-10
             if Adz @ Adz <= L * (dz @ dz):  # the majorisation holds at z (exact for a quadratic f)
                 break
             L *= grow
+            if not math.isfinite(L):  # the test never holds: a NaN or inf in A or y (checked here at no cost)
+                raise ValueError(NOT_FINITE)
         d = z - x  # x_{k+1} − x_k
         if restart and dz @ d < 0:  # (s − x_{k+1})ᵀ(x_{k+1} − x_k) > 0: the momentum points uphill
             q = 1.0
@@ -241,8 +244,6 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
     y2 = (y.unsqueeze(0) if squeeze else y).to(dt)  # (b, m)
     b, (m, n) = y2.shape[0], A.shape
     dev = A.device
-    if not (bool(torch.isfinite(A).all()) and bool(torch.isfinite(y2).all())):
-        raise ValueError("fista_solve: A and y must be finite (a NaN or inf entry has no LASSO solution)")
     lam_v = _lam(lam, y2)  # scalar or (b, 1)
     per_row = isinstance(lam_v, torch.Tensor)
     if b == 1 and dev.type == "cpu" and gram is not True:
@@ -253,6 +254,8 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
         return LassoSolution(x1 if squeeze else x1.unsqueeze(0), iters, converged,
                              torch.tensor(ok) if squeeze else torch.tensor([ok]))
     check_every = check_every or 5
+    if not (bool(torch.isfinite(A).all()) and bool(torch.isfinite(y2).all())):
+        raise ValueError(NOT_FINITE)
     beta = step if step is not None else 1.0 / lipschitz_gram(A)
     gram = use_gram(m, n, b, max_iter) if gram is None else gram
     Aty = y2 @ A  # Aᵀy: (b, n)
