@@ -15,6 +15,7 @@ from typing import Literal, get_args
 import torch
 
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 
 GateName = Literal["and", "or", "nand", "nor", "xor", "xnor"]
 GATE_NAMES: tuple[str, ...] = get_args(GateName)
@@ -38,7 +39,9 @@ LINEARLY_SEPARABLE: frozenset[str] = frozenset({"and", "or", "nand", "nor"})
 
 def _check_gate(gate: str) -> None:
     if gate not in TRUTH_TABLES:
-        raise ConfigError(f"gate: got {gate!r}; allowed: one of: {', '.join(GATE_NAMES)}", key="gate")
+        raise ConfigError(t("cli.err.bad_value", key="gate", value=gate,
+                            allowed=t("cli.allowed.one_of", choices=", ".join(GATE_NAMES))),
+                          key="gate")
 
 
 def truth_table(gate: str, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:

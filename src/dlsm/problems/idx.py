@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dlsm.errors import DataError
+from dlsm.i18n import t
 
 #: IDX type code -> numpy dtype (big-endian, as stored in the file).
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -44,32 +45,25 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 4:
-        raise DataError(f"{path}: not an IDX file (only {len(raw)} bytes; the header alone has 4)")
+        raise DataError(t("data.err.idx_too_short", path=path, n=len(raw)))
     zero, type_code, ndim = raw[:2], raw[2], raw[3]
     if zero != b"\x00\x00" or type_code not in IDX_DTYPES:
-        raise DataError(
-            f"{path}: not an IDX file (magic number {raw[:4].hex()}; expected 0000 followed by a type "
-            f"code in {{{', '.join(f'{c:02x}' for c in IDX_DTYPES)}}} and the number of dimensions)"
-        )
+        raise DataError(t("data.err.idx_magic", path=path, magic=raw[:4].hex(),
+                          codes=", ".join(f"{c:02x}" for c in IDX_DTYPES)))
     if not 1 <= ndim <= _MAX_NDIM:
-        raise DataError(f"{path}: IDX header says {ndim} dimensions; expected 1 to {_MAX_NDIM}")
+        raise DataError(t("data.err.idx_ndim", path=path, ndim=ndim, most=_MAX_NDIM))
     header_len = 4 + 4 * ndim
     if len(raw) < header_len:
-        raise DataError(f"{path}: truncated IDX header ({len(raw)} of {header_len} bytes)")
+        raise DataError(t("data.err.idx_header_truncated", path=path, n=len(raw), need=header_len))
     shape = struct.unpack(f">{ndim}I", raw[4:header_len])
     dtype = IDX_DTYPES[type_code]
     n_expected = math.prod(shape) * dtype.itemsize
     n_found = len(raw) - header_len
     if n_found < n_expected:
-        raise DataError(
-            f"{path}: truncated IDX file: the header announces shape {shape} ({n_expected} bytes of "
-            f"data) but only {n_found} bytes follow; the file is incomplete, delete it and get it again"
-        )
+        raise DataError(t("data.err.idx_truncated", path=path, shape=shape, need=n_expected, n=n_found))
     if n_found > n_expected:
-        raise DataError(
-            f"{path}: corrupt IDX file: {n_found - n_expected} bytes after the {n_expected} bytes that "
-            f"shape {shape} needs"
-        )
+        raise DataError(t("data.err.idx_trailing", path=path, extra=n_found - n_expected, need=n_expected,
+                          shape=shape))
     data = np.frombuffer(raw, dtype=dtype, offset=header_len).reshape(shape)
     return data.astype(dtype.newbyteorder("="))  # a native-endian, writable copy
 
@@ -98,16 +92,14 @@ def _read_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        raise DataError(t("data.err.no_such_file", path=path)) from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+        raise DataError(t("data.err.cannot_read", path=path, error=exc.strerror or exc)) from None
     if not raw.startswith(_GZIP_MAGIC):
         return raw
     try:
         return gzip.decompress(raw)
     except EOFError:
-        raise DataError(
-            f"{path}: truncated gzip file (the compressed stream ends early); delete it and get it again"
-        ) from None
+        raise DataError(t("data.err.gzip_truncated", path=path)) from None
     except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        raise DataError(f"{path}: corrupt gzip file ({exc}); delete it and get it again") from None
+        raise DataError(t("data.err.gzip_corrupt", path=path, error=exc)) from None

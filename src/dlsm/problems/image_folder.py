@@ -33,6 +33,7 @@ import torch
 from PIL import Image, ImageFilter, ImageOps
 
 from dlsm.errors import ConfigError, DataError
+from dlsm.i18n import t
 from dlsm.problems.image_dataset import ImageDataset
 
 #: Side of the square images when the caller names no size (small enough for CPU training).
@@ -52,22 +53,21 @@ def scan_image_folder(root: str | Path) -> dict[str, list[Path]]:
     """Class name -> sorted image paths, checking the layout (see the module docstring)."""
     root = Path(root).expanduser()
     if not root.exists():
-        raise DataError(f"image folder {root} does not exist")
+        raise DataError(t("data.err.folder_missing", root=root))
     if not root.is_dir():
-        raise DataError(f"{root} is a file; name the folder that holds one sub-folder per class")
+        raise DataError(t("data.err.folder_is_file", root=root))
     subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p.name))
     if not subdirs:
         loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in image_extensions()]
-        found = f"{len(loose)} image files but no sub-folders" if loose else "no sub-folders"
-        raise DataError(f"image folder {root} has {found}; put each class's images in a sub-folder "
-                        f"named after the class, e.g. {root / 'cats'}/ and {root / 'dogs'}/")
+        examples = {"root": root, "cats": root / "cats", "dogs": root / "dogs"}
+        raise DataError(t("data.err.loose_images", n=len(loose), **examples) if loose
+                        else t("data.err.no_subfolders", **examples))
     if {d.name.lower() for d in subdirs} <= _SPLIT_NAMES:
-        raise DataError(f"image folder {root} holds {', '.join(d.name + '/' for d in subdirs)}: that looks "
-                        f"like a split, not classes; name the folder with one sub-folder per class, e.g. "
-                        f"{subdirs[0]}, and dlsm makes its own test split (test_fraction)")
+        raise DataError(t("data.err.split_folders", root=root, found=", ".join(d.name + "/" for d in subdirs),
+                          first=subdirs[0]))
     if len(subdirs) == 1:
-        raise DataError(f"image folder {root} has one class folder only ({subdirs[0].name}/); a classifier "
-                        f"needs at least two, e.g. {root / 'cats'}/ and {root / 'dogs'}/")
+        raise DataError(t("data.err.one_class", root=root, name=subdirs[0].name, cats=root / "cats",
+                          dogs=root / "dogs"))
     classes = {}
     for d in subdirs:
         files = sorted(p for p in d.rglob("*") if p.is_file()
@@ -75,9 +75,8 @@ def scan_image_folder(root: str | Path) -> dict[str, list[Path]]:
         images = [p for p in files if p.suffix.lower() in image_extensions()]
         if not images:
             ignored = _listing([str(p.relative_to(d)) for p in files])
-            raise DataError(f"class folder {d} has no image files"
-                            + (f" (ignored, not an image format Pillow reads: {ignored})" if files else "")
-                            + "; add images or remove the folder")
+            raise DataError(t("data.err.class_no_images_ignored", folder=d, ignored=ignored) if files
+                            else t("data.err.class_no_images", folder=d))
         classes[d.name] = images
     return classes
 
@@ -100,8 +99,7 @@ def load_image_folder(
     by_class = scan_image_folder(root)
     for name, files in by_class.items():
         if len(files) < 2:
-            raise DataError(f"class folder {root / name} has {len(files)} image; each class needs at "
-                            "least 2 (one to train on, one to test on)")
+            raise DataError(t("data.err.class_too_few", folder=root / name, n=len(files)))
     paths = [p for files in by_class.values() for p in files]
     labels = np.concatenate([np.full(len(files), k) for k, files in enumerate(by_class.values())])  # (N,)
     rgb = _read_all(paths, image_size, root)  # (N, H, W, 3) uint8
@@ -133,11 +131,11 @@ def load_image_files(
     """
     _check_size_channels(image_size, channels, allow_auto=False)
     if not paths:
-        raise DataError("no image files given")
+        raise DataError(t("data.err.no_image_files_given"))
     paths = [Path(p).expanduser() for p in paths]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise DataError(f"no such image file: {_listing(missing)}")
+        raise DataError(t("data.err.no_such_image", files=_listing(missing)))
     X = _to_tensor(_read_all(paths, image_size, None), channels)  # (N, C, H, W)
     return 1.0 - X if invert else X
 
@@ -241,9 +239,8 @@ def _read_all(paths: Sequence[Path], image_size: tuple[int, int], root: Path | N
             shown = path.relative_to(root) if root is not None else path
             bad.append(f"{shown} ({type(exc).__name__}: {exc})")
     if bad:
-        where = f" in {root}" if root is not None else ""
-        raise DataError(f"{len(bad)} image file(s){where} cannot be read: {_listing(bad)}; "
-                        "delete them or convert them to PNG or JPEG")
+        where = t("data.err.in_folder", root=root) if root is not None else ""
+        raise DataError(t("data.err.unreadable_images", n=len(bad), where=where, files=_listing(bad)))
     return out
 
 

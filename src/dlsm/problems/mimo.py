@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 from dlsm.metrics import ser_confidence_interval
 
 
@@ -80,13 +81,16 @@ def constellation(name: str) -> Constellation:
         return Constellation("bpsk", torch.tensor([-1.0, 1.0], dtype=torch.float64))
     if name == "pam4":
         return Constellation("pam4", torch.tensor([-3.0, -1.0, 1.0, 3.0], dtype=torch.float64) / math.sqrt(5.0))
-    raise ConfigError(f"modulation: got {name!r}; allowed: one of: bpsk, pam4", key="modulation")
+    raise ConfigError(t("cli.err.bad_value", key="modulation", value=name,
+                        allowed=t("cli.allowed.one_of", choices="bpsk, pam4")),
+                      key="modulation")
 
 
 def noise_var_from_snr(snr_db: float, n: int, energy: float = 1.0) -> float:
     """σ² such that the SNR per receive antenna n E|x|² / σ² equals ``snr_db`` dB."""
     if not math.isfinite(snr_db):
-        raise ConfigError(f"snr_db: got {snr_db!r}; allowed: a finite number of dB", key="snr_db")
+        raise ConfigError(t("cli.err.bad_value", key="snr_db", value=snr_db, allowed=t("data.allowed.finite_db")),
+                          key="snr_db")
     return n * energy * 10.0 ** (-snr_db / 10.0)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dlsm.errors import DataError
+from dlsm.i18n import t
 from dlsm.result import ProgressFn
 
 #: The command that fills the cache (wired into the CLI by ``dlsm.cli``).
@@ -101,7 +102,7 @@ def download_files(
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"cannot create the cache folder {cache_dir} ({exc.strerror or exc})") from None
+        raise DataError(t("data.err.cache_folder", folder=cache_dir, error=exc.strerror or exc)) from None
     total = sum(f.n_bytes for f in files)
     done = 0
     for spec in files:
@@ -117,12 +118,8 @@ def download_files(
             except Exception as exc:  # noqa: BLE001  requests, pooch and the OS raise many types
                 failures.append(f"  {url}: {_describe(exc)}")
         else:
-            raise DataError(
-                f"could not download {spec.name} intact from any mirror:\n" + "\n".join(failures) + "\n"
-                f"Nothing invalid was kept. Check the connection and run `{DOWNLOAD_COMMAND}` again, or "
-                f"download the four files yourself into {cache_dir} (they are checked on every load), or "
-                "use the data source idx:<folder> with a folder that holds them."
-            )
+            raise DataError(t("data.err.download_failed", name=spec.name, failures="\n".join(failures),
+                              command=DOWNLOAD_COMMAND, folder=cache_dir))
         done += spec.n_bytes
     return cache_dir
 
@@ -185,20 +182,14 @@ def require_mnist(cache_dir: Path | None = None) -> Path:
     cache_dir = Path(cache_dir or mnist_cache_dir())
     missing = [f.name for f in MNIST_FILES if not (cache_dir / f.name).is_file()]
     if missing:
-        raise DataError(
-            f"full MNIST is not in the cache folder {cache_dir} (missing: {', '.join(missing)}). "
-            f"Download it once (about 12 MB) with:\n    {DOWNLOAD_COMMAND}\n"
-            'or use the embedded subset (data source "mnist-5k", no download), or IDX files of your own '
-            '(data source "idx:<folder>")'
-        )
+        raise DataError(t("data.err.mnist_not_cached", folder=cache_dir, missing=", ".join(missing),
+                          command=DOWNLOAD_COMMAND))
     for spec in MNIST_FILES:
         problem = verify_file(cache_dir / spec.name, spec)
         if problem is not None:
             (cache_dir / spec.name).unlink()
-            raise DataError(
-                f"{cache_dir / spec.name} is corrupt ({problem}) and was deleted; download it again with:"
-                f"\n    {DOWNLOAD_COMMAND}"
-            )
+            raise DataError(t("data.err.mnist_corrupt", file=cache_dir / spec.name, problem=problem,
+                              command=DOWNLOAD_COMMAND))
     return cache_dir
 
 

@@ -24,6 +24,7 @@ from typing import Literal
 import torch
 
 from dlsm.errors import ConfigError
+from dlsm.i18n import t
 
 MatrixKind = Literal["gauss_1/m", "gauss_1", "rademacher", "cond"]
 MATRIX_KINDS: tuple[str, ...] = ("gauss_1/m", "gauss_1", "rademacher", "cond")
@@ -44,13 +45,14 @@ class SparseSetting:
 
     def __post_init__(self) -> None:
         if not isinstance(self.n, int) or self.n <= 0:
-            raise ConfigError(f"n: got {self.n!r}; allowed: int > 0", key="n")
+            raise ConfigError(t("cli.err.bad_value", key="n", value=self.n, allowed="int > 0"), key="n")
         if not isinstance(self.m, int) or self.m <= 0:
             raise ConfigError(f"m: got {self.m!r}; allowed: int > 0 (m > n is allowed)", key="m")
         if not (isinstance(self.p, (int, float)) and 0 < self.p <= 1):
-            raise ConfigError(f"p: got {self.p!r}; allowed: 0 < p <= 1", key="p")
+            raise ConfigError(t("cli.err.bad_value", key="p", value=self.p, allowed="0 < p <= 1"), key="p")
         if not (math.isfinite(self.sigma_x) and self.sigma_x > 0):
-            raise ConfigError(f"sigma_x: got {self.sigma_x!r}; allowed: float > 0", key="sigma_x")
+            raise ConfigError(t("cli.err.bad_value", key="sigma_x", value=self.sigma_x, allowed="float > 0"),
+                              key="sigma_x")
         if self.matrix not in MATRIX_KINDS:
             raise ConfigError(f"matrix: got {self.matrix!r}; allowed: one of {', '.join(MATRIX_KINDS)}",
                               key="matrix")
@@ -61,9 +63,12 @@ class SparseSetting:
                 f"give exactly one of snr_db / noise_std (got snr_db={self.snr_db!r}, noise_std={self.noise_std!r})",
                 key="snr_db")
         if self.snr_db is not None and not math.isfinite(self.snr_db):
-            raise ConfigError(f"snr_db: got {self.snr_db!r}; allowed: a finite number of dB", key="snr_db")
+            raise ConfigError(t("cli.err.bad_value", key="snr_db", value=self.snr_db,
+                                allowed=t("data.allowed.finite_db")),
+                              key="snr_db")
         if self.noise_std is not None and not (math.isfinite(self.noise_std) and self.noise_std >= 0):
-            raise ConfigError(f"noise_std: got {self.noise_std!r}; allowed: float >= 0", key="noise_std")
+            raise ConfigError(t("cli.err.bad_value", key="noise_std", value=self.noise_std, allowed="float >= 0"),
+                              key="noise_std")
 
 
 SETTINGS: dict[str, SparseSetting] = {
@@ -153,6 +158,6 @@ class SparseProblem:
     def draw(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """A fresh batch: x (batch, n) Bernoulli-Gaussian and y = A x + w (batch, m)."""
         if batch <= 0:
-            raise ConfigError(f"batch: got {batch!r}; allowed: int > 0", key="batch")
+            raise ConfigError(t("cli.err.bad_value", key="batch", value=batch, allowed="int > 0"), key="batch")
         x = self.draw_x(batch, generator)  # (batch, n)
         return x, self.measure(x, generator)
