@@ -81,3 +81,19 @@ def test_bad_problem_values_use_the_configs_wording():
         with language("ja"), pytest.raises(ConfigError) as ja:
             fn()
         assert str(en.value).startswith(en_text) and str(ja.value).startswith(ja_text)
+
+
+def test_sparse_setting_and_embedded_subset_refusals():
+    from dlsm.errors import ConfigError
+    from dlsm.problems.images import load_embedded_mnist
+    from dlsm.problems.sparse import SparseSetting
+
+    cases = ((lambda: SparseSetting(n=10, m=5, p=0.1, snr_db=None, noise_std=None),
+              "give exactly one of snr_db / noise_std", "どちらか一方だけ"),
+             (lambda: load_embedded_mnist(n_train=10**6), "the embedded MNIST subset has 1 to", "埋め込みの MNIST"))
+    for fn, en_text, ja_text in cases:
+        with pytest.raises(ConfigError) as en:
+            fn()
+        with language("ja"), pytest.raises(ConfigError) as ja:
+            fn()
+        assert en_text in str(en.value) and ja_text in str(ja.value)

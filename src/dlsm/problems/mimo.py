@@ -103,7 +103,7 @@ def check_sizes(n: int, m: int) -> None:
     """ConfigError unless n >= 1 and m >= 1."""
     for key, v in (("n", n), ("m", m)):
         if not isinstance(v, int) or v < 1:
-            raise ConfigError(f"{key}: got {v!r}; allowed: an integer >= 1 (antennas)", key=key)
+            raise ConfigError(t("data.err.antennas", key=key, value=repr(v)), key=key)
 
 
 def draw_channel(n: int, m: int, generator: torch.Generator, batch: int | None = None,
@@ -136,7 +136,7 @@ class MimoChannel:
                  device: torch.device | str = "cpu") -> None:
         check_sizes(n, m)
         if not (math.isfinite(noise_var) and noise_var > 0):
-            raise ConfigError(f"noise variance: got {noise_var!r}; allowed: a finite number > 0", key="noise_std")
+            raise ConfigError(t("data.err.noise_variance", value=repr(noise_var)), key="noise_std")
         self.n, self.m, self.const, self.noise_var = n, m, const, float(noise_var)
         self.generator, self.H_fixed, self.dtype = generator, H_fixed, dtype
         self.device = torch.device(device)

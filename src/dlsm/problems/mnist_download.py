@@ -97,7 +97,7 @@ def download_files(
 ) -> Path:
     """Fetch each of ``files`` from the first mirror that serves it intact (see ``download_mnist``)."""
     if not mirrors:
-        raise DataError("no mirror to download from")
+        raise DataError(t("data.err.no_mirror"))
     cache_dir = Path(cache_dir)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

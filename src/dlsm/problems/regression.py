@@ -96,7 +96,7 @@ def train_test_split(x: torch.Tensor, y: torch.Tensor, n_test: int,
     """Split the rows of (x, y) by a random permutation: the last ``n_test`` rows go to the test set."""
     n = x.shape[0]
     if not 0 < n_test < n:
-        raise ConfigError(f"n_test: got {n_test}; allowed: 0 < n_test < {n} (the number of samples)",
+        raise ConfigError(t("data.err.n_test", n_test=n_test, n=n),
                           key="n_test")
     perm = torch.randperm(n, generator=generator)  # (n,)
     train, test = perm[: n - n_test], perm[n - n_test:]

@@ -47,21 +47,20 @@ class SparseSetting:
         if not isinstance(self.n, int) or self.n <= 0:
             raise ConfigError(t("cli.err.bad_value", key="n", value=self.n, allowed="int > 0"), key="n")
         if not isinstance(self.m, int) or self.m <= 0:
-            raise ConfigError(f"m: got {self.m!r}; allowed: int > 0 (m > n is allowed)", key="m")
+            raise ConfigError(t("data.err.m_positive", value=repr(self.m)), key="m")
         if not (isinstance(self.p, (int, float)) and 0 < self.p <= 1):
             raise ConfigError(t("cli.err.bad_value", key="p", value=self.p, allowed="0 < p <= 1"), key="p")
         if not (math.isfinite(self.sigma_x) and self.sigma_x > 0):
             raise ConfigError(t("cli.err.bad_value", key="sigma_x", value=self.sigma_x, allowed="float > 0"),
                               key="sigma_x")
         if self.matrix not in MATRIX_KINDS:
-            raise ConfigError(f"matrix: got {self.matrix!r}; allowed: one of {', '.join(MATRIX_KINDS)}",
+            raise ConfigError(t("data.err.matrix_kind", value=repr(self.matrix), kinds=", ".join(MATRIX_KINDS)),
                               key="matrix")
         if self.matrix == "cond" and (self.cond is None or not math.isfinite(self.cond) or self.cond < 1):
-            raise ConfigError(f"cond: got {self.cond!r}; matrix='cond' needs a finite cond >= 1", key="cond")
+            raise ConfigError(t("data.err.cond_finite", value=repr(self.cond)), key="cond")
         if (self.snr_db is None) == (self.noise_std is None):
-            raise ConfigError(
-                f"give exactly one of snr_db / noise_std (got snr_db={self.snr_db!r}, noise_std={self.noise_std!r})",
-                key="snr_db")
+            raise ConfigError(t("data.err.snr_or_noise", snr_db=repr(self.snr_db), noise_std=repr(self.noise_std)),
+                              key="snr_db")
         if self.snr_db is not None and not math.isfinite(self.snr_db):
             raise ConfigError(t("cli.err.bad_value", key="snr_db", value=self.snr_db,
                                 allowed=t("data.allowed.finite_db")),
@@ -89,14 +88,14 @@ def sensing_matrix(kind: str, m: int, n: int, generator: torch.Generator, cond: 
         return signs / math.sqrt(m)
     if kind == "cond":
         if cond is None or cond < 1:
-            raise ConfigError(f"cond: got {cond!r}; matrix='cond' needs cond >= 1", key="cond")
+            raise ConfigError(t("data.err.cond", value=repr(cond)), key="cond")
         r = min(m, n)
         u, _ = torch.linalg.qr(torch.randn(m, r, generator=generator, dtype=dtype))  # (m, r)
         v, _ = torch.linalg.qr(torch.randn(n, r, generator=generator, dtype=dtype))  # (n, r)
         s = cond ** (-torch.arange(r, dtype=dtype) / max(r - 1, 1))  # (r,) from 1 to 1/cond
         s = s * math.sqrt(n / float((s**2).sum()))  # ‖A‖_F² = n
         return (u * s) @ v.T  # (m, n)
-    raise ConfigError(f"matrix: got {kind!r}; allowed: one of {', '.join(MATRIX_KINDS)}", key="matrix")
+    raise ConfigError(t("data.err.matrix_kind", value=repr(kind), kinds=", ".join(MATRIX_KINDS)), key="matrix")
 
 
 @dataclass
