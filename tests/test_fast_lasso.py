@@ -64,6 +64,11 @@ def test_fista_solve_stops_at_max_iter_and_rejects_bad_arguments():
     for yy in (bad, bad[0]):  # batched and one vector: refused, not an endless backtracking
         with pytest.raises(ValueError, match="finite"):
             fista_solve(A, yy, 0.05)
+    bad_A = A.clone()
+    bad_A[3, 5] = float("inf")
+    for yy, kw in ((y, {}), (y[0], {}), (y[0], {"step": 0.1})):  # also with a fixed step (no backtracking)
+        with pytest.raises(ValueError, match="finite"):
+            fista_solve(bad_A, yy, 0.05, **kw)
 
 
 def test_gram_rule_is_the_flop_count():

@@ -169,6 +169,8 @@ def fista_vector(A: np.ndarray, y: np.ndarray, lam: float, *, tol: float = 1e-10
     """
     m, n = A.shape
     Aty = A.T @ y
+    if not np.isfinite(Aty).all():  # a NaN or inf in A or y makes Aᵀy non-finite (one check, n numbers)
+        raise ValueError(NOT_FINITE)
     if step is None:
         L, grow, shrink = float(np.einsum("ij,ij->j", A, A).max()), BACKTRACK, SHRINK  # max_j ‖a_j‖² ≤ λ_max
     else:
@@ -195,7 +197,7 @@ def fista_vector(A: np.ndarray, y: np.ndarray, lam: float, *, tol: float = 1e-10
             if Adz @ Adz <= L * (dz @ dz):  # the majorisation holds at z (exact for a quadratic f)
                 break
             L *= grow
-            if not math.isfinite(L):  # the test never holds: a NaN or inf in A or y (checked here at no cost)
+            if not math.isfinite(L):  # the test never holds (an overflow in A z): refuse, not an endless loop
                 raise ValueError(NOT_FINITE)
         d = z - x  # x_{k+1} − x_k
         if restart and dz @ d < 0:  # (s − x_{k+1})ᵀ(x_{k+1} − x_k) > 0: the momentum points uphill
@@ -254,11 +256,11 @@ def fista_solve(A: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, *, 
         return LassoSolution(x1 if squeeze else x1.unsqueeze(0), iters, converged,
                              torch.tensor(ok) if squeeze else torch.tensor([ok]))
     check_every = check_every or 5
-    if not (bool(torch.isfinite(A).all()) and bool(torch.isfinite(y2).all())):
+    Aty = y2 @ A  # Aᵀy: (b, n)
+    if not bool(torch.isfinite(Aty).all()):  # a NaN or inf in A or y makes Aᵀy non-finite
         raise ValueError(NOT_FINITE)
     beta = step if step is not None else 1.0 / lipschitz_gram(A)
     gram = use_gram(m, n, b, max_iter) if gram is None else gram
-    Aty = y2 @ A  # Aᵀy: (b, n)
     G = A.T @ A if gram or (certify and b > 1) else None  # (n, n); polishing many rows gathers from it
     M = torch.eye(n, dtype=dt, device=dev) - beta * G if gram else None  # (n, n), symmetric
     W = _momentum_tensor(max_iter + 1, dt, dev)  # W[j]: the weight j steps after a restart
