@@ -25,7 +25,7 @@ def device_param() -> DeviceName:
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; ``cuda`` without CUDA -> ConfigError (exit status 2)."""
     if name not in ("auto", "cpu", "cuda"):
-        raise ConfigError(t("runs.err.device", name=repr(name)), key="device")
+        raise ConfigError.not_one_of("device", name, ("auto", "cpu", "cuda"))
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError(t("runs.err.no_cuda", version=torch.__version__), key="device")
     if name == "auto":

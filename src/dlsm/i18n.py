@@ -146,7 +146,7 @@ def set_language(lang: str) -> None:
 def _check(lang: str) -> str:
     low = str(lang).strip().lower()
     if low not in LANGUAGES:
-        raise ConfigError(t("runs.err.lang", lang=repr(lang), choices=", ".join(LANGUAGES)), key="lang")
+        raise ConfigError.not_one_of("lang", lang, LANGUAGES)
     return low
 
 

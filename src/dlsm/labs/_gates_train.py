@@ -17,7 +17,6 @@ import torch.nn.functional as F
 
 from dlsm.device import resolve_device
 from dlsm.errors import ConfigError
-from dlsm.i18n import t
 from dlsm.models.mlp import MLP
 from dlsm.problems.gates import sample_batch, truth_table
 from dlsm.result import ProgressFn, Table
@@ -39,7 +38,7 @@ LOSS_FUNCTIONS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] 
 def loss_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """The loss ``name`` (mse | bce); any other name is a ConfigError."""
     if name not in LOSS_FUNCTIONS:
-        raise ConfigError(t("gates.err.loss", name=repr(name), choices=", ".join(LOSS_FUNCTIONS)), key="loss")
+        raise ConfigError.not_one_of("loss", name, LOSS_FUNCTIONS)
     return LOSS_FUNCTIONS[name]
 
 

@@ -75,7 +75,6 @@ from dlsm.labs._diffusion_sampling import (  # noqa: F401 (respace, at_steps, FL
 )
 from dlsm.labs._diffusion_training import (  # noqa: F401 (training_key, SAMPLER_FIELDS: this module's API too)
     _TRAINED,
-    DIGIT_EPOCHS,
     JUDGE_SHARE,
     N_CLASSES,
     SAMPLER_FIELDS,

@@ -73,7 +73,7 @@ def make_rule(name: Optimizer, config: Config) -> UpdateRule:
         return Nesterov(config.lr, config.momentum)
     if name == "adam":
         return Adam(config.lr)
-    raise ConfigError(t("gd2d.err.optimizer", name=repr(name), choices=", ".join(OPTIMIZERS)), key="optimizer")
+    raise ConfigError.not_one_of("optimizer", name, OPTIMIZERS)
 
 
 @dataclass(kw_only=True)

@@ -101,8 +101,7 @@ class Config(LabConfig):
 
     def check(self) -> None:
         if self.setting not in SETTINGS:
-            raise ConfigError(t("unfold.err.setting", setting=repr(self.setting), choices=", ".join(SETTINGS)),
-                              key="setting")
+            raise ConfigError.not_one_of("setting", self.setting, SETTINGS)
         s = self.sparse_setting()
         if self.tista and s.m > s.n:
             raise ConfigError(t("unfold.err.tista_m", m=s.m, n=s.n), key="m")

@@ -15,7 +15,6 @@ from typing import Literal, get_args
 import torch
 
 from dlsm.errors import ConfigError
-from dlsm.i18n import t
 
 GateName = Literal["and", "or", "nand", "nor", "xor", "xnor"]
 GATE_NAMES: tuple[str, ...] = get_args(GateName)
@@ -39,9 +38,7 @@ LINEARLY_SEPARABLE: frozenset[str] = frozenset({"and", "or", "nand", "nor"})
 
 def _check_gate(gate: str) -> None:
     if gate not in TRUTH_TABLES:
-        raise ConfigError(t("cli.err.bad_value", key="gate", value=gate,
-                            allowed=t("cli.allowed.one_of", choices=", ".join(GATE_NAMES))),
-                          key="gate")
+        raise ConfigError.not_one_of("gate", gate, GATE_NAMES)
 
 
 def truth_table(gate: str, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:

@@ -81,9 +81,7 @@ def constellation(name: str) -> Constellation:
         return Constellation("bpsk", torch.tensor([-1.0, 1.0], dtype=torch.float64))
     if name == "pam4":
         return Constellation("pam4", torch.tensor([-3.0, -1.0, 1.0, 3.0], dtype=torch.float64) / math.sqrt(5.0))
-    raise ConfigError(t("cli.err.bad_value", key="modulation", value=name,
-                        allowed=t("cli.allowed.one_of", choices="bpsk, pam4")),
-                      key="modulation")
+    raise ConfigError.not_one_of("modulation", name, ("bpsk", "pam4"))
 
 
 def noise_var_from_snr(snr_db: float, n: int, energy: float = 1.0) -> float:

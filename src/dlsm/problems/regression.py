@@ -46,9 +46,7 @@ CROP_YIELDS: dict[str, tuple[float, ...]] = {
 def crop_yields(target: str = "apples", dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """The course's table as tensors: inputs X (5, 3) and the yields y (5,) of ``target``."""
     if target not in CROP_YIELDS:
-        raise ConfigError(t("cli.err.bad_value", key="target", value=target,
-                            allowed=t("cli.allowed.one_of", choices=", ".join(CROPS))),
-                          key="target")
+        raise ConfigError.not_one_of("target", target, CROPS)
     X = torch.tensor(CROP_INPUTS, dtype=dtype)  # (5, 3)
     y = torch.tensor(CROP_YIELDS[target], dtype=dtype)  # (5,)
     return X, y
@@ -107,8 +105,6 @@ def noisy_regression_data(target: str, n_train: int, n_test: int, noise_std: flo
                           generator: torch.Generator) -> RegressionData:
     """Sample n_train + n_test noisy points of ``TARGETS[target]`` and split them at random."""
     if target not in TARGETS:
-        raise ConfigError(t("cli.err.bad_value", key="function", value=target,
-                            allowed=t("cli.allowed.one_of", choices=", ".join(TARGETS))),
-                          key="function")
+        raise ConfigError.not_one_of("function", target, TARGETS)
     x, y = sample_noisy_function(TARGETS[target], n_train + n_test, noise_std, generator)
     return train_test_split(x, y, n_test, generator)

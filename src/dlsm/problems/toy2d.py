@@ -29,7 +29,6 @@ import torch
 from sklearn.datasets import make_circles, make_moons, make_s_curve, make_swiss_roll
 
 from dlsm.errors import ConfigError
-from dlsm.i18n import t
 
 COURSE_SCALE = 0.1  # the course divides the swiss roll and the S-curve by 10
 
@@ -151,9 +150,7 @@ DATASETS: dict[str, Toy2D] = {
 
 def get_dataset(name: str) -> Toy2D:
     if name not in DATASETS:
-        raise ConfigError(t("cli.err.bad_value", key="data", value=name,
-                            allowed=t("cli.allowed.one_of", choices=", ".join(DATASETS))),
-                          key="data")
+        raise ConfigError.not_one_of("data", name, DATASETS)
     return DATASETS[name]
 
 

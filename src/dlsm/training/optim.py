@@ -17,7 +17,6 @@ from typing import Literal
 import torch
 
 from dlsm.errors import ConfigError
-from dlsm.i18n import t
 
 OptimizerName = Literal["sgd", "momentum", "adam"]
 ScheduleName = Literal["constant", "cosine", "onecycle", "step"]
@@ -37,7 +36,7 @@ def make_optimizer(name: str, params: Iterable, lr: float, *, momentum: float = 
     if name in ("sgd", "momentum"):
         return torch.optim.SGD(params, lr=lr, momentum=momentum if name == "momentum" else 0.0,
                                weight_decay=weight_decay, foreach=foreach)
-    raise ConfigError(t("runs.err.optimizer", name=repr(name), choices=", ".join(OPTIMIZERS)), key="optimizer")
+    raise ConfigError.not_one_of("optimizer", name, OPTIMIZERS)
 
 
 def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int
@@ -55,4 +54,4 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int
                                                    cycle_momentum=cycle)
     if name == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, total_steps // 3), gamma=0.1)
-    raise ConfigError(t("runs.err.schedule", name=repr(name), choices=", ".join(SCHEDULES)), key="schedule")
+    raise ConfigError.not_one_of("schedule", name, SCHEDULES)
